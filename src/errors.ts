@@ -1,0 +1,141 @@
+/**
+ * Every error this package throws. Misuse errors (the caller's input was wrong) are thrown before
+ * anything is accepted; runtime errors describe a failure of the system itself. `name` always
+ * equals the class name so that logs and `instanceof`-free checks agree.
+ */
+
+/** Base class: lets a host catch everything this package throws with one `instanceof`. */
+export class CoordinationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+// ---------------------------------------------------------------- misuse
+
+/**
+ * An event name that is neither a catalog name, a wire value nor a known alias.
+ * @example
+ * try { router.publish('TRAINING_COMPLETE_X', {}) } catch (e) { e.suggestions } // ['TRAINING_COMPLETED', ...]
+ */
+export class UnknownEventTypeError extends CoordinationError {
+  readonly input: string;
+  readonly suggestions: readonly string[];
+  constructor(input: string, suggestions: readonly string[]) {
+    const hint =
+      suggestions.length > 0
+        ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?`
+        : '; see docs/EVENT_CATALOG.md for the catalog';
+    super(`unknown event type '${input}'${hint}`);
+    this.input = input;
+    this.suggestions = suggestions;
+  }
+}
+
+/** One problem found in a payload: where it is and what is wrong. */
+export interface ValidationIssue {
+  /** Dotted path inside the payload, e.g. `config_key` or `old_weights.hex8`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * A payload that does not satisfy its event's schema. Nothing was delivered.
+ * @example
+ * // event 'EVALUATION_COMPLETED' payload is invalid: 'config_key': required (got undefined)
+ */
+export class EventValidationError extends CoordinationError {
+  readonly eventType: string;
+  readonly issues: readonly ValidationIssue[];
+  constructor(eventType: string, issues: readonly ValidationIssue[]) {
+    const detail = issues.map((i) => `'${i.path || '(payload)'}': ${i.message}`).join('; ');
+    super(`event '${eventType}' payload is invalid: ${detail}`);
+    this.eventType = eventType;
+    this.issues = issues;
+  }
+}
+
+/** A payload whose JSON form is larger than the router's `maxPayloadBytes`. Nothing was delivered. */
+export class PayloadTooLargeError extends CoordinationError {
+  readonly eventType: string;
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(eventType: string, bytes: number, limit: number) {
+    super(
+      `event '${eventType}' payload is ${bytes} bytes serialised, over the limit of ${limit} bytes; ` +
+        'send a path or an id instead of the data, or raise maxPayloadBytes',
+    );
+    this.eventType = eventType;
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** An option given to a factory or a call that is out of its range. */
+export class InvalidOptionError extends CoordinationError {
+  readonly option: string;
+  constructor(option: string, rule: string, got: unknown) {
+    super(`'${option}' must be ${rule} (got ${describe(got)})`);
+    this.option = option;
+  }
+}
+
+// ---------------------------------------------------------------- runtime
+
+/** A publish or subscribe on a router whose `close()` has been called. */
+export class RouterClosedError extends CoordinationError {
+  constructor(operation: string) {
+    super(`router is closed; '${operation}' is not accepted after close()`);
+  }
+}
+
+/** A handler that did not settle within its timeout; its mailbox moved on to the next event. */
+export class HandlerTimeoutError extends CoordinationError {
+  readonly eventId: string;
+  readonly subscriber: string;
+  readonly timeoutMs: number;
+  constructor(eventId: string, subscriber: string, timeoutMs: number) {
+    super(`handler '${subscriber}' did not finish event ${eventId} within ${timeoutMs} ms`);
+    this.eventId = eventId;
+    this.subscriber = subscriber;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** `once()` or `emitAndWait()` waited longer than its `timeoutMs`. */
+export class WaitTimeoutError extends CoordinationError {
+  readonly eventType: string;
+  readonly timeoutMs: number;
+  constructor(eventType: string, timeoutMs: number) {
+    super(`no '${eventType}' event arrived within ${timeoutMs} ms`);
+    this.eventType = eventType;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * A subscriber's mailbox is full: the publish is refused as a whole (no subscriber got it), so
+ * that a stuck handler shows up as back-pressure instead of unbounded memory.
+ */
+export class MailboxFullError extends CoordinationError {
+  readonly eventType: string;
+  readonly subscriber: string;
+  readonly capacity: number;
+  constructor(eventType: string, subscriber: string, capacity: number) {
+    super(
+      `mailbox of subscriber '${subscriber}' is full (${capacity} events waiting); ` +
+        `event '${eventType}' was not published. The handler is slower than the publisher or stuck`,
+    );
+    this.eventType = eventType;
+    this.subscriber = subscriber;
+    this.capacity = capacity;
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
+    return String(value);
+  return typeof value;
+}

@@ -1,0 +1,118 @@
+/**
+ * Training events.
+ *
+ * Wire values, cross-process flags and payload fields come from the original service
+ * (`reference/original/`); payload fields of events with a typed emitter there follow that
+ * emitter's arguments, with `config` renamed `config_key` and `checkpoint_path` renamed `model_path`.
+ */
+import { defineDomain } from '../define-event.js';
+import { fields as f } from '../fields.js';
+
+export const trainingEvents = defineDomain('training', {
+  TRAINING_THRESHOLD_REACHED: {
+    value: 'training_threshold',
+    crossProcess: true,
+    payload: {
+      config_key: f.str,
+      games: f.int,
+    },
+  },
+  TRAINING_STARTED: {
+    value: 'training_started',
+    crossProcess: true,
+    payload: {
+      config_key: f.str,
+      model_path: f.str.nullable().optional(),
+    },
+  },
+  TRAINING_PROGRESS: { value: 'training_progress' },
+  TRAINING_COMPLETED: {
+    value: 'training_completed',
+    crossProcess: true,
+    payload: {
+      config_key: f.str,
+      success: f.bool,
+      duration: f.num,
+      model_path: f.str.nullable().optional(),
+    },
+  },
+  TRAINING_FAILED: {
+    value: 'training_failed',
+    crossProcess: true,
+    payload: {
+      config_key: f.str,
+      error: f.str,
+      duration: f.num.optional(),
+    },
+  },
+  TRAINING_LOCK_ACQUIRED: { value: 'training_lock_acquired' },
+  TRAINING_LOCK_TIMEOUT: { value: 'training_lock_timeout' },
+  TRAINING_PROCESS_KILLED: { value: 'training_process_killed' },
+  TRAINING_HEARTBEAT: { value: 'training_heartbeat' },
+  TRAINING_SLOT_UNAVAILABLE: { value: 'training_slot_unavailable' },
+  TRAINING_TIMEOUT_REACHED: { value: 'training_timeout_reached' },
+  TRAINING_DATA_RECOVERED: { value: 'training_data_recovered' },
+  TRAINING_DATA_RECOVERY_FAILED: { value: 'training_data_recovery_failed' },
+  TRAINING_REQUESTED: { value: 'training_requested' },
+  CASCADE_TRANSFER_TRIGGERED: { value: 'cascade_transfer_triggered' },
+  CASCADE_TRANSFER_FAILED: { value: 'cascade_transfer_failed' },
+  REANALYSIS_STARTED: { value: 'reanalysis_started' },
+  REANALYSIS_COMPLETED: { value: 'reanalysis_completed' },
+  REANALYSIS_FAILED: { value: 'reanalysis_failed' },
+  PER_BUFFER_REBUILT: { value: 'per_buffer_rebuilt' },
+  PER_PRIORITIES_UPDATED: { value: 'per_priorities_updated' },
+  TRAINING_LOSS_ANOMALY: {
+    value: 'training_loss_anomaly',
+    payload: {
+      config_key: f.str,
+      current_loss: f.num,
+      avg_loss: f.num,
+      epoch: f.int,
+      anomaly_ratio: f.num.optional(),
+    },
+  },
+  TRAINING_LOSS_TREND: {
+    value: 'training_loss_trend',
+    payload: {
+      config_key: f.str,
+      trend: f.str,
+      epoch: f.int,
+      current_loss: f.num,
+      previous_loss: f.num,
+      improvement_rate: f.num.optional(),
+    },
+  },
+  CHECKPOINT_SAVED: {
+    value: 'checkpoint_saved',
+    payload: {
+      config_key: f.str,
+      model_path: f.str,
+      epoch: f.int.optional(),
+      step: f.int.optional(),
+      metrics: f.numRecord.nullable().optional(),
+    },
+  },
+  CHECKPOINT_LOADED: {
+    value: 'checkpoint_loaded',
+    payload: {
+      config_key: f.str,
+      model_path: f.str,
+      epoch: f.int.optional(),
+      step: f.int.optional(),
+    },
+  },
+  TRAINING_ROLLBACK_NEEDED: { value: 'training_rollback_needed' },
+  TRAINING_ROLLBACK_COMPLETED: { value: 'training_rollback_completed' },
+  TRAINING_EARLY_STOPPED: {
+    value: 'training_early_stopped',
+    payload: {
+      config_key: f.str,
+      epoch: f.int,
+      best_loss: f.num,
+      final_loss: f.num,
+      best_elo: f.num.nullable().optional(),
+      reason: f.str.optional(),
+      epochs_without_improvement: f.int.optional(),
+    },
+  },
+});
