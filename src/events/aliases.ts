@@ -63,7 +63,10 @@ function addAlias(variant: string, target: string): void {
     }
     table.set(spelling, { name, deprecated: true });
     let set = aliasesOf.get(name);
-    if (!set) aliasesOf.set(name, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      aliasesOf.set(name, set);
+    }
     set.add(spelling);
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { EventDefinition } from '../define-event.js';
+import { clusterEvents } from './cluster.js';
 import { curriculumEvents } from './curriculum.js';
 import { dataEvents } from './data.js';
 import { evaluationEvents } from './evaluation.js';
@@ -13,7 +14,6 @@ import { modelEvents } from './model.js';
 import { qualityEvents } from './quality.js';
 import { trainingEvents } from './training.js';
 import { workEvents } from './work.js';
-import { clusterEvents } from './cluster.js';
 
 export const CATALOG = {
   ...dataEvents,
@@ -34,9 +34,7 @@ export type EventName = keyof typeof CATALOG;
 type SchemaOf<T extends EventName> = (typeof CATALOG)[T]['schema'];
 
 /** The payload a handler receives: the schema's output with `timestamp` always set. */
-export type PayloadOf<T extends EventName> = Omit<z.output<SchemaOf<T>>, 'timestamp'> & {
-  readonly timestamp: number;
-};
+export type PayloadOf<T extends EventName> = z.output<SchemaOf<T>> & { readonly timestamp: number };
 
 /** What a publisher may pass: the schema's input (`timestamp` optional, extra keys allowed). */
 export type PayloadInput<T extends EventName> = z.input<SchemaOf<T>>;

@@ -1,0 +1,80 @@
+/**
+ * The envelope that carries every event: who sent it, when, from where, and how it relates to
+ * other events. Its `id` is the only thing duplicates are recognised by (lesson 2).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EventName, PayloadOf } from './catalog/index.js';
+
+/** Where an event was published: enough to tell two processes on two hosts apart. */
+export interface Origin {
+  readonly host: string;
+  readonly pid: number;
+  /** Unique per router instance (and so per runtime). */
+  readonly runtimeId: string;
+}
+
+export interface Envelope<T extends EventName = EventName> {
+  /** Unique across processes and hosts: `<runtimeId>-<sequence>`. */
+  readonly id: string;
+  readonly type: T;
+  readonly payload: PayloadOf<T>;
+  /** The component that published it (a daemon type, a script). */
+  readonly source: string;
+  /** When it was published, Unix seconds. */
+  readonly timestamp: number;
+  readonly origin: Origin;
+  /** Shared by every event caused, directly or not, by the same first event. */
+  readonly traceId: string;
+  /** Set by the publisher to group events of one piece of work (e.g. one training run). */
+  readonly correlationId: string | null;
+  /** The event whose handling caused this one. */
+  readonly parentId: string | null;
+}
+
+/** Causality options a publisher may pass. `causedBy` fills the other three from an envelope. */
+export interface CausalityOptions {
+  readonly causedBy?: Envelope;
+  readonly traceId?: string;
+  readonly correlationId?: string;
+  readonly parentId?: string;
+}
+
+/** A new runtime id: 12 base-36 characters from 64 random bits. */
+export function newRuntimeId(): string {
+  return randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0');
+}
+
+/** The origin of everything a router publishes; one frozen object shared by all its envelopes. */
+export function createOrigin(runtimeId: string): Origin {
+  return Object.freeze({ host: hostname(), pid: process.pid, runtimeId });
+}
+
+/** Ids are `<runtimeId>-<sequence>`: unique without coordination and cheap to make. */
+export function createIdSource(runtimeId: string): () => string {
+  let seq = 0;
+  return () => `${runtimeId}-${(++seq).toString(36)}`;
+}
+
+export function stampEnvelope<T extends EventName>(
+  id: string,
+  type: T,
+  payload: PayloadOf<T>,
+  source: string,
+  timestamp: number,
+  origin: Origin,
+  causality: CausalityOptions,
+): Envelope<T> {
+  const parent = causality.causedBy;
+  return Object.freeze({
+    id,
+    type,
+    payload,
+    source,
+    timestamp,
+    origin,
+    traceId: causality.traceId ?? parent?.traceId ?? id,
+    correlationId: causality.correlationId ?? parent?.correlationId ?? null,
+    parentId: causality.parentId ?? parent?.id ?? null,
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * ringrift-coordination: the public API. Everything a host program, a test or the CLI uses is
+ * exported here, grouped by purpose.
+ */
+
+// ---- infrastructure: logging and time
+export { type Clock, realClock } from './actors/clock.js';
+// ---- router: publish, subscribe, inspect
+export { getRouter, publish, resetRouter, subscribe } from './actors/default-router.js';
+export * from './actors/emitters.js';
+export {
+  createLogger,
+  eventTraceFromEnv,
+  type Logger,
+  type LoggerSettings,
+  type LogLevel,
+  logLevelFromEnv,
+} from './actors/logger.js';
+export {
+  ALL_EVENTS,
+  type CloseResult,
+  createRouter,
+  type DeliveryReport,
+  type Handler,
+  type OnceOptions,
+  type PublishOptions,
+  Router,
+  type RouterHealth,
+  type RouterOptions,
+  type RouterStats,
+  type SubscribeOptions,
+  type SubscriberStats,
+  type Unsubscribe,
+} from './actors/router.js';
+export {
+  resolveStage,
+  type StageBusStats,
+  type StageCallback,
+  type StageCompletionResult,
+  StageEventBus,
+} from './actors/stage-bus.js';
+export { checkWiring, type DeclaredWiring, type WiringReport } from './actors/wiring.js';
+// ---- errors
+export * from './errors.js';
+export {
+  ALIAS_CONFLICTS,
+  aliasesFor,
+  type Resolution,
+  resolveEventType,
+  suggestEventTypes,
+} from './events/aliases.js';
+// ---- events: the catalog, names, payloads, envelopes
+export {
+  CATALOG,
+  EVENT_DEFINITIONS,
+  EVENT_NAMES,
+  type EventName,
+  getEventDefinition,
+  isCrossProcess,
+  type PayloadInput,
+  type PayloadOf,
+} from './events/catalog/index.js';
+export type { EventDefinition, EventDomain } from './events/define-event.js';
+export type { CausalityOptions, Envelope, Origin } from './events/envelope.js';
+export { GUIDE_EVENTS, GUIDE_ROWS, type GuideRow } from './events/guide-tables.js';
+export { STAGE_EVENTS, STAGE_TO_DATA, type StageEventName } from './events/stage-events.js';
