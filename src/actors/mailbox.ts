@@ -70,7 +70,7 @@ export class Mailbox {
     this.timedOut++;
     this.host.asyncEnded(this);
     this.host.timedOut(this, envelope);
-    this.drain();
+    this.next();
   }
 
   private readonly run = (): void => {
@@ -78,8 +78,13 @@ export class Mailbox {
     this.drain();
   };
 
+  /**
+   * Handles the next event. One event per microtask: with several subscribers, sync handlers
+   * of one event all run before any handler of the next one (registration order per event),
+   * and a subscriber with a long queue cannot starve the others.
+   */
   private drain(): void {
-    while (this.head < this.queue.length) {
+    if (this.head < this.queue.length) {
       const envelope = this.queue[this.head] as Envelope;
       this.queue[this.head++] = undefined; // let the envelope go once handled
       const startedAt = this.host.now();
@@ -89,7 +94,8 @@ export class Mailbox {
       } catch (error) {
         this.failed++;
         this.host.failed(this, envelope, error, startedAt);
-        continue;
+        this.next();
+        return;
       }
       if (isThenable(result)) {
         this.await(result, envelope, startedAt);
@@ -97,10 +103,17 @@ export class Mailbox {
       }
       this.delivered++;
       this.host.delivered(this, envelope, startedAt);
+      this.next();
+      return;
     }
     this.queue.length = 0;
     this.head = 0;
     this.host.idle(this);
+  }
+
+  private next(): void {
+    this.scheduled = true;
+    queueMicrotask(this.run);
   }
 
   private await(result: PromiseLike<unknown>, envelope: Envelope, startedAt: number): void {
@@ -143,7 +156,7 @@ export class Mailbox {
       this.delivered++;
       this.host.delivered(this, envelope, startedAt);
     }
-    this.drain();
+    this.next();
   }
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `ringrift-coord`: the command line. Commands arrive with the daemons (issue 5); `demo` now. */
+import { CoordinationError } from '../errors.js';
 import { runDemo } from './demo.js';
 
 const USAGE = `usage: ringrift-coord <command>
@@ -23,4 +24,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // A misuse (bad option, bad environment) is the user's to fix: say what, not where in the code.
+  if (!(error instanceof CoordinationError)) throw error;
+  console.error(`ringrift-coord: ${error.message}`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const readme = readFileSync(`${root}README.md`, 'utf8');
+
+describe('README', () => {
+  it('has exactly the two quick-start commands', () => {
+    const block = readme.split('## Quick start')[1]?.split('```sh')[1]?.split('```')[0] ?? '';
+    const commands = block
+      .trim()
+      .split('\n')
+      .map((l) => l.split('#')[0]?.trim());
+    expect(commands).toEqual(['npm ci && npm start', 'npm ci && npm test']);
+  });
+
+  it('embeds examples/quick-start.ts verbatim, and the example runs', async () => {
+    const example = readFileSync(`${root}examples/quick-start.ts`, 'utf8');
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'examples/quick-start.ts'],
+      { cwd: root, env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' } },
+    );
+    expect(stdout).toContain('training finished for hex8_2p: models/hex8_2p.pth');
+    expect(stdout).toContain('Subscribers: { TRAINING_COMPLETED: 1, EVALUATION_COMPLETED: 1 }');
+  });
+});
