@@ -70,7 +70,7 @@ export class Mailbox {
     this.timedOut++;
     this.host.asyncEnded(this);
     this.host.timedOut(this, envelope);
-    this.next();
+    this.drain();
   }
 
   private readonly run = (): void => {
@@ -84,34 +84,44 @@ export class Mailbox {
    * and a subscriber with a long queue cannot starve the others.
    */
   private drain(): void {
-    if (this.head < this.queue.length) {
-      const envelope = this.queue[this.head] as Envelope;
-      this.queue[this.head++] = undefined; // let the envelope go once handled
-      const startedAt = this.host.now();
-      let result: unknown;
-      try {
-        result = this.handler(envelope);
-      } catch (error) {
-        this.failed++;
-        this.host.failed(this, envelope, error, startedAt);
-        this.next();
-        return;
-      }
-      if (isThenable(result)) {
-        this.await(result, envelope, startedAt);
-        return;
-      }
-      this.delivered++;
-      this.host.delivered(this, envelope, startedAt);
+    if (this.head >= this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      this.host.idle(this);
+      return;
+    }
+    // A mailbox that never empties still must not grow: drop the handled prefix now and then.
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    const envelope = this.queue[this.head] as Envelope;
+    this.queue[this.head++] = undefined; // let the envelope go once handled
+    const startedAt = this.host.now();
+    let result: unknown;
+    try {
+      result = this.handler(envelope);
+    } catch (error) {
+      this.failed++;
+      this.host.failed(this, envelope, error, startedAt);
       this.next();
       return;
     }
-    this.queue.length = 0;
-    this.head = 0;
-    this.host.idle(this);
+    if (isThenable(result)) {
+      this.await(result, envelope, startedAt);
+      return;
+    }
+    this.delivered++;
+    this.host.delivered(this, envelope, startedAt);
+    this.next();
   }
 
+  /** Yields to the other mailboxes before the next event, or goes idle at once when empty. */
   private next(): void {
+    if (this.head >= this.queue.length) {
+      this.drain();
+      return;
+    }
     this.scheduled = true;
     queueMicrotask(this.run);
   }
@@ -120,10 +130,6 @@ export class Mailbox {
     const token = ++this.token;
     this.current = envelope;
     this.deadline = startedAt + this.timeoutMs;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
     this.host.asyncStarted(this);
     result.then(
       () => this.settle(token, envelope, startedAt, false, undefined),
@@ -156,7 +162,8 @@ export class Mailbox {
       this.delivered++;
       this.host.delivered(this, envelope, startedAt);
     }
-    this.next();
+    // Already in a promise reaction of its own: no need to queue another microtask.
+    this.drain();
   }
 }
 

@@ -282,7 +282,7 @@ export class Router {
     const envelope = stampEnvelope(
       this.nextId(),
       name,
-      prepared.payload as PayloadOf<EventName>,
+      prepared as PayloadOf<EventName>,
       options.source ?? this.name,
       nowMs / 1000,
       this.origin,

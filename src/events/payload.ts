@@ -1,8 +1,9 @@
 /**
  * Turning what a publisher passed into the payload every subscriber receives: one walk that copies
- * plain JSON data and refuses anything else, the key normalisation that fixes the original's drift
- * (`config` -> `config_key`, `checkpoint_path` -> `model_path`), schema validation, the size limit,
- * and a deep freeze so that one subscriber cannot change what the next one sees.
+ * plain JSON data, refuses anything else and bounds its serialised size; the key normalisation
+ * that fixes the original's drift (`config` -> `config_key`, `checkpoint_path` -> `model_path`);
+ * schema validation; the size limit; and a deep freeze so that one subscriber cannot change what
+ * the next one sees.
  */
 import { EventValidationError, PayloadTooLargeError, type ValidationIssue } from '../errors.js';
 import type { EventDefinition } from './define-event.js';
@@ -16,14 +17,17 @@ const KEY_RENAMES: readonly (readonly [from: string, to: string])[] = [
   ['checkpoint_path', 'model_path'],
 ];
 
-export interface PreparedPayload {
-  /** Validated, normalised, deeply frozen. `timestamp` is set. */
-  readonly payload: Readonly<Record<string, unknown>>;
-  /** The payload's JSON, computed once for the size check and reused by the event log. */
-  readonly json: string;
+/** Lower and upper bounds of a value's JSON size in UTF-8 bytes, gathered while copying it. */
+interface SizeBounds {
+  min: number;
+  max: number;
 }
 
+/** Room for the `timestamp` the envelope may add after the copy was measured. */
+const TIMESTAMP_ALLOWANCE = 40;
+
 /**
+ * Returns the payload subscribers receive: validated, normalised, deeply frozen, `timestamp` set.
  * @throws {EventValidationError} when the payload is not plain JSON data or fails the schema.
  * @throws {PayloadTooLargeError} when its JSON is larger than `maxBytes`.
  */
@@ -32,9 +36,10 @@ export function preparePayload(
   raw: unknown,
   nowSeconds: number,
   maxBytes: number,
-): PreparedPayload {
+): Readonly<Record<string, unknown>> {
   const issues: ValidationIssue[] = [];
-  const copy = raw == null ? {} : copyJson(raw, '', issues, 0);
+  const size: SizeBounds = { min: 0, max: TIMESTAMP_ALLOWANCE };
+  const copy = raw == null ? {} : copyJson(raw, '', issues, 0, size);
   if (issues.length > 0) throw new EventValidationError(def.name, issues);
   if (copy === null || typeof copy !== 'object' || Array.isArray(copy)) {
     throw new EventValidationError(def.name, [
@@ -57,14 +62,14 @@ export function preparePayload(
   const payload = parsed.data as Record<string, unknown>;
   if (payload.timestamp === undefined) payload.timestamp = nowSeconds;
 
-  const json = JSON.stringify(payload);
-  // UTF-8 is at least one byte per UTF-16 unit and at most three: only measure when it matters.
-  if (json.length > maxBytes) throw new PayloadTooLargeError(def.name, json.length, maxBytes);
-  if (json.length * 3 > maxBytes) {
-    const bytes = Buffer.byteLength(json, 'utf8');
+  // Serialising every payload just to measure it would be the most expensive step of a publish;
+  // the bounds gathered during the copy settle almost every case, JSON only the borderline ones.
+  if (size.min > maxBytes) throw new PayloadTooLargeError(def.name, size.min, maxBytes);
+  if (size.max > maxBytes) {
+    const bytes = Buffer.byteLength(JSON.stringify(payload), 'utf8');
     if (bytes > maxBytes) throw new PayloadTooLargeError(def.name, bytes, maxBytes);
   }
-  return { payload: deepFreeze(payload), json };
+  return deepFreeze(payload);
 }
 
 function renameKeys(eventType: string, obj: Record<string, unknown>): void {
@@ -84,12 +89,34 @@ function renameKeys(eventType: string, obj: Record<string, unknown>): void {
   }
 }
 
-/** Copies JSON data (plain objects, arrays, strings, finite numbers, booleans, null). */
-function copyJson(value: unknown, path: string, issues: ValidationIssue[], depth: number): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+/**
+ * Copies JSON data (plain objects, arrays, strings, finite numbers, booleans, null) and adds the
+ * bounds of its serialised size to `size`: a UTF-16 unit takes 1 to 6 bytes in JSON (an escaped
+ * control character is `\u00XX`), a number 1 to 25.
+ */
+function copyJson(
+  value: unknown,
+  path: string,
+  issues: ValidationIssue[],
+  depth: number,
+  size: SizeBounds,
+): unknown {
+  if (typeof value === 'string') {
+    size.min += value.length + 2;
+    size.max += value.length * 6 + 2;
+    return value;
+  }
   if (typeof value === 'number') {
-    if (!Number.isFinite(value))
+    if (!Number.isFinite(value)) {
       issues.push({ path, message: `must be a finite number (got ${value})` });
+    }
+    size.min += 1;
+    size.max += 25;
+    return value;
+  }
+  if (value === null || typeof value === 'boolean') {
+    size.min += 4;
+    size.max += 5;
     return value;
   }
   if (depth > 64) {
@@ -97,9 +124,11 @@ function copyJson(value: unknown, path: string, issues: ValidationIssue[], depth
     return null;
   }
   if (Array.isArray(value)) {
+    size.min += 1 + value.length;
+    size.max += 2 + value.length;
     const out = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
-      out[i] = copyJson(value[i], join(path, String(i)), issues, depth + 1);
+      out[i] = copyJson(value[i], join(path, String(i)), issues, depth + 1, size);
     }
     return out;
   }
@@ -109,6 +138,8 @@ function copyJson(value: unknown, path: string, issues: ValidationIssue[], depth
       issues.push({ path, message: `must be JSON data (got ${kindOf(value)})` });
       return null;
     }
+    size.min += 1;
+    size.max += 2;
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
       const child = (value as Record<string, unknown>)[key];
@@ -117,7 +148,9 @@ function copyJson(value: unknown, path: string, issues: ValidationIssue[], depth
         continue;
       }
       if (child === undefined) continue; // JSON drops it too: in-process and cross-process agree
-      out[key] = copyJson(child, join(path, key), issues, depth + 1);
+      size.min += key.length + 3; // quotes, colon, and a comma or brace
+      size.max += key.length * 6 + 4;
+      out[key] = copyJson(child, join(path, key), issues, depth + 1, size);
     }
     return out;
   }
@@ -155,10 +188,14 @@ function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
 }
 
+/** Freezes a tree this module built itself: fresh objects, no cycles, no shared nodes. */
 function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+  if (value !== null && typeof value === 'object') {
+    for (const key in value) {
+      const child = value[key];
+      if (child !== null && typeof child === 'object') deepFreeze(child);
+    }
     Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   }
   return value;
 }

@@ -40,13 +40,13 @@ describe('preparePayload()', () => {
   });
 
   it("normalises the original's `config` to `config_key`", () => {
-    const { payload } = prep('TRAINING_STARTED', { config: 'sq8_2p' });
+    const payload = prep('TRAINING_STARTED', { config: 'sq8_2p' });
     expect(payload.config_key).toBe('sq8_2p');
     expect(payload).not.toHaveProperty('config');
   });
 
   it('normalises `checkpoint_path` to `model_path`', () => {
-    const { payload } = prep('CHECKPOINT_SAVED', { config_key: 'x', checkpoint_path: '/m/x.pth' });
+    const payload = prep('CHECKPOINT_SAVED', { config_key: 'x', checkpoint_path: '/m/x.pth' });
     expect(payload.model_path).toBe('/m/x.pth');
     expect(payload).not.toHaveProperty('checkpoint_path');
   });
@@ -58,11 +58,11 @@ describe('preparePayload()', () => {
   });
 
   it('sets timestamp when omitted and converts an ISO-8601 string to Unix seconds', () => {
-    expect(prep('TRAINING_PROGRESS', {}).payload.timestamp).toBe(NOW);
-    expect(prep('TRAINING_PROGRESS', { timestamp: '2026-01-01T00:00:00Z' }).payload.timestamp).toBe(
+    expect(prep('TRAINING_PROGRESS', {}).timestamp).toBe(NOW);
+    expect(prep('TRAINING_PROGRESS', { timestamp: '2026-01-01T00:00:00Z' }).timestamp).toBe(
       1_767_225_600,
     );
-    expect(prep('TRAINING_PROGRESS', { timestamp: 12.5 }).payload.timestamp).toBe(12.5);
+    expect(prep('TRAINING_PROGRESS', { timestamp: 12.5 }).timestamp).toBe(12.5);
   });
 
   it('refuses a timestamp in milliseconds instead of guessing', () => {
@@ -72,12 +72,12 @@ describe('preparePayload()', () => {
   });
 
   it('accepts a missing payload as an empty one for open events (guide: check for None payloads)', () => {
-    expect(prep('TRAINING_PROGRESS', undefined).payload).toEqual({ timestamp: NOW });
-    expect(prep('TRAINING_PROGRESS', null).payload).toEqual({ timestamp: NOW });
+    expect(prep('TRAINING_PROGRESS', undefined)).toEqual({ timestamp: NOW });
+    expect(prep('TRAINING_PROGRESS', null)).toEqual({ timestamp: NOW });
   });
 
   it('keeps fields the schema does not know (the original emitters add extras)', () => {
-    const { payload } = prep('TRAINING_STARTED', { config_key: 'x', gpu: 'a100' });
+    const payload = prep('TRAINING_STARTED', { config_key: 'x', gpu: 'a100' });
     expect(payload.gpu).toBe('a100');
   });
 
@@ -119,15 +119,19 @@ describe('preparePayload()', () => {
       /payload is 1\d{3} bytes serialised, over the limit of 1000 bytes/,
     );
     expect(() => prep('TRAINING_PROGRESS', { blob: '€'.repeat(200) }, 1000)).not.toThrow();
+    // Control characters serialise as \u00XX, six bytes each.
+    expect(() => prep('TRAINING_PROGRESS', { blob: '\u0001'.repeat(200) }, 1000)).toThrow(
+      PayloadTooLargeError,
+    );
+    expect(() => prep('TRAINING_PROGRESS', { blob: '\u0001'.repeat(150) }, 1000)).not.toThrow();
   });
 
   it('returns a deeply frozen copy: the caller and subscribers cannot change what others see', () => {
     const raw = { config_key: 'x', tags: ['a'] };
-    const { payload, json } = prep('TRAINING_STARTED', raw);
+    const payload = prep('TRAINING_STARTED', raw);
     raw.tags.push('b');
     expect(payload.tags).toEqual(['a']);
     expect(Object.isFrozen(payload)).toBe(true);
     expect(Object.isFrozen(payload.tags)).toBe(true);
-    expect(JSON.parse(json)).toEqual(payload);
   });
 });
