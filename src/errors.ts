@@ -139,3 +139,46 @@ function describe(value: unknown): string {
     return String(value);
   return typeof value;
 }
+
+// ---------------------------------------------------------------- persistence
+
+/**
+ * A failure of the SQLite event log or snapshot store. `path` is the database file; `code` is
+ * SQLite's (`SQLITE_BUSY`, `SQLITE_NOTADB`, ...) or the file system's (`EACCES`) when known.
+ */
+export class EventLogError extends CoordinationError {
+  readonly path: string;
+  readonly code: string | undefined;
+  constructor(path: string, message: string, options?: ErrorOptions & { code?: string }) {
+    super(`${message} (database '${path}')`, options);
+    this.path = path;
+    this.code = options?.code ?? (options?.cause as { code?: string } | undefined)?.code;
+  }
+}
+
+/** The database was written by a newer version of this package; this one will not touch it. */
+export class SchemaTooNewError extends EventLogError {
+  readonly found: number;
+  readonly supported: number;
+  constructor(path: string, found: number, supported: number) {
+    super(
+      path,
+      `schema version ${found} is newer than this code supports (${supported}); upgrade ringrift-coordination or use another file`,
+    );
+    this.found = found;
+    this.supported = supported;
+  }
+}
+
+/** A durable consumer name that another live process already runs. */
+export class ConsumerBusyError extends CoordinationError {
+  readonly consumer: string;
+  readonly owner: string;
+  constructor(consumer: string, owner: string) {
+    super(
+      `durable consumer '${consumer}' is already running in ${owner}; stop it there first or choose another name`,
+    );
+    this.consumer = consumer;
+    this.owner = owner;
+  }
+}

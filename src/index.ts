@@ -39,6 +39,8 @@ export {
   type StageCompletionResult,
   StageEventBus,
 } from './actors/stage-bus.js';
+// ---- persistence: the SQLite event log, durable consumers, dead letters, snapshots
+export type { EventTransport, RemoteSink } from './actors/transport.js';
 export { checkWiring, type DeclaredWiring, type WiringReport } from './actors/wiring.js';
 // ---- errors
 export * from './errors.js';
@@ -64,3 +66,38 @@ export type { EventDefinition, EventDomain } from './events/define-event.js';
 export type { CausalityOptions, Envelope, Origin } from './events/envelope.js';
 export { GUIDE_EVENTS, GUIDE_ROWS, type GuideRow } from './events/guide-tables.js';
 export { STAGE_EVENTS, STAGE_TO_DATA, type StageEventName } from './events/stage-events.js';
+export { type OpenDatabaseOptions, openDatabase, SqliteDatabase } from './persistence/database.js';
+export {
+  type DeadLetter,
+  type DeadLetterQuery,
+  listDeadLetters,
+  replayDeadLetters,
+} from './persistence/dead-letters.js';
+export {
+  type DeliveryInfo,
+  type DurableHandler,
+  type DurableOptions,
+  type DurableStats,
+  type DurableSubscription,
+  type StartAt,
+  subscribeDurable,
+} from './persistence/durable-consumer.js';
+export {
+  type BridgeStats,
+  type EventLogOptions,
+  openEventLog,
+  SqliteEventLog,
+} from './persistence/event-log.js';
+export {
+  type ConsumerStatus,
+  type EventLogStatus,
+  inspectEventLog,
+} from './persistence/introspection.js';
+export { defaultCoordinationDir, defaultDbPath } from './persistence/paths.js';
+export {
+  type RetentionOptions,
+  type RetentionReport,
+  runRetention,
+  scheduleRetention,
+} from './persistence/retention.js';
+export { type LoadedSnapshot, type SnapshotInfo, SnapshotStore } from './persistence/snapshots.js';

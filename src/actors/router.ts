@@ -38,6 +38,7 @@ import { type Clock, realClock } from './clock.js';
 import { createLogger, eventTraceFromEnv, type Logger } from './logger.js';
 import { type Handler, Mailbox, type MailboxHost } from './mailbox.js';
 import { RecentEvents } from './recent-events.js';
+import type { EventTransport } from './transport.js';
 import { checkWiring, type DeclaredWiring, type WiringReport } from './wiring.js';
 
 export type { Handler };
@@ -64,6 +65,13 @@ export interface RouterOptions {
   readonly trace?: boolean;
   /** Stable id of the runtime that owns this router; default random. */
   readonly runtimeId?: string;
+  /**
+   * Carries cross-process event types to other processes and theirs to this router (e.g.
+   * `openEventLog()`). The router owns it from then on: `close()` closes it.
+   */
+  readonly eventLog?: EventTransport;
+  /** How many ids of other processes' events are remembered to drop duplicates; 100,000. */
+  readonly remoteDedupSize?: number;
 }
 
 export interface PublishOptions extends CausalityOptions {
@@ -116,6 +124,10 @@ export interface RouterStats {
     readonly mailboxFull: number;
   };
   readonly fireAndForgetErrors: number;
+  /** Events received from other processes and handed to local mailboxes. */
+  readonly remoteReceived: number;
+  /** Events from other processes dropped because their id was already seen. */
+  readonly remoteDuplicates: number;
   readonly byType: Readonly<Record<string, number>>;
   readonly subscribers: readonly SubscriberStats[];
 }
@@ -195,6 +207,10 @@ export class Router {
   private closed = false;
   private closing: Promise<CloseResult> | null = null;
   private readonly host: MailboxHost;
+  private readonly transport: EventTransport | null;
+  private readonly remoteDedupSize: number;
+  /** Ids of remote events already delivered, oldest first (a Map keeps insertion order). */
+  private readonly seenRemote = new Map<string, true>();
   private readonly counts = {
     published: 0,
     deliveries: 0,
@@ -205,6 +221,8 @@ export class Router {
     tooLarge: 0,
     mailboxFull: 0,
     fireAndForgetErrors: 0,
+    remoteReceived: 0,
+    remoteDuplicates: 0,
   };
   private readonly byType = new Map<string, number>();
 
@@ -243,6 +261,12 @@ export class Router {
     this.nextId = createIdSource(runtimeId);
     this.history = new RecentEvents(historySize);
     this.host = this.createHost();
+    this.remoteDedupSize = positiveInt('remoteDedupSize', options.remoteDedupSize, 100_000);
+    this.transport = options.eventLog ?? null;
+    this.transport?.start({
+      runtimeId,
+      deliver: (envelope) => this.deliverRemote(envelope),
+    });
   }
 
   /**
@@ -297,11 +321,58 @@ export class Router {
         'publish',
       );
     }
+    // Written before local delivery, so that a handler reacting to it cannot publish a
+    // follow-up event that reaches the log first.
+    if (this.transport && CATALOG[name].crossProcess) this.transport.append(envelope);
     for (const box of targets) {
       this.active.add(box);
       box.push(envelope);
     }
     return envelope;
+  }
+
+  /**
+   * Hands an event published by another process to the local subscribers; never writes it back
+   * to the log. Duplicates (by envelope id) are dropped. Returns false, taking nothing, when a
+   * target mailbox is full, so that the transport offers the event again later.
+   */
+  deliverRemote(envelope: Envelope): boolean {
+    if (this.closed) return false;
+    if (this.seenRemote.has(envelope.id)) {
+      this.counts.remoteDuplicates++;
+      return true;
+    }
+    const targets = this.targetsOf(envelope.type);
+    for (const box of targets) if (box.depth >= this.mailboxCapacity) return false;
+    this.seenRemote.set(envelope.id, true);
+    if (this.seenRemote.size > this.remoteDedupSize) {
+      this.seenRemote.delete(this.seenRemote.keys().next().value as string);
+    }
+    this.counts.remoteReceived++;
+    this.byType.set(envelope.type, (this.byType.get(envelope.type) ?? 0) + 1);
+    this.history.push(envelope);
+    if (this.trace) {
+      this.logger.debug(
+        {
+          event_id: envelope.id,
+          type: envelope.type,
+          source: envelope.source,
+          origin: envelope.origin,
+          subscribers: targets.length,
+        },
+        'remote event',
+      );
+    }
+    for (const box of targets) {
+      this.active.add(box);
+      box.push(envelope);
+    }
+    return true;
+  }
+
+  /** Resolves when every cross-process event published so far is durable in the event log. */
+  async flush(): Promise<void> {
+    await this.transport?.flush();
   }
 
   /**
@@ -516,6 +587,8 @@ export class Router {
         mailboxFull: c.mailboxFull,
       },
       fireAndForgetErrors: c.fireAndForgetErrors,
+      remoteReceived: c.remoteReceived,
+      remoteDuplicates: c.remoteDuplicates,
       byType: Object.fromEntries(this.byType),
       subscribers: this.allMailboxes().map((box) => ({
         name: box.name,
@@ -570,8 +643,9 @@ export class Router {
   }
 
   /**
-   * Stops accepting publishes and subscriptions, lets mailboxes drain for up to
-   * `closeTimeoutMs`, rejects pending `once()` calls, and stops the timeout watchdog.
+   * Stops accepting publishes and subscriptions, rejects pending `once()` calls, closes the event
+   * log (after writing what is queued), lets mailboxes drain for up to `closeTimeoutMs`, and
+   * stops the timeout watchdog.
    * Idempotent: a second call returns the first call's result.
    */
   close(): Promise<CloseResult> {
@@ -579,6 +653,8 @@ export class Router {
     this.closed = true;
     this.closing = (async () => {
       for (const reject of [...this.onceRejecters]) reject(new RouterClosedError('once'));
+      // First make what was published durable and stop the feed of remote events.
+      await this.transport?.close();
       let timer: unknown = null;
       const drained = await Promise.race([
         this.whenIdle().then(() => true),

@@ -29,6 +29,8 @@ export interface AliasConflict {
 
 const table = new Map<string, Resolution>();
 const conflicts: AliasConflict[] = [];
+/** Every accepted spelling per canonical event (for matching rows written by other processes). */
+const spellings = new Map<EventName, string[]>();
 /** Deprecated spellings per canonical event, for the catalog document. */
 const aliasesOf = new Map<EventName, Set<string>>();
 
@@ -77,6 +79,15 @@ for (const stage of Object.keys(STAGE_EVENTS) as StageEventName[]) {
   addAlias(STAGE_EVENTS[stage], STAGE_TO_DATA[stage]);
 }
 
+for (const [spelling, res] of table) {
+  let list = spellings.get(res.name);
+  if (!list) {
+    list = [];
+    spellings.set(res.name, list);
+  }
+  list.push(spelling);
+}
+
 /** Aliases from the original's table that were not applied because they would rename a real event. */
 export const ALIAS_CONFLICTS: readonly AliasConflict[] = Object.freeze(conflicts);
 
@@ -96,6 +107,11 @@ export function resolveEventType(input: string): Resolution {
 /** Deprecated spellings that resolve to this event (case variants included), sorted. */
 export function aliasesFor(name: EventName): readonly string[] {
   return [...(aliasesOf.get(name) ?? [])].sort();
+}
+
+/** Every spelling that resolves to this event, canonical and deprecated (for SQL `IN` lists). */
+export function spellingsOf(name: EventName): readonly string[] {
+  return spellings.get(name) ?? [name];
 }
 
 /** Up to `limit` canonical names closest to a misspelling. */

@@ -1,0 +1,28 @@
+/**
+ * What the router needs from something that carries events between processes (the SQLite event
+ * log today, NATS JetStream later): an outbox for what this process publishes and a feed of what
+ * the others published.
+ */
+import type { Envelope } from '../events/envelope.js';
+
+/** The router's side, handed to the transport by `start()`. */
+export interface RemoteSink {
+  /** Envelopes written by this runtime carry it; the transport must not feed them back. */
+  readonly runtimeId: string;
+  /**
+   * Delivers another process's event to the local subscribers. Returns false when a mailbox is
+   * full: the transport must keep the event and offer it again later (nothing is dropped).
+   */
+  deliver(envelope: Envelope): boolean;
+}
+
+export interface EventTransport {
+  /** Queues a cross-process envelope for writing; never blocks on I/O. */
+  append(envelope: Envelope): void;
+  /** Resolves when everything appended so far is durable. */
+  flush(): Promise<void>;
+  /** Starts feeding other processes' events, from now on, to `sink`. */
+  start(sink: RemoteSink): void;
+  /** Flushes, stops feeding, releases resources. */
+  close(): Promise<void>;
+}

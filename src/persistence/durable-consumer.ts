@@ -1,0 +1,512 @@
+/**
+ * Durable consumers: a named reader of the event log with its own cursor, for daemons that must
+ * not miss an event (lesson 12: the original replayed a whole day's backlog or nothing).
+ *
+ * - Delivery is at least once, in log order, one event at a time; an event is acknowledged (the
+ *   cursor moves past it) only after its handler succeeded.
+ * - The attempt count is written before each attempt, so a handler that crashes the process
+ *   counts as a failed attempt too; after `maxAttempts` the event goes to `dead_letters` with the
+ *   last error and the consumer moves on (lesson 10).
+ * - The ids of handled events are kept in an inbox with the acknowledgement, in one transaction,
+ *   so an event that reaches the consumer again (a replayed log segment, the same event written
+ *   twice) is skipped rather than handled twice.
+ * - One process runs a given consumer at a time (a lease with a heartbeat); a dead owner on the
+ *   same host is detected at once, another host's after `leaseMs` without heartbeat.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from '../actors/logger.js';
+import {
+  ConsumerBusyError,
+  EventLogError,
+  HandlerTimeoutError,
+  InvalidOptionError,
+} from '../errors.js';
+import { resolveEventType, spellingsOf } from '../events/aliases.js';
+import { EVENT_NAMES, type EventName } from '../events/catalog/index.js';
+import type { Envelope } from '../events/envelope.js';
+import { newRuntimeId } from '../events/envelope.js';
+import { insertDeadLetter } from './dead-letters.js';
+import type { SqliteEventLog } from './event-log.js';
+import { decodeRow, type EventRow, ROW_COLUMNS } from './row-codec.js';
+
+export type StartAt = 'earliest' | 'latest' | number;
+
+export interface DurableOptions {
+  /** Where a consumer seen for the first time starts: 'latest' (default), 'earliest', or Unix seconds. */
+  readonly startAt?: StartAt;
+  /** Attempts before an event is dead-lettered; 5. */
+  readonly maxAttempts?: number;
+  /** Retry backoff: `initialMs` doubling to `maxMs`, with jitter; 200 ms and 10 s. */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** A handler running longer fails its attempt; 30 s. */
+  readonly handlerTimeoutMs?: number;
+  /** Rows read per query; 100. */
+  readonly batchSize?: number;
+  /** How often the consumer records that it is alive; 5 s. */
+  readonly heartbeatMs?: number;
+  /** Another host's consumer without a heartbeat for this long may be taken over; 30 s. */
+  readonly leaseMs?: number;
+  readonly logger?: Logger;
+}
+
+/** What a durable handler gets besides the envelope. */
+export interface DeliveryInfo {
+  readonly consumer: string;
+  readonly eventId: number;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+}
+
+export type DurableHandler = (envelope: Envelope, info: DeliveryInfo) => unknown;
+
+export interface DurableStats {
+  readonly name: string;
+  readonly cursor: number;
+  readonly handled: number;
+  readonly failedAttempts: number;
+  readonly deadLettered: number;
+  readonly duplicatesSkipped: number;
+}
+
+export interface DurableSubscription {
+  readonly name: string;
+  /** Stops after the current handler and releases the consumer. */
+  stop(): Promise<void>;
+  /** Resolves when stopped; rejects if the consumer stopped on a database failure. */
+  readonly done: Promise<void>;
+  stats(): DurableStats;
+}
+
+interface ConsumerRow {
+  name: string;
+  cursor: number;
+  owner: string | null;
+  owner_host: string | null;
+  owner_pid: number | null;
+  heartbeat_at: number;
+  pending_event_id: number | null;
+  pending_attempts: number;
+}
+
+/**
+ * Starts a durable consumer; resolves once it is registered (its cursor exists), so that events
+ * published afterwards are certain to reach it.
+ * @throws {ConsumerBusyError} when another live process runs a consumer of that name.
+ * @example
+ * const sub = await subscribeDurable(log, 'auto_promotion', ['EVALUATION_COMPLETED'], async (e) => {
+ *   await decide(e.payload);
+ * }, { startAt: 'earliest' });
+ */
+export async function subscribeDurable(
+  log: SqliteEventLog,
+  name: string,
+  types: readonly string[],
+  handler: DurableHandler,
+  options: DurableOptions = {},
+): Promise<DurableSubscription> {
+  const consumer = new DurableConsumer(log, name, types, handler, options);
+  await consumer.register();
+  consumer.start();
+  log.onClose(() => consumer.stop());
+  return consumer;
+}
+
+const now = () => Date.now() / 1000;
+
+class DurableConsumer implements DurableSubscription {
+  readonly name: string;
+  readonly done: Promise<void>;
+  private readonly types: readonly EventName[];
+  private readonly typeSpellings: string;
+  private readonly maxAttempts: number;
+  private readonly backoffInitial: number;
+  private readonly backoffMax: number;
+  private readonly handlerTimeoutMs: number;
+  private readonly batchSize: number;
+  private readonly heartbeatMs: number;
+  private readonly leaseMs: number;
+  private readonly logger: Logger | undefined;
+  private readonly owner = `${hostname()}:${process.pid}:${newRuntimeId()}`;
+  private cursor = 0;
+  /** Highest row id known to hold nothing for this consumer beyond `cursor`. */
+  private idleUpTo = 0;
+  private pendingEventId: number | null = null;
+  private pendingAttempts = 0;
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private resolveDone!: () => void;
+  private rejectDone!: (error: Error) => void;
+  private loop: Promise<void> | null = null;
+  private counts = { handled: 0, failedAttempts: 0, deadLettered: 0, duplicatesSkipped: 0 };
+
+  constructor(
+    private readonly log: SqliteEventLog,
+    name: string,
+    types: readonly string[],
+    private readonly handler: DurableHandler,
+    options: DurableOptions,
+  ) {
+    if (!name) throw new InvalidOptionError('name', 'a non-empty string', name);
+    if (types.length === 0)
+      throw new InvalidOptionError('types', 'a non-empty list of event types', '[]');
+    this.name = name;
+    this.types = types.includes('*')
+      ? [...EVENT_NAMES]
+      : [...new Set(types.map((t) => resolveEventType(t).name))];
+    this.typeSpellings = JSON.stringify(this.types.flatMap((t) => spellingsOf(t)));
+    this.maxAttempts = positive('maxAttempts', options.maxAttempts, 5);
+    this.backoffInitial = positive('backoff.initialMs', options.backoff?.initialMs, 200);
+    this.backoffMax = positive('backoff.maxMs', options.backoff?.maxMs, 10_000);
+    this.handlerTimeoutMs = positive('handlerTimeoutMs', options.handlerTimeoutMs, 30_000);
+    this.batchSize = positive('batchSize', options.batchSize, 100);
+    this.heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 5_000);
+    this.leaseMs = positive('leaseMs', options.leaseMs, 30_000);
+    this.startAt = options.startAt ?? 'latest';
+    this.logger = options.logger?.child({ component: 'durable-consumer', consumer: name });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // `done` is for whoever wants it; an unobserved failure is logged, not an unhandled rejection.
+    this.done.catch(() => {});
+  }
+
+  private readonly startAt: StartAt;
+
+  async register(): Promise<void> {
+    const row = await this.log.db.write(`register consumer '${this.name}'`, (db) => {
+      const existing = db.prepare('SELECT * FROM consumers WHERE name = ?').get(this.name) as
+        | ConsumerRow
+        | undefined;
+      const t = now();
+      if (existing) {
+        this.checkLease(existing, t);
+        db.prepare(
+          'UPDATE consumers SET types = ?, owner = ?, owner_host = ?, owner_pid = ?, heartbeat_at = ? WHERE name = ?',
+        ).run(JSON.stringify(this.types), this.owner, hostname(), process.pid, t, this.name);
+        return existing;
+      }
+      const cursor = this.startCursor(db);
+      db.prepare(
+        `INSERT INTO consumers (name, types, cursor, owner, owner_host, owner_pid, heartbeat_at, created_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        this.name,
+        JSON.stringify(this.types),
+        cursor,
+        this.owner,
+        hostname(),
+        process.pid,
+        t,
+        t,
+      );
+      return { cursor, pending_event_id: null, pending_attempts: 0 } as ConsumerRow;
+    });
+    this.log.noteLocalCommit();
+    this.cursor = row.cursor;
+    this.idleUpTo = row.cursor;
+    this.pendingEventId = row.pending_event_id;
+    this.pendingAttempts = row.pending_attempts;
+  }
+
+  start(): void {
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.loop = this.run().then(
+      () => this.resolveDone(),
+      (error: Error) => {
+        this.logger?.error({ err: error }, 'durable consumer stopped on a database failure');
+        this.rejectDone(error);
+      },
+    );
+  }
+
+  stats(): DurableStats {
+    return { name: this.name, cursor: this.cursor, ...this.counts };
+  }
+
+  stop(): Promise<void> {
+    if (this.stopped) return this.stopped;
+    this.stopping = true;
+    this.wake?.();
+    this.stopped = (async () => {
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      await this.loop?.catch(() => {});
+      if (!this.log.db.isClosed) {
+        // Release the lease so that a successor can start at once.
+        await this.log.db
+          .write(`release consumer '${this.name}'`, (db) =>
+            db
+              .prepare(
+                'UPDATE consumers SET owner = NULL, cursor = MAX(cursor, ?), heartbeat_at = ? WHERE name = ? AND owner = ?',
+              )
+              .run(this.idleUpTo, now(), this.name, this.owner),
+          )
+          .catch((error: Error) =>
+            this.logger?.error({ err: error }, 'could not release the consumer'),
+          );
+      }
+    })();
+    return this.stopped;
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  private async run(): Promise<void> {
+    const select = this.log.db.db.prepare(
+      `SELECT ${ROW_COLUMNS} FROM events
+        WHERE event_id > @cursor AND event_id <= @upTo
+          AND (target_consumer IS NULL OR target_consumer = @name)
+          AND event_type IN (SELECT value FROM json_each(@types))
+        ORDER BY event_id LIMIT @limit`,
+    );
+    const maxId = this.log.db.db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck();
+    let idleMs = 1;
+    while (!this.stopping) {
+      const token = this.log.changeToken();
+      const upTo = maxId.get() as number;
+      const rows = select.all({
+        cursor: this.cursor,
+        upTo,
+        name: this.name,
+        types: this.typeSpellings,
+        limit: this.batchSize,
+      }) as EventRow[];
+      for (const row of rows) {
+        if (this.stopping) return;
+        await this.process(row);
+      }
+      if (rows.length < this.batchSize && !this.stopping)
+        this.idleUpTo = Math.max(this.idleUpTo, upTo);
+      if (rows.length > 0) {
+        idleMs = 1;
+        continue;
+      }
+      // Nothing for us: wait for another commit, polling quickly at first, then less often.
+      while (!this.stopping && token === this.log.changeToken()) {
+        await this.sleep(idleMs);
+        idleMs = Math.min(idleMs * 2, 25);
+      }
+    }
+  }
+
+  private async process(row: EventRow): Promise<void> {
+    const decoded = decodeRow(row, this.log.maxPayloadBytes);
+    if (!decoded.ok) {
+      // Retrying cannot repair the row: straight to dead letters, with the reason.
+      this.logger?.error(
+        {
+          event_id: row.event_id,
+          event_type: row.event_type,
+          reason: decoded.reason,
+          message: decoded.message,
+        },
+        'unreadable event dead-lettered',
+      );
+      await this.deadLetter(row, `${decoded.reason}: ${decoded.message}`, 0);
+      return;
+    }
+    const envelope = decoded.envelope;
+    const seen = this.log.db.db
+      .prepare('SELECT 1 FROM consumer_inbox WHERE consumer = ? AND envelope_id = ?')
+      .get(this.name, envelope.id);
+    if (seen) {
+      this.counts.duplicatesSkipped++;
+      this.logger?.info(
+        { event_id: row.event_id, envelope_id: envelope.id },
+        'already handled; skipped',
+      );
+      await this.ack(row, envelope.id, false);
+      return;
+    }
+    let attempt = this.pendingEventId === row.event_id ? this.pendingAttempts : 0;
+    for (;;) {
+      attempt++;
+      await this.markAttempt(row.event_id, attempt);
+      const error = await this.invoke(envelope, row.event_id, attempt);
+      if (error === null) {
+        await this.ack(row, envelope.id, true);
+        return;
+      }
+      this.counts.failedAttempts++;
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (attempt >= this.maxAttempts) {
+        this.logger?.error(
+          {
+            event_id: row.event_id,
+            envelope_id: envelope.id,
+            type: envelope.type,
+            attempts: attempt,
+            err: error,
+          },
+          `event dead-lettered after ${attempt} attempts; the consumer moves on`,
+        );
+        await this.deadLetter(row, message, attempt);
+        return;
+      }
+      const delay =
+        Math.min(this.backoffInitial * 2 ** (attempt - 1), this.backoffMax) * (0.5 + Math.random());
+      this.logger?.warn(
+        {
+          event_id: row.event_id,
+          envelope_id: envelope.id,
+          attempt,
+          retry_in_ms: Math.round(delay),
+          err: error,
+        },
+        'durable handler failed; retrying',
+      );
+      await this.sleep(delay);
+      if (this.stopping) return; // the attempt count is persisted: a successor continues it
+    }
+  }
+
+  /** Runs the handler; resolves with its error, or null on success. */
+  private invoke(envelope: Envelope, eventId: number, attempt: number): Promise<unknown> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => resolve(new HandlerTimeoutError(envelope.id, this.name, this.handlerTimeoutMs)),
+        this.handlerTimeoutMs,
+      );
+      Promise.resolve()
+        .then(() => this.handler(envelope, { consumer: this.name, eventId, attempt }))
+        .then(
+          () => resolve(null),
+          (error: unknown) => resolve(error ?? new Error('handler rejected with no reason')),
+        )
+        .finally(() => clearTimeout(timer));
+    });
+  }
+
+  private async markAttempt(eventId: number, attempt: number): Promise<void> {
+    await this.log.db.write(`consumer '${this.name}' attempt`, (db) =>
+      db
+        .prepare(
+          'UPDATE consumers SET pending_event_id = ?, pending_attempts = ?, heartbeat_at = ? WHERE name = ?',
+        )
+        .run(eventId, attempt, now(), this.name),
+    );
+    this.log.noteLocalCommit();
+    this.pendingEventId = eventId;
+    this.pendingAttempts = attempt;
+  }
+
+  private async ack(row: EventRow, envelopeId: string, handled: boolean): Promise<void> {
+    await this.log.db.write(`consumer '${this.name}' ack`, (db) => {
+      const t = now();
+      db.prepare(
+        `UPDATE consumers SET cursor = ?, pending_event_id = NULL, pending_attempts = 0,
+           handled = handled + ?, heartbeat_at = ? WHERE name = ?`,
+      ).run(row.event_id, handled ? 1 : 0, t, this.name);
+      if (handled) {
+        db.prepare(
+          'INSERT OR IGNORE INTO consumer_inbox (consumer, envelope_id, processed_at) VALUES (?, ?, ?)',
+        ).run(this.name, envelopeId, t);
+      }
+    });
+    this.log.noteLocalCommit();
+    this.cursor = row.event_id;
+    this.pendingEventId = null;
+    this.pendingAttempts = 0;
+    if (handled) this.counts.handled++;
+  }
+
+  private async deadLetter(row: EventRow, error: string, attempts: number): Promise<void> {
+    await this.log.db.write(`consumer '${this.name}' dead letter`, (db) => {
+      const t = now();
+      insertDeadLetter(db, this.name, row, error, attempts, t);
+      db.prepare(
+        `UPDATE consumers SET cursor = ?, pending_event_id = NULL, pending_attempts = 0,
+           dead_lettered = dead_lettered + 1, heartbeat_at = ? WHERE name = ?`,
+      ).run(row.event_id, t, this.name);
+    });
+    this.log.noteLocalCommit();
+    this.cursor = row.event_id;
+    this.pendingEventId = null;
+    this.pendingAttempts = 0;
+    this.counts.deadLettered++;
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopping || this.log.db.isClosed) return;
+    try {
+      await this.log.db.write(`consumer '${this.name}' heartbeat`, (db) =>
+        db
+          .prepare(
+            'UPDATE consumers SET heartbeat_at = ?, cursor = MAX(cursor, ?) WHERE name = ? AND owner = ?',
+          )
+          .run(
+            now(),
+            this.pendingEventId === null ? this.idleUpTo : this.cursor,
+            this.name,
+            this.owner,
+          ),
+      );
+      this.log.noteLocalCommit();
+      if (this.pendingEventId === null) this.cursor = Math.max(this.cursor, this.idleUpTo);
+    } catch (error) {
+      if (!(error instanceof EventLogError)) throw error;
+      this.logger?.warn({ err: error }, 'heartbeat not recorded');
+    }
+  }
+
+  private checkLease(row: ConsumerRow, t: number): void {
+    if (!row.owner || row.owner === this.owner) return;
+    const sameHost = row.owner_host === hostname();
+    if (sameHost && row.owner_pid !== null && !isAlive(row.owner_pid)) {
+      this.logger?.info({ previous_owner: row.owner }, 'taking over from a process that is gone');
+      return;
+    }
+    if (!sameHost && t - row.heartbeat_at > this.leaseMs / 1000) {
+      this.logger?.warn(
+        { previous_owner: row.owner },
+        'taking over from an owner without heartbeat',
+      );
+      return;
+    }
+    throw new ConsumerBusyError(this.name, row.owner);
+  }
+
+  private startCursor(db: import('better-sqlite3').Database): number {
+    const at = this.startAt;
+    if (at === 'earliest') return 0;
+    if (at === 'latest')
+      return db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck().get() as number;
+    if (typeof at === 'number' && Number.isFinite(at)) {
+      return db
+        .prepare('SELECT COALESCE(MAX(event_id), 0) FROM events WHERE created_at < ?')
+        .pluck()
+        .get(at) as number;
+    }
+    throw new InvalidOptionError('startAt', "'earliest', 'latest' or Unix seconds", at);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+function positive(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isFinite(value) && value > 0))
+    throw new InvalidOptionError(option, 'a positive number', value);
+  return value;
+}

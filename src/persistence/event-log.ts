@@ -1,0 +1,335 @@
+/**
+ * The cross-process event log on one host: the original's `events` table in a SQLite file.
+ *
+ * Writing: `append()` puts an envelope in an in-memory outbox; a batch is committed per turn of
+ * the event loop (group commit) through `SqliteDatabase.write()`, which never waits on another
+ * process's lock. `flush()` resolves once everything appended before it is committed; a failed
+ * batch stays in the outbox and is retried, so nothing accepted is dropped.
+ *
+ * Reading (the bridge to the local router): a poll on a short adaptive interval checks
+ * `PRAGMA data_version` (3 us when nothing changed) and reads new rows only when another
+ * connection committed. Rows this runtime wrote are skipped; every other row is offered to the
+ * router once, and only marked read when the router took it.
+ */
+
+import type { Logger } from '../actors/logger.js';
+import type { RemoteSink } from '../actors/transport.js';
+import { EventLogError } from '../errors.js';
+import type { Envelope } from '../events/envelope.js';
+import { openDatabase, type SqliteDatabase } from './database.js';
+import { defaultDbPath } from './paths.js';
+import {
+  decodeRow,
+  type EventRow,
+  INSERT_EVENT_SQL,
+  ROW_COLUMNS,
+  toRowParams,
+} from './row-codec.js';
+
+export interface EventLogOptions {
+  /** Default: `$RINGRIFT_COORDINATION_DIR/events.db`, else the original's directory rules. */
+  readonly path?: string;
+  readonly logger?: Logger;
+  /** Rows committed per transaction at most; 500. */
+  readonly batchSize?: number;
+  /** Poll interval bounds: `minMs` while events flow, doubling to `maxMs` when idle; 1 and 25. */
+  readonly poll?: { readonly minMs?: number; readonly maxMs?: number };
+  /** Largest payload accepted when reading a row; 1 MiB. */
+  readonly maxPayloadBytes?: number;
+  /** How long a write keeps retrying a locked database; 60 s. */
+  readonly writeTimeoutMs?: number;
+}
+
+interface FlushWaiter {
+  readonly target: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export interface BridgeStats {
+  readonly appended: number;
+  readonly committed: number;
+  readonly pending: number;
+  readonly remoteDelivered: number;
+  readonly remoteSkipped: {
+    readonly unknownType: number;
+    readonly corruptJson: number;
+    readonly invalidPayload: number;
+  };
+  readonly lastSeenEventId: number;
+  readonly busyRetries: number;
+}
+
+/**
+ * @example
+ * const log = openEventLog({ path: '/tmp/events.db' });
+ * const router = createRouter({ eventLog: log });
+ */
+export function openEventLog(options: EventLogOptions = {}): SqliteEventLog {
+  return new SqliteEventLog(options);
+}
+
+export class SqliteEventLog {
+  readonly db: SqliteDatabase;
+  readonly path: string;
+  readonly maxPayloadBytes: number;
+  private readonly logger: Logger | undefined;
+  private readonly batchSize: number;
+  private readonly pollMin: number;
+  private readonly pollMax: number;
+  private outbox: Envelope[] = [];
+  private appended = 0;
+  private committed = 0;
+  /** Commits made by this connection: `data_version` does not change for them. */
+  private localCommits = 0;
+  private writing = false;
+  private writeScheduled = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private waiters: FlushWaiter[] = [];
+  private sink: RemoteSink | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private pollInterval: number;
+  private lastDataVersion = -1;
+  private lastSeen = 0;
+  private remoteDelivered = 0;
+  private readonly skipped = { unknownType: 0, corruptJson: 0, invalidPayload: 0 };
+  private readonly warnedTypes = new Set<string>();
+  private closed = false;
+  private readonly closeHooks: (() => Promise<void> | void)[] = [];
+  private readonly statements;
+
+  constructor(options: EventLogOptions = {}) {
+    this.path = options.path ?? defaultDbPath();
+    this.logger = options.logger?.child({ component: 'event-log' });
+    this.batchSize = options.batchSize ?? 500;
+    this.pollMin = options.poll?.minMs ?? 1;
+    this.pollMax = options.poll?.maxMs ?? 25;
+    this.pollInterval = this.pollMin;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    this.db = openDatabase(this.path, { writeTimeoutMs: options.writeTimeoutMs });
+    const db = this.db.db;
+    this.statements = {
+      insert: db.prepare(INSERT_EVENT_SQL),
+      after: db.prepare(
+        `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? ORDER BY event_id LIMIT ?`,
+      ),
+      maxId: db.prepare('SELECT COALESCE(MAX(event_id), 0) AS id FROM events').pluck(),
+    };
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  /** Queues an envelope for the next group commit. */
+  append(envelope: Envelope): void {
+    if (this.closed) throw new EventLogError(this.path, 'append: the event log is closed');
+    this.outbox.push(envelope);
+    this.appended++;
+    this.scheduleWrite();
+  }
+
+  /**
+   * Resolves when everything appended before this call is committed. Rejects if a write failed
+   * (the events stay queued and are retried; call again to wait for them).
+   */
+  flush(): Promise<void> {
+    if (this.committed >= this.appended) return Promise.resolve();
+    const target = this.appended;
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ target, resolve, reject });
+      this.scheduleWrite();
+    });
+  }
+
+  /** A change token that moves on whenever any connection, this one included, committed. */
+  changeToken(): string {
+    return `${this.db.db.pragma('data_version', { simple: true })}:${this.localCommits}`;
+  }
+
+  /** Counts a commit made on this connection outside the outbox (acks, dead letters, replays). */
+  noteLocalCommit(): void {
+    this.localCommits++;
+  }
+
+  /** Writes one envelope now (replays, tests); resolves with its row id. */
+  async writeNow(envelope: Envelope, targetConsumer: string | null = null): Promise<number> {
+    const id = await this.db.write('write event', () =>
+      Number(this.statements.insert.run(toRowParams(envelope, targetConsumer)).lastInsertRowid),
+    );
+    this.localCommits++;
+    return id;
+  }
+
+  private scheduleWrite(): void {
+    if (this.writeScheduled || this.writing || this.retryTimer) return;
+    this.writeScheduled = true;
+    // setImmediate, not a microtask: every publish of this turn joins the same transaction.
+    setImmediate(this.writeOutbox);
+  }
+
+  private readonly writeOutbox = async (): Promise<void> => {
+    this.writeScheduled = false;
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.outbox.length > 0) {
+        const batch = this.outbox.slice(0, this.batchSize);
+        try {
+          await this.db.write('append events', () => {
+            for (const envelope of batch) this.statements.insert.run(toRowParams(envelope));
+          });
+        } catch (error) {
+          this.failWaiters(error as Error);
+          this.logger?.error(
+            { err: error, pending: this.outbox.length },
+            'event log write failed; the events stay queued and are retried in 1 s',
+          );
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            this.scheduleWrite();
+          }, 1000);
+          return;
+        }
+        this.outbox = this.outbox.slice(batch.length);
+        this.committed += batch.length;
+        this.localCommits++;
+        this.resolveWaiters();
+      }
+    } finally {
+      this.writing = false;
+    }
+  };
+
+  private resolveWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: FlushWaiter[] = [];
+    for (const w of this.waiters) {
+      if (w.target <= this.committed) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  private failWaiters(error: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(error);
+  }
+
+  // ------------------------------------------------------------------ reading (bridge)
+
+  /** Starts offering rows that other processes write from now on to `sink`. */
+  start(sink: RemoteSink): void {
+    if (this.sink)
+      throw new EventLogError(this.path, 'start: the event log already feeds a router');
+    this.sink = sink;
+    this.lastSeen = this.statements.maxId.get() as number;
+    this.lastDataVersion = this.db.db.pragma('data_version', { simple: true }) as number;
+    this.schedulePoll(this.pollMin);
+  }
+
+  private schedulePoll(ms: number): void {
+    if (this.closed) return;
+    this.pollTimer = setTimeout(this.poll, ms);
+  }
+
+  private readonly poll = (): void => {
+    this.pollTimer = null;
+    if (this.closed || !this.sink) return;
+    const version = this.db.db.pragma('data_version', { simple: true }) as number;
+    if (version === this.lastDataVersion) {
+      this.pollInterval = Math.min(this.pollInterval * 2, this.pollMax);
+      this.schedulePoll(this.pollInterval);
+      return;
+    }
+    const rows = this.statements.after.all(this.lastSeen, this.batchSize) as EventRow[];
+    let blocked = false;
+    for (const row of rows) {
+      if (!this.offer(row)) {
+        blocked = true;
+        break;
+      }
+      this.lastSeen = row.event_id;
+    }
+    // Only forget the version once everything up to it was read and taken.
+    if (!blocked && rows.length < this.batchSize) this.lastDataVersion = version;
+    this.pollInterval = this.pollMin;
+    this.schedulePoll(blocked ? 10 : rows.length === this.batchSize ? 0 : this.pollMin);
+  };
+
+  /** False when the router cannot take the event now (a full mailbox): offer it again later. */
+  private offer(row: EventRow): boolean {
+    const sink = this.sink as RemoteSink;
+    if (row.origin_runtime === sink.runtimeId || row.target_consumer !== null) return true;
+    const decoded = decodeRow(row, this.maxPayloadBytes);
+    if (!decoded.ok) {
+      this.reportSkipped(row, decoded.reason, decoded.message);
+      return true;
+    }
+    if (!sink.deliver(decoded.envelope)) return false;
+    this.remoteDelivered++;
+    return true;
+  }
+
+  private reportSkipped(row: EventRow, reason: string, message: string): void {
+    if (reason === 'unknown-type') {
+      this.skipped.unknownType++;
+      // A newer writer may publish types this version does not know: say so once per type.
+      if (this.warnedTypes.has(row.event_type)) return;
+      this.warnedTypes.add(row.event_type);
+      this.logger?.warn(
+        { event_id: row.event_id, event_type: row.event_type, source: row.source },
+        `skipping events of unknown type '${row.event_type}' from another process (a newer writer?)`,
+      );
+      return;
+    }
+    if (reason === 'corrupt-json') this.skipped.corruptJson++;
+    else this.skipped.invalidPayload++;
+    this.logger?.error(
+      { event_id: row.event_id, event_type: row.event_type, source: row.source, reason, message },
+      'skipping an unreadable event from another process',
+    );
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  getStats(): BridgeStats {
+    return {
+      appended: this.appended,
+      committed: this.committed,
+      pending: this.outbox.length,
+      remoteDelivered: this.remoteDelivered,
+      remoteSkipped: { ...this.skipped },
+      lastSeenEventId: this.lastSeen,
+      busyRetries: this.db.busyRetries,
+    };
+  }
+
+  /** Runs `hook` at close, before the database closes (durable consumers, retention, snapshots). */
+  onClose(hook: () => Promise<void> | void): void {
+    this.closeHooks.push(hook);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Flushes the outbox, stops reading, runs close hooks, closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    this.sink = null;
+    try {
+      await this.flush();
+    } catch (error) {
+      this.logger?.error(
+        { err: error, lost: this.outbox.length },
+        'event log closed with events that could not be written',
+      );
+    }
+    for (const hook of this.closeHooks.splice(0)) await hook();
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.db.close();
+  }
+}

@@ -1,0 +1,81 @@
+/** Real child processes running the fixtures under tsx, with line-based stdout. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+export interface Fixture {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  /** Resolves with the first stdout line matching, rejects if the process exits first. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+  send(line: string): void;
+}
+
+export function startFixture(
+  name: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Fixture {
+  const child = spawn(process.execPath, ['--import', 'tsx', `test/fixtures/${name}.ts`, ...args], {
+    cwd: root,
+    env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const listeners = new Set<() => void>();
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    lines.push(line);
+    for (const l of listeners) l();
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => {
+      for (const l of listeners) l();
+      resolve(code ?? signal ?? -1);
+    });
+  });
+  return {
+    child,
+    lines,
+    exited,
+    send: (line) => child.stdin?.write(`${line}\n`),
+    waitFor(pattern, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = lines.find((l) => pattern.test(l));
+          if (hit !== undefined) {
+            done();
+            resolve(hit);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            reject(
+              new Error(
+                `${name} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; stderr:\n${stderr}`,
+              ),
+            );
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(
+            new Error(
+              `${name}: no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`,
+            ),
+          );
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
