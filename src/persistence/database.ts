@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { EventLogError, SchemaTooNewError } from '../errors.js';
+import { CoordinationError, EventLogError, SchemaTooNewError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export interface OpenDatabaseOptions {
@@ -114,7 +114,8 @@ export class SqliteDatabase {
       return { ok: true, value: this.db.transaction(fn).immediate(this.db) };
     } catch (error) {
       if (isBusy(error)) return { ok: false };
-      if (error instanceof EventLogError) throw error;
+      // This package's own errors (raised by `fn` on purpose) pass through unchanged.
+      if (error instanceof CoordinationError) throw error;
       throw new EventLogError(this.path, `${what} failed: ${(error as Error).message}`, {
         cause: error,
       });

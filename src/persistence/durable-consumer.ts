@@ -46,6 +46,9 @@ export interface DurableOptions {
   readonly heartbeatMs?: number;
   /** Another host's consumer without a heartbeat for this long may be taken over; 30 s. */
   readonly leaseMs?: number;
+  /** How long `stop()` waits for a running handler before abandoning it (unacknowledged); 10 s. */
+  readonly stopTimeoutMs?: number;
+  /** Default: the event log's logger. */
   readonly logger?: Logger;
 }
 
@@ -112,6 +115,7 @@ export async function subscribeDurable(
 }
 
 const now = () => Date.now() / 1000;
+const ABANDONED = Symbol('abandoned');
 
 class DurableConsumer implements DurableSubscription {
   readonly name: string;
@@ -125,6 +129,9 @@ class DurableConsumer implements DurableSubscription {
   private readonly batchSize: number;
   private readonly heartbeatMs: number;
   private readonly leaseMs: number;
+  private readonly stopTimeoutMs: number;
+  /** Ends the wait for the running handler (stop timeout); it stays unacknowledged. */
+  private abandon: (() => void) | null = null;
   private readonly logger: Logger | undefined;
   private readonly owner = `${hostname()}:${process.pid}:${newRuntimeId()}`;
   private cursor = 0;
@@ -163,8 +170,12 @@ class DurableConsumer implements DurableSubscription {
     this.batchSize = positive('batchSize', options.batchSize, 100);
     this.heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 5_000);
     this.leaseMs = positive('leaseMs', options.leaseMs, 30_000);
+    this.stopTimeoutMs = positive('stopTimeoutMs', options.stopTimeoutMs, 10_000);
     this.startAt = options.startAt ?? 'latest';
-    this.logger = options.logger?.child({ component: 'durable-consumer', consumer: name });
+    this.logger = (options.logger ?? log.baseLogger)?.child({
+      component: 'durable-consumer',
+      consumer: name,
+    });
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -233,7 +244,16 @@ class DurableConsumer implements DurableSubscription {
     this.wake?.();
     this.stopped = (async () => {
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      const grace = setTimeout(() => {
+        if (!this.abandon) return;
+        this.logger?.warn(
+          { event_id: this.pendingEventId, stop_timeout_ms: this.stopTimeoutMs },
+          'stopping without waiting for a handler any longer; its event stays unacknowledged',
+        );
+        this.abandon();
+      }, this.stopTimeoutMs);
       await this.loop?.catch(() => {});
+      clearTimeout(grace);
       if (!this.log.db.isClosed) {
         // Release the lease so that a successor can start at once.
         await this.log.db
@@ -326,6 +346,7 @@ class DurableConsumer implements DurableSubscription {
       attempt++;
       await this.markAttempt(row.event_id, attempt);
       const error = await this.invoke(envelope, row.event_id, attempt);
+      if (error === ABANDONED) return; // stopping: the event is delivered again after restart
       if (error === null) {
         await this.ack(row, envelope.id, true);
         return;
@@ -363,9 +384,10 @@ class DurableConsumer implements DurableSubscription {
     }
   }
 
-  /** Runs the handler; resolves with its error, or null on success. */
+  /** Runs the handler; resolves with its error, null on success, ABANDONED when stopped. */
   private invoke(envelope: Envelope, eventId: number, attempt: number): Promise<unknown> {
     return new Promise((resolve) => {
+      this.abandon = () => resolve(ABANDONED);
       const timer = setTimeout(
         () => resolve(new HandlerTimeoutError(envelope.id, this.name, this.handlerTimeoutMs)),
         this.handlerTimeoutMs,
@@ -376,7 +398,10 @@ class DurableConsumer implements DurableSubscription {
           () => resolve(null),
           (error: unknown) => resolve(error ?? new Error('handler rejected with no reason')),
         )
-        .finally(() => clearTimeout(timer));
+        .finally(() => {
+          clearTimeout(timer);
+          this.abandon = null;
+        });
     });
   }
 

@@ -73,6 +73,8 @@ export class SqliteEventLog {
   readonly db: SqliteDatabase;
   readonly path: string;
   readonly maxPayloadBytes: number;
+  /** The logger given at open; consumers, retention and snapshots log through its children. */
+  readonly baseLogger: Logger | undefined;
   private readonly logger: Logger | undefined;
   private readonly batchSize: number;
   private readonly pollMin: number;
@@ -100,6 +102,7 @@ export class SqliteEventLog {
 
   constructor(options: EventLogOptions = {}) {
     this.path = options.path ?? defaultDbPath();
+    this.baseLogger = options.logger;
     this.logger = options.logger?.child({ component: 'event-log' });
     this.batchSize = options.batchSize ?? 500;
     this.pollMin = options.poll?.minMs ?? 1;

@@ -60,7 +60,7 @@ export async function runRetention(
     retentionPass(db, now, retention, cap, staleAfter),
   );
   log.noteLocalCommit();
-  const logger = options.logger?.child({ component: 'retention' });
+  const logger = (options.logger ?? log.baseLogger)?.child({ component: 'retention' });
   if (report.deadLettered > 0) {
     logger?.warn(
       { dead_lettered: report.deadLettered, cap_hours: cap / 3600 },

@@ -58,7 +58,7 @@ export class SnapshotStore {
     private readonly log: SqliteEventLog,
     logger?: Logger,
   ) {
-    this.logger = logger?.child({ component: 'snapshots' });
+    this.logger = (logger ?? log.baseLogger)?.child({ component: 'snapshots' });
     log.onClose(() => this.flush());
   }
 

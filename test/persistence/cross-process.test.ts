@@ -25,7 +25,9 @@ async function runPeers(count: number, perPeer: number) {
   await Promise.all(peers.map((p) => p.waitFor(/^READY$/)));
   for (const p of peers) p.send('GO');
   const results = await Promise.all(peers.map((p) => p.waitFor(/^RESULT /, 60_000)));
-  return results.map((line) => JSON.parse(line.slice('RESULT '.length)) as { from: string; n: number; id: string }[]);
+  return results.map(
+    (line) => JSON.parse(line.slice('RESULT '.length)) as { from: string; n: number; id: string }[],
+  );
 }
 
 function checkExactlyOnce(results: { from: string; n: number; id: string }[][], perPeer: number) {
