@@ -7,7 +7,7 @@
  * at a time, from the publish call to the last handler's first line. Memory: heap after GC.
  */
 import { pino } from 'pino';
-import { createRouter, type Router } from '../src/index.js';
+import { createRouter } from '../src/index.js';
 import { BareBus } from './baselines/bare-bus.js';
 import { fmt, gc, median, percentile, printTable, repeat } from './support/measure.js';
 

@@ -265,6 +265,7 @@ export class Router {
     this.transport = options.eventLog ?? null;
     this.transport?.start({
       runtimeId,
+      wants: (type) => this.subscriptions.has(type) || this.subscriptions.has(ALL_EVENTS),
       deliver: (envelope) => this.deliverRemote(envelope),
     });
   }

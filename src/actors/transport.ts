@@ -3,12 +3,18 @@
  * log today, NATS JetStream later): an outbox for what this process publishes and a feed of what
  * the others published.
  */
+import type { EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
 
 /** The router's side, handed to the transport by `start()`. */
 export interface RemoteSink {
   /** Envelopes written by this runtime carry it; the transport must not feed them back. */
   readonly runtimeId: string;
+  /**
+   * True when a local subscription would receive this type: the transport need not even decode
+   * an event nobody here listens to.
+   */
+  wants(type: EventName): boolean;
   /**
    * Delivers another process's event to the local subscribers. Returns false when a mailbox is
    * full: the transport must keep the event and offer it again later (nothing is dropped).

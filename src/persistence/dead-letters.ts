@@ -125,21 +125,21 @@ export async function replayDeadLetters(
     const insert = db.prepare(INSERT_EVENT_SQL);
     const mark = db.prepare('UPDATE dead_letters SET replayed_at = ? WHERE id = ?');
     for (const l of letters) {
-      insert.run({
-        event_type: l.event_type,
-        payload: l.payload,
-        source: l.source,
-        hostname: '',
-        created_at: now,
-        // A new id: the original's is still in the log (unique) and maybe in other inboxes.
-        envelope_id: `${l.envelope_id ?? `row-${l.event_id}`}:replay-${l.id}`,
-        origin_runtime: null,
-        origin_pid: process.pid,
-        trace_id: l.envelope_id,
-        correlation_id: null,
-        parent_id: l.envelope_id,
-        target_consumer: l.consumer,
-      });
+      insert.run(
+        l.event_type,
+        l.payload,
+        l.source,
+        '',
+        now,
+        // A new id: the original's is still in the log and maybe in other consumers' inboxes.
+        `${l.envelope_id ?? `row-${l.event_id}`}:replay-${l.id}`,
+        null,
+        process.pid,
+        l.envelope_id,
+        null,
+        l.envelope_id,
+        l.consumer,
+      );
       mark.run(now, l.id);
     }
     return letters.length;

@@ -68,8 +68,6 @@ export const MIGRATIONS: readonly Migration[] = [
         if (!present.has(name)) db.exec(`ALTER TABLE events ADD COLUMN ${name} ${type}`);
       }
       db.exec(`
-        CREATE UNIQUE INDEX IF NOT EXISTS idx_events_envelope
-          ON events(envelope_id) WHERE envelope_id IS NOT NULL;
         CREATE TABLE IF NOT EXISTS consumers (
           name TEXT PRIMARY KEY,
           types TEXT NOT NULL,

@@ -19,7 +19,9 @@ export function startFixture(
   args: string[] = [],
   env: Record<string, string> = {},
 ): Fixture {
-  const child = spawn(process.execPath, ['--import', 'tsx', `test/fixtures/${name}.ts`, ...args], {
+  // A bare name is a test fixture; a path (bench/fixtures/x) is taken as it is.
+  const script = name.includes('/') ? `${name}.ts` : `test/fixtures/${name}.ts`;
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
     env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
