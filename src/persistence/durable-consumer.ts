@@ -304,10 +304,11 @@ class DurableConsumer implements DurableSubscription {
         idleMs = 1;
         continue;
       }
-      // Nothing for us: wait for another commit, polling quickly at first, then less often.
+      // Nothing for us: wait for another commit, polling quickly for a while, then less often.
+      const idleSince = performance.now();
       while (!this.stopping && token === this.log.changeToken()) {
         await this.sleep(idleMs);
-        idleMs = Math.min(idleMs * 2, 25);
+        if (performance.now() - idleSince > 100) idleMs = Math.min(idleMs * 2, 25);
       }
     }
   }

@@ -1,10 +1,11 @@
 /**
  * The cross-process event log on one host: the original's `events` table in a SQLite file.
  *
- * Writing: `append()` puts an envelope in an in-memory outbox; a batch is committed per turn of
- * the event loop (group commit) through `SqliteDatabase.write()`, which never waits on another
- * process's lock. `flush()` resolves once everything appended before it is committed; a failed
- * batch stays in the outbox and is retried, so nothing accepted is dropped.
+ * Writing: `append()` puts an envelope in an in-memory outbox; what accumulates while the previous
+ * batch commits is committed as the next one (group commit) by the writer thread, so neither the
+ * transaction nor a wait for another process's lock ever runs on the publisher's event loop.
+ * `flush()` resolves once everything appended before it is committed; a failed batch stays in the
+ * outbox and is retried, so nothing accepted is dropped.
  *
  * Reading (the bridge to the local router): a poll on a short adaptive interval checks
  * `PRAGMA data_version` (3 us when nothing changed) and reads new rows only when another
@@ -26,17 +27,18 @@ import {
   ROW_COLUMNS,
   toRowValues,
 } from './row-codec.js';
+import { WriterThread } from './writer-thread.js';
 
 export interface EventLogOptions {
   /** Default: `$RINGRIFT_COORDINATION_DIR/events.db`, else the original's directory rules. */
   readonly path?: string;
   readonly logger?: Logger;
-  /**
-   * Rows committed per transaction at most; 100. Larger batches commit faster in total but hold
-   * the event loop longer per transaction (about 6 us a row).
-   */
+  /** Rows committed per transaction at most; 1,000. */
   readonly batchSize?: number;
-  /** Poll interval bounds: `minMs` while events flow, doubling to `maxMs` when idle; 1 and 25. */
+  /**
+   * Poll interval bounds: `minMs` while events flow and for 100 ms after the last one, then
+   * doubling up to `maxMs`; 1 and 25.
+   */
   readonly poll?: { readonly minMs?: number; readonly maxMs?: number };
   /** Largest payload accepted when reading a row; 1 MiB. */
   readonly maxPayloadBytes?: number;
@@ -73,6 +75,9 @@ export function openEventLog(options: EventLogOptions = {}): SqliteEventLog {
   return new SqliteEventLog(options);
 }
 
+/** How long the poll stays at its shortest interval after the last change. */
+const IDLE_AFTER_MS = 100;
+
 /** False when the row's type resolves and nobody here subscribes to it; true otherwise. */
 function wantedType(eventType: string, sink: RemoteSink): boolean {
   try {
@@ -106,6 +111,7 @@ export class SqliteEventLog {
   private pollTimer: NodeJS.Timeout | null = null;
   private pollInterval: number;
   private lastDataVersion = -1;
+  private lastActivity = 0;
   private lastSeen = 0;
   private remoteDelivered = 0;
   private readonly skipped = { unknownType: 0, corruptJson: 0, invalidPayload: 0 };
@@ -113,21 +119,25 @@ export class SqliteEventLog {
   private closed = false;
   private readonly closeHooks: (() => Promise<void> | void)[] = [];
   private readonly statements;
+  private readonly writer: WriterThread;
 
   constructor(options: EventLogOptions = {}) {
     this.path = options.path ?? defaultDbPath();
     this.baseLogger = options.logger;
     this.logger = options.logger?.child({ component: 'event-log' });
-    this.batchSize = options.batchSize ?? 100;
+    this.batchSize = options.batchSize ?? 1000;
     this.readBatchSize = 500;
     this.pollMin = options.poll?.minMs ?? 1;
     this.pollMax = options.poll?.maxMs ?? 25;
     this.pollInterval = this.pollMin;
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    // The main-thread connection runs the migrations, so the writer thread finds the schema ready.
     this.db = openDatabase(this.path, { writeTimeoutMs: options.writeTimeoutMs });
+    this.writer = new WriterThread({ path: this.path, sql: INSERT_EVENT_SQL });
+    // Acks and snapshots written here must not run a checkpoint either: the checkpoint thread does.
+    this.db.db.pragma('wal_autocheckpoint = 0');
     const db = this.db.db;
     this.statements = {
-      insert: db.prepare(INSERT_EVENT_SQL),
       after: db.prepare(
         `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? ORDER BY event_id LIMIT ?`,
       ),
@@ -168,15 +178,6 @@ export class SqliteEventLog {
     this.localCommits++;
   }
 
-  /** Writes one envelope now (replays, tests); resolves with its row id. */
-  async writeNow(envelope: Envelope, targetConsumer: string | null = null): Promise<number> {
-    const id = await this.db.write('write event', () =>
-      Number(this.statements.insert.run(...toRowValues(envelope, targetConsumer)).lastInsertRowid),
-    );
-    this.localCommits++;
-    return id;
-  }
-
   private scheduleWrite(): void {
     if (this.writeScheduled || this.writing || this.retryTimer) return;
     this.writeScheduled = true;
@@ -192,9 +193,7 @@ export class SqliteEventLog {
       while (this.outbox.length > 0) {
         const batch = this.outbox.slice(0, this.batchSize);
         try {
-          await this.db.write('append events', () => {
-            for (const envelope of batch) this.statements.insert.run(...toRowValues(envelope));
-          });
+          await this.writer.write(batch.map((envelope) => toRowValues(envelope)));
         } catch (error) {
           this.failWaiters(error as Error);
           this.logger?.error(
@@ -209,10 +208,7 @@ export class SqliteEventLog {
         }
         this.outbox = this.outbox.slice(batch.length);
         this.committed += batch.length;
-        this.localCommits++;
         this.resolveWaiters();
-        // Let timers and I/O run between batches: a long outbox must not hold the loop.
-        if (this.outbox.length > 0) await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.writing = false;
@@ -257,10 +253,14 @@ export class SqliteEventLog {
     if (this.closed || !this.sink) return;
     const version = this.db.db.pragma('data_version', { simple: true }) as number;
     if (version === this.lastDataVersion) {
-      this.pollInterval = Math.min(this.pollInterval * 2, this.pollMax);
+      // Events arrive in bursts with short gaps: keep polling fast for a while after the last one.
+      if (performance.now() - this.lastActivity > IDLE_AFTER_MS) {
+        this.pollInterval = Math.min(this.pollInterval * 2, this.pollMax);
+      }
       this.schedulePoll(this.pollInterval);
       return;
     }
+    this.lastActivity = performance.now();
     const rows = this.statements.after.all(this.lastSeen, this.readBatchSize) as EventRow[];
     let blocked = false;
     for (const row of rows) {
@@ -352,6 +352,7 @@ export class SqliteEventLog {
     for (const hook of this.closeHooks.splice(0)) await hook();
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.writer.close();
     this.db.close();
   }
 }

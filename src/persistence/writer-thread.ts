@@ -1,0 +1,191 @@
+/**
+ * The thread that commits the outbox. better-sqlite3 is synchronous: on the main thread, a write
+ * transaction (and the WAL checkpoint SQLite runs at some commits, with its fsync) holds the event
+ * loop for milliseconds, and far longer on a busy machine. On this thread the wait for another
+ * process's lock and the checkpoints cost the publisher's event loop nothing: it only turns
+ * envelopes into rows and posts them.
+ *
+ * The worker's code is plain JavaScript passed with `eval`, so it runs the same from TypeScript
+ * sources (tests) and from the compiled package; the driver is loaded by absolute path.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { EventLogError } from '../errors.js';
+import type { RowValues } from './row-codec.js';
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+// Blocking here blocks only this thread; SQLite's busy handler waits for the lock.
+db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+// Checkpoints (and their fsync) run on the checkpoint thread, never between two commits here.
+db.pragma('wal_autocheckpoint = 0');
+const insert = db.prepare(workerData.sql);
+const write = db.transaction((rows) => {
+  for (const row of rows) insert.run(...row);
+});
+parentPort.on('message', (message) => {
+  if (message.type === 'write') {
+    try {
+      write.immediate(message.rows);
+      parentPort.postMessage({ type: 'written', seq: message.seq });
+    } catch (error) {
+      parentPort.postMessage({ type: 'failed', seq: message.seq, code: error.code, message: error.message });
+    }
+  } else if (message.type === 'close') {
+    db.close();
+    parentPort.postMessage({ type: 'closed' });
+  }
+});
+parentPort.postMessage({ type: 'ready' });
+`;
+
+/**
+ * Copies the WAL back into the database file every `intervalMs`, on a connection of its own:
+ * SQLite's automatic checkpoint would otherwise run inside whichever commit crosses 1,000 pages,
+ * stalling that writer (and every event behind it) for the length of an fsync.
+ */
+const CHECKPOINT_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 0');
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (error) {
+    if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') throw error;
+  }
+}, workerData.intervalMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  db.close();
+  process.exit(0);
+});
+`;
+
+type Reply =
+  | { type: 'ready' }
+  | { type: 'written'; seq: number }
+  | { type: 'failed'; seq: number; code?: string; message: string }
+  | { type: 'closed' };
+
+export interface WriterThreadOptions {
+  readonly path: string;
+  readonly sql: string;
+  /** How long the thread waits for another process's lock per transaction; 10 s. */
+  readonly busyTimeoutMs?: number;
+}
+
+export class WriterThread {
+  private readonly worker: Worker;
+  private readonly checkpointer: Worker;
+  private readonly path: string;
+  private seq = 0;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private broken: Error | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: WriterThreadOptions) {
+    this.path = options.path;
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        path: options.path,
+        sql: options.sql,
+        busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      },
+    });
+    // Only pending writes keep the process alive.
+    this.worker.unref();
+    this.checkpointer = new Worker(CHECKPOINT_SOURCE, {
+      eval: true,
+      workerData: {
+        path: options.path,
+        intervalMs: 250,
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      },
+    });
+    this.checkpointer.unref();
+    this.checkpointer.on('error', (error) =>
+      this.fail(
+        new EventLogError(this.path, `checkpoint thread failed: ${error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    this.worker.on('message', (reply: Reply) => this.onReply(reply));
+    this.worker.on('error', (error) =>
+      this.fail(
+        new EventLogError(this.path, `writer thread failed: ${error.message}`, { cause: error }),
+      ),
+    );
+    this.worker.on('exit', (code) => {
+      if (!this.closing)
+        this.fail(new EventLogError(this.path, `writer thread exited (code ${code})`));
+    });
+  }
+
+  /** Commits the rows in one transaction. Rejects with an EventLogError (with SQLite's code). */
+  write(rows: readonly RowValues[]): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
+    const seq = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ type: 'write', seq, rows });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.checkpointer.postMessage('close');
+    const checkpointerDone = new Promise<void>((resolve) =>
+      this.checkpointer.once('exit', () => resolve()),
+    );
+    const writerDone = new Promise<void>((resolve) => {
+      if (this.broken) {
+        void this.worker.terminate().then(() => resolve());
+        return;
+      }
+      this.worker.ref();
+      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 10_000);
+      this.worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.worker.postMessage({ type: 'close' });
+    });
+    this.closing = Promise.all([writerDone, checkpointerDone]).then(() => undefined);
+    return this.closing;
+  }
+
+  private onReply(reply: Reply): void {
+    if (reply.type === 'ready') return;
+    if (reply.type === 'closed') {
+      void this.worker.terminate();
+      return;
+    }
+    const waiter = this.pending.get(reply.seq);
+    this.pending.delete(reply.seq);
+    if (this.pending.size === 0) this.worker.unref();
+    if (!waiter) return;
+    if (reply.type === 'written') waiter.resolve();
+    else
+      waiter.reject(
+        new EventLogError(this.path, `append events failed: ${reply.message}`, {
+          code: reply.code,
+        }),
+      );
+  }
+
+  private fail(error: EventLogError): void {
+    this.broken = error;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}
