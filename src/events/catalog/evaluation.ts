@@ -8,6 +8,18 @@
 import { defineDomain } from '../define-event.js';
 import { fields as f } from '../fields.js';
 
+/** Both events are written by the original's emit_elo_updated, with one payload. */
+const eloUpdate = {
+  config_key: f.str,
+  model_id: f.str,
+  new_elo: f.num,
+  old_elo: f.num,
+  games_played: f.int,
+  elo: f.num.optional(),
+  elo_change: f.num.optional(),
+  threshold: f.num.optional(),
+};
+
 export const evaluationEvents = defineDomain('evaluation', {
   EVALUATION_STARTED: {
     value: 'evaluation_started',
@@ -55,16 +67,7 @@ export const evaluationEvents = defineDomain('evaluation', {
   MODEL_EVALUATION_BLOCKED: { value: 'model_evaluation_blocked' },
   ELO_UPDATED: {
     value: 'elo_updated',
-    payload: {
-      config_key: f.str,
-      model_id: f.str,
-      new_elo: f.num,
-      old_elo: f.num,
-      games_played: f.int,
-      elo: f.num.optional(),
-      elo_change: f.num.optional(),
-      threshold: f.num.optional(),
-    },
+    payload: eloUpdate,
   },
   ELO_RECORDING_FAILED: { value: 'elo_recording_failed' },
   ELO_VALIDATION_FAILED: { value: 'elo_validation_failed' },
@@ -82,16 +85,7 @@ export const evaluationEvents = defineDomain('evaluation', {
   ELO_SIGNIFICANT_CHANGE: {
     value: 'elo_significant_change',
     crossProcess: true,
-    payload: {
-      config_key: f.str,
-      model_id: f.str,
-      new_elo: f.num,
-      old_elo: f.num,
-      games_played: f.int,
-      elo: f.num.optional(),
-      elo_change: f.num.optional(),
-      threshold: f.num.optional(),
-    },
+    payload: eloUpdate,
   },
   ELO_VELOCITY_CHANGED: {
     value: 'elo_velocity_changed',
