@@ -182,3 +182,23 @@ export class ConsumerBusyError extends CoordinationError {
     this.owner = owner;
   }
 }
+
+// ---------------------------------------------------------------- daemons
+
+/** A daemon spec that cannot be registered: unknown type, unknown event, unknown or self dependency. */
+export class InvalidDaemonSpecError extends CoordinationError {
+  readonly daemon: string;
+  constructor(daemon: string, problem: string) {
+    super(`daemon '${daemon}': ${problem}`);
+    this.daemon = daemon;
+  }
+}
+
+/** Hard dependencies that form a cycle; `cycle` lists it, first daemon repeated at the end. */
+export class DependencyCycleError extends CoordinationError {
+  readonly cycle: readonly string[];
+  constructor(cycle: readonly string[]) {
+    super(`daemon dependencies form a cycle: ${cycle.join(' -> ')}`);
+    this.cycle = cycle;
+  }
+}
