@@ -83,6 +83,7 @@ export interface WriterThreadOptions {
 export class WriterThread {
   private readonly worker: Worker;
   private readonly checkpointer: Worker;
+  private readonly checkpointerExit: Promise<void>;
   private readonly path: string;
   private seq = 0;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -111,6 +112,9 @@ export class WriterThread {
       },
     });
     this.checkpointer.unref();
+    this.checkpointerExit = new Promise<void>((resolve) =>
+      this.checkpointer.once('exit', () => resolve()),
+    );
     this.checkpointer.on('error', (error) =>
       this.fail(
         new EventLogError(this.path, `checkpoint thread failed: ${error.message}`, {
@@ -143,10 +147,9 @@ export class WriterThread {
 
   close(): Promise<void> {
     if (this.closing) return this.closing;
+    // Referenced while closing: an unreferenced worker would let the process exit mid-close.
+    this.checkpointer.ref();
     this.checkpointer.postMessage('close');
-    const checkpointerDone = new Promise<void>((resolve) =>
-      this.checkpointer.once('exit', () => resolve()),
-    );
     const writerDone = new Promise<void>((resolve) => {
       if (this.broken) {
         void this.worker.terminate().then(() => resolve());
@@ -160,7 +163,7 @@ export class WriterThread {
       });
       this.worker.postMessage({ type: 'close' });
     });
-    this.closing = Promise.all([writerDone, checkpointerDone]).then(() => undefined);
+    this.closing = Promise.all([writerDone, this.checkpointerExit]).then(() => undefined);
     return this.closing;
   }
 
