@@ -157,6 +157,13 @@ export const daemonLifecycleMachine = setup({
         },
         'child.start_failed': [
           {
+            // A failed start is an abnormal exit: temporary daemons are not restarted.
+            guard: ({ context, event }) =>
+              decideRestart(context.restartType, exitReason(event)) === 'ignore',
+            target: 'stopped',
+            actions: { type: 'recordFinalExit', params: ({ event }) => event },
+          },
+          {
             guard: { type: 'intensityExceeded', params: ({ event }) => event },
             target: 'failed',
             actions: { type: 'recordFailure', params: ({ event }) => event },
