@@ -202,3 +202,16 @@ export class DependencyCycleError extends CoordinationError {
     this.cycle = cycle;
   }
 }
+
+/** A daemon that did not reach its ready state within its start timeout. */
+export class DaemonStartTimeoutError extends CoordinationError {
+  readonly daemon: string;
+  readonly timeoutMs: number;
+  constructor(daemon: string, timeoutMs: number) {
+    super(
+      `daemon '${daemon}' did not become ready within ${timeoutMs} ms (its machine never entered a state tagged 'ready')`,
+    );
+    this.daemon = daemon;
+    this.timeoutMs = timeoutMs;
+  }
+}

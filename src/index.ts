@@ -5,6 +5,19 @@
 
 // ---- infrastructure: logging and time
 export { type Clock, realClock } from './actors/clock.js';
+export {
+  type DaemonEvent,
+  type DaemonSpec,
+  RESTORED_EVENT,
+  rearmOnRestore,
+  STOP_EVENT,
+} from './actors/daemon-spec.js';
+export {
+  DAEMON_TYPES,
+  type DaemonType,
+  type DaemonTypeInfo,
+  PROFILES,
+} from './actors/daemon-types.js';
 // ---- router: publish, subscribe, inspect
 export { getRouter, publish, resetRouter, subscribe } from './actors/default-router.js';
 export * from './actors/emitters.js';
@@ -16,6 +29,7 @@ export {
   type LogLevel,
   logLevelFromEnv,
 } from './actors/logger.js';
+export { DaemonRegistry, type RegisteredDaemon } from './actors/registry.js';
 export {
   ALL_EVENTS,
   type CloseResult,
@@ -32,6 +46,8 @@ export {
   type SubscriberStats,
   type Unsubscribe,
 } from './actors/router.js';
+// ---- runtime: daemons, supervision, the embeddable runtime
+export { createRuntime, type Runtime, type RuntimeOptions } from './actors/runtime.js';
 export {
   resolveStage,
   type StageBusStats,
@@ -39,6 +55,7 @@ export {
   type StageCompletionResult,
   StageEventBus,
 } from './actors/stage-bus.js';
+export { type DaemonStatus, Supervisor, type SupervisorOptions } from './actors/supervisor.js';
 // ---- persistence: the SQLite event log, durable consumers, dead letters, snapshots
 export type { EventTransport, RemoteSink } from './actors/transport.js';
 export { checkWiring, type DeclaredWiring, type WiringReport } from './actors/wiring.js';
@@ -66,6 +83,25 @@ export type { EventDefinition, EventDomain } from './events/define-event.js';
 export type { CausalityOptions, Envelope, Origin } from './events/envelope.js';
 export { GUIDE_EVENTS, GUIDE_ROWS, type GuideRow } from './events/guide-tables.js';
 export { STAGE_EVENTS, STAGE_TO_DATA, type StageEventName } from './events/stage-events.js';
+export {
+  daemonLifecycleMachine,
+  type LifecycleEvent,
+  STATUS_OF_STATE,
+} from './machines/daemon-lifecycle.js';
+export { CRITICAL_ORDER, planStart, type StartPlan } from './machines/start-plan.js';
+export {
+  addRestart,
+  type Backoff,
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  DEFAULT_INTENSITY,
+  decideRestart,
+  type ExitReason,
+  type Intensity,
+  type RestartType,
+  restartSet,
+  type Strategy,
+} from './machines/supervision.js';
 export { type OpenDatabaseOptions, openDatabase, SqliteDatabase } from './persistence/database.js';
 export {
   type DeadLetter,

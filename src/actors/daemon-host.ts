@@ -1,0 +1,286 @@
+/**
+ * Hosts one daemon: its subscriptions, its XState actor, what it emits, its snapshots.
+ *
+ * Order of start (lesson 14): subscriptions first (events arriving before the actor runs are
+ * buffered, in order), then the actor, restored from its snapshot when the machine version
+ * matches. Ready means a state tagged 'ready' is active, with the subscriptions in place; a start
+ * timeout turns "never ready" into a start failure. Any error of the actor becomes an exit with
+ * reason 'error' (lesson 17): it never escapes into the process, and the supervisor decides.
+ */
+import type { Actor, AnyStateMachine, InspectionEvent, Observer } from 'xstate';
+import { createActor } from 'xstate';
+import { CoordinationError, DaemonStartTimeoutError, InvalidDaemonSpecError } from '../errors.js';
+import type { EventName } from '../events/catalog/index.js';
+import type { Envelope } from '../events/envelope.js';
+import type { ExitReason } from '../machines/supervision.js';
+import { type DurableSubscription, subscribeDurable } from '../persistence/durable-consumer.js';
+import type { SqliteEventLog } from '../persistence/event-log.js';
+import type { SnapshotStore } from '../persistence/snapshots.js';
+import type { Clock } from './clock.js';
+import { RESTORED_EVENT, STOP_EVENT } from './daemon-spec.js';
+import type { Logger } from './logger.js';
+import type { RegisteredDaemon } from './registry.js';
+import type { Router, Unsubscribe } from './router.js';
+
+export interface DaemonHostOptions {
+  readonly router: Router;
+  readonly runtimeId: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly snapshots?: SnapshotStore;
+  readonly eventLog?: SqliteEventLog;
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface DaemonExit {
+  readonly reason: ExitReason;
+  readonly error?: string;
+}
+
+export class DaemonHost {
+  readonly type: string;
+  private actor: Actor<AnyStateMachine> | null = null;
+  private readonly unsubscribes: Unsubscribe[] = [];
+  private durable: DurableSubscription | null = null;
+  private buffer: Envelope[] | null = [];
+  /** The envelope being handled: what the machine emits now was caused by it. */
+  private current: Envelope | null = null;
+  private exited = false;
+  private stopping = false;
+  private exitListener: (exit: DaemonExit) => void = () => {};
+  private readonly logger: Logger;
+  readonly startedAt: number;
+
+  constructor(
+    private readonly daemon: RegisteredDaemon,
+    private readonly options: DaemonHostOptions,
+  ) {
+    this.type = daemon.type;
+    this.logger = options.logger.child({ daemon: daemon.type });
+    this.startedAt = options.clock.now();
+  }
+
+  /** Called once, when the daemon ends by itself or fails (not when stopped). */
+  onExit(listener: (exit: DaemonExit) => void): void {
+    this.exitListener = listener;
+  }
+
+  /** Resolves when the machine is ready; rejects (and cleans up) on failure or timeout. */
+  async start(): Promise<void> {
+    const { spec } = this.daemon;
+    await this.subscribe();
+    const restored = this.loadSnapshot();
+    const actor = createActor(spec.machine, {
+      id: this.type,
+      input: spec.input,
+      snapshot: restored,
+      inspect: this.options.inspect,
+      clock: this.options.clock as never,
+    } as never) as Actor<AnyStateMachine>;
+    this.actor = actor;
+    actor.on('*', (emitted: { type: string; payload?: Record<string, unknown> }) =>
+      this.publish(emitted),
+    );
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = this.options.clock.setTimeout(() => {
+        reject(new DaemonStartTimeoutError(this.type, spec.startTimeoutMs ?? 10_000));
+      }, spec.startTimeoutMs ?? 10_000);
+      let isReady = false;
+      actor.subscribe({
+        next: (snapshot) => {
+          this.options.snapshots?.saveSnapshot(
+            this.options.runtimeId,
+            this.type,
+            spec.machineVersion,
+            actor.getPersistedSnapshot(),
+          );
+          if (!isReady && snapshot.status === 'active' && snapshot.hasTag('ready')) {
+            isReady = true;
+            this.options.clock.clearTimeout(timer);
+            resolve();
+          }
+          if (snapshot.status === 'done') {
+            const output = snapshot.output as { error?: unknown } | undefined;
+            const error = output?.error === undefined ? undefined : String(output.error);
+            this.options.clock.clearTimeout(timer);
+            if (!isReady)
+              reject(
+                new Error(`reached a final state before it was ready${error ? `: ${error}` : ''}`),
+              );
+            this.exit({ reason: error ? 'error' : 'normal', error });
+          }
+        },
+        error: (error) => {
+          // Subscribing `error` on the root actor is what keeps an actor error from killing the process.
+          this.options.clock.clearTimeout(timer);
+          const message = error instanceof Error ? error.message : String(error);
+          if (!isReady) reject(error instanceof Error ? error : new Error(message));
+          this.exit({ reason: 'error', error: message });
+        },
+      });
+    });
+    try {
+      actor.start();
+      if (restored) actor.send({ type: RESTORED_EVENT });
+      const buffered = this.buffer ?? [];
+      this.buffer = null;
+      for (const envelope of buffered) this.deliver(envelope);
+      await ready;
+    } catch (error) {
+      await this.teardown();
+      throw error;
+    }
+  }
+
+  /**
+   * Asks the machine to finish (a `daemon.stop` event, when it handles one), waits up to the
+   * shutdown timeout, then stops it by force. Always resolves.
+   */
+  async stop(): Promise<'stopped' | 'forced'> {
+    this.stopping = true;
+    const actor = this.actor;
+    let result: 'stopped' | 'forced' = 'stopped';
+    if (
+      actor &&
+      actor.getSnapshot().status === 'active' &&
+      actor.getSnapshot().can({ type: STOP_EVENT })
+    ) {
+      const timeoutMs = this.daemon.spec.shutdownTimeoutMs ?? 5_000;
+      const finished = await new Promise<boolean>((resolve) => {
+        const timer = this.options.clock.setTimeout(() => resolve(false), timeoutMs);
+        const sub = actor.subscribe({
+          next: (s) => {
+            if (s.status !== 'active') {
+              this.options.clock.clearTimeout(timer);
+              sub.unsubscribe();
+              resolve(true);
+            }
+          },
+          error: () => {
+            this.options.clock.clearTimeout(timer);
+            resolve(true);
+          },
+        });
+        actor.send({ type: STOP_EVENT });
+      });
+      if (!finished) {
+        result = 'forced';
+        this.logger.warn(
+          { shutdown_timeout_ms: timeoutMs },
+          'daemon did not stop in time; stopped by force',
+        );
+      }
+    }
+    await this.teardown();
+    return result;
+  }
+
+  getSnapshot() {
+    return this.actor?.getSnapshot();
+  }
+
+  private async subscribe(): Promise<void> {
+    const { spec, subscribes } = this.daemon;
+    if (spec.durable) {
+      if (!this.options.eventLog) {
+        throw new InvalidDaemonSpecError(
+          this.type,
+          'is durable, but the runtime has no event log (dbPath)',
+        );
+      }
+      this.durable = await subscribeDurable(
+        this.options.eventLog,
+        this.type,
+        subscribes,
+        (envelope) => this.deliver(envelope),
+        {
+          logger: this.logger,
+        },
+      );
+      return;
+    }
+    for (const type of subscribes) {
+      this.unsubscribes.push(
+        this.options.router.subscribe(type, (envelope: Envelope) => this.deliver(envelope), {
+          name: this.type,
+        }),
+      );
+    }
+  }
+
+  private deliver(envelope: Envelope): void {
+    if (this.buffer) {
+      this.buffer.push(envelope);
+      return;
+    }
+    const actor = this.actor;
+    if (!actor || this.exited || actor.getSnapshot().status !== 'active') return;
+    this.current = envelope;
+    try {
+      actor.send({ type: envelope.type, payload: envelope.payload, envelope });
+    } finally {
+      this.current = null;
+    }
+  }
+
+  private publish(emitted: { type: string; payload?: Record<string, unknown> }): void {
+    if (!this.daemon.emits.includes(emitted.type as EventName)) {
+      // Undeclared: a wiring bug, surfaced as a fault rather than an event nobody expects.
+      this.logger.error(
+        { type: emitted.type },
+        `daemon emitted '${emitted.type}', which its spec does not declare`,
+      );
+      this.exit({ reason: 'error', error: `emitted undeclared event '${emitted.type}'` });
+      return;
+    }
+    try {
+      this.options.router.publish(emitted.type, emitted.payload ?? {}, {
+        source: this.type,
+        ...(this.current ? { causedBy: this.current } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof CoordinationError)) throw error;
+      this.logger.error(
+        { type: emitted.type, err: error },
+        'daemon emitted an event the router refused',
+      );
+      this.exit({ reason: 'error', error: error.message });
+    }
+  }
+
+  private exit(exit: DaemonExit): void {
+    if (this.exited) return;
+    this.exited = true;
+    if (this.stopping) return;
+    if (exit.reason === 'error') this.logger.error({ error: exit.error }, 'daemon failed');
+    void this.teardown().then(() => this.exitListener(exit));
+  }
+
+  private loadSnapshot() {
+    const store = this.options.snapshots;
+    if (!store) return undefined;
+    const loaded = store.loadSnapshot(
+      this.options.runtimeId,
+      this.type,
+      this.daemon.spec.machineVersion,
+    );
+    if (!loaded) return undefined;
+    if (loaded.status === 'version-mismatch') {
+      this.logger.info(
+        { stored_version: loaded.machineVersion, machine_version: loaded.expectedVersion },
+        'snapshot is of another machine version; starting fresh',
+      );
+      return undefined;
+    }
+    this.logger.info({ saved_at: loaded.savedAt }, 'resuming from snapshot');
+    return loaded.snapshot as never;
+  }
+
+  private async teardown(): Promise<void> {
+    for (const off of this.unsubscribes.splice(0)) off();
+    const durable = this.durable;
+    this.durable = null;
+    if (durable) await durable.stop();
+    this.actor?.stop();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * A daemon = a pure XState machine + this spec. The machine's events are catalog events
+ * (`{ type: 'TRAINING_COMPLETED', payload, envelope }`), what it emits (XState `emit`) is published
+ * with the daemon as source, and it is ready once a state tagged `'ready'` is active.
+ */
+import type { AnyStateMachine } from 'xstate';
+import type { Envelope } from '../events/envelope.js';
+import type { Backoff, Intensity, RestartType } from '../machines/supervision.js';
+
+export interface DaemonSpec {
+  /** A daemon type of the original registry (`DAEMON_TYPES`), or a host program's own name. */
+  readonly type: string;
+  readonly machine: AnyStateMachine;
+  /** Stored with each snapshot; a snapshot of another version is not restored. */
+  readonly machineVersion: string;
+  /** Input of the machine. */
+  readonly input?: unknown;
+  readonly subscribes: readonly string[];
+  readonly emits: readonly string[];
+  /**
+   * Only for a host's own daemon types: the original's types take theirs from the one registry
+   * table, so that there is no second source of truth (lesson 15).
+   */
+  readonly dependsOn?: readonly string[];
+  readonly softDependsOn?: readonly string[];
+  readonly critical?: boolean;
+  /** OTP restart type; permanent. */
+  readonly restart?: RestartType;
+  readonly backoff?: Partial<Backoff>;
+  readonly intensity?: Partial<Intensity>;
+  /** How long a stop may take before the actor is stopped by force; 5 s. */
+  readonly shutdownTimeoutMs?: number;
+  /** How long the machine may take to reach its ready state; 10 s. */
+  readonly startTimeoutMs?: number;
+  /** Read subscriptions from the SQLite event log with the daemon's own cursor. */
+  readonly durable?: boolean;
+}
+
+/** The event a daemon machine receives for a catalog event. */
+export interface DaemonEvent<E extends Envelope = Envelope> {
+  readonly type: E['type'];
+  readonly payload: E['payload'];
+  readonly envelope: E;
+}
+
+/** Sent to a machine restored from a snapshot: states with `after` timers re-enter on it. */
+export const RESTORED_EVENT = 'daemon.restored';
+/** Sent to ask a machine to finish (reach a final state); machines that ignore it are stopped. */
+export const STOP_EVENT = 'daemon.stop';
+
+/**
+ * The transition that re-arms a state's `after` timers after a restore (XState does not restore
+ * delayed events).
+ * @example
+ * backingOff: { after: { 5000: 'idle' }, on: { ...rearmOnRestore('backingOff') } }
+ */
+export function rearmOnRestore(state: string) {
+  return { [RESTORED_EVENT]: { target: state, reenter: true } } as const;
+}

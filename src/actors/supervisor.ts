@@ -1,0 +1,462 @@
+/**
+ * The supervisor host: one daemon lifecycle actor (src/machines/daemon-lifecycle.ts) per daemon
+ * of the profile, driven through the start plan. It turns lifecycle states into effects (start a
+ * daemon host, stop it) and into lifecycle events, and it is the only thing that restarts daemons.
+ *
+ * - A daemon starts only when its hard dependencies are running; soft dependencies that start
+ *   before it are waited for up to `softDependencyTimeoutMs`, then it starts degraded (logged).
+ * - Restarts: backoff and intensity in the lifecycle machine; rest_for_one restarts dependents.
+ * - ALL_CRITICAL_DAEMONS_READY once per start, when every critical daemon of the profile runs.
+ * - stop(): reverse start order, each daemon given its shutdown timeout; always resolves.
+ */
+import { hostname } from 'node:os';
+import type { InspectionEvent, Observer } from 'xstate';
+import { type Actor, createActor } from 'xstate';
+import { CoordinationError, InvalidDaemonSpecError } from '../errors.js';
+import {
+  daemonLifecycleMachine,
+  type LifecycleState,
+  STATUS_OF_STATE,
+} from '../machines/daemon-lifecycle.js';
+import {
+  DEFAULT_BACKOFF,
+  DEFAULT_INTENSITY,
+  restartSet,
+  type Strategy,
+} from '../machines/supervision.js';
+import type { SqliteEventLog } from '../persistence/event-log.js';
+import type { SnapshotStore } from '../persistence/snapshots.js';
+import type { Clock } from './clock.js';
+import { DaemonHost } from './daemon-host.js';
+import type { Logger } from './logger.js';
+import type { DaemonRegistry, RegisteredDaemon } from './registry.js';
+import type { Router } from './router.js';
+
+export interface SupervisorOptions {
+  readonly registry: DaemonRegistry;
+  readonly members: readonly string[];
+  readonly profileName: string;
+  readonly router: Router;
+  readonly runtimeId: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly snapshots?: SnapshotStore;
+  readonly eventLog?: SqliteEventLog;
+  readonly strategy?: Strategy;
+  readonly softDependencyTimeoutMs?: number;
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Randomness for backoff jitter; injected so that tests are deterministic. */
+  readonly random?: () => number;
+}
+
+export interface DaemonStatus {
+  readonly daemon: string;
+  readonly state: (typeof STATUS_OF_STATE)[LifecycleState];
+  readonly ready: boolean;
+  readonly critical: boolean;
+  readonly restarts: number;
+  readonly lastError: string | null;
+  /** Milliseconds since it became ready; null when not running. */
+  readonly uptimeMs: number | null;
+  readonly degraded: readonly string[];
+}
+
+interface Child {
+  readonly daemon: RegisteredDaemon;
+  readonly lifecycle: Actor<typeof daemonLifecycleMachine>;
+  host: DaemonHost | null;
+  state: LifecycleState;
+  degraded: string[];
+  softTimer: unknown;
+}
+
+export class Supervisor {
+  readonly order: readonly string[];
+  private readonly children = new Map<string, Child>();
+  private readonly logger: Logger;
+  private readonly host = hostname();
+  private readonly strategy: Strategy;
+  private readonly random: () => number;
+  private readonly softAfter: Set<string>;
+  private startedAt = 0;
+  private allCriticalAnnounced = false;
+  private stopping = false;
+  private criticalWaiters: (() => void)[] = [];
+  private failedCritical: string[] = [];
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.logger = options.logger.child({ component: 'supervisor' });
+    this.strategy = options.strategy ?? 'one_for_one';
+    this.random = options.random ?? Math.random;
+    const plan = options.registry.plan(options.members);
+    this.order = plan.order;
+    this.softAfter = new Set(plan.softAfter.map((s) => `${s.daemon}>${s.softDependency}`));
+    for (const s of plan.softAfter) {
+      this.logger.info(
+        { daemon: s.daemon, soft_dependency: s.softDependency },
+        'soft dependency starts later (it depends on this daemon); not waited for',
+      );
+    }
+    for (const name of this.order) {
+      const daemon = options.registry.get(name) as RegisteredDaemon;
+      const spec = daemon.spec;
+      const lifecycle = createActor(daemonLifecycleMachine, {
+        id: `lifecycle:${name}`,
+        clock: options.clock as never,
+        inspect: options.inspect,
+        input: {
+          daemon: name,
+          restartType: spec.restart ?? 'permanent',
+          backoff: { ...DEFAULT_BACKOFF, ...spec.backoff },
+          intensity: { ...DEFAULT_INTENSITY, ...spec.intensity },
+        },
+      });
+      const child: Child = {
+        daemon,
+        lifecycle,
+        host: null,
+        state: 'idle',
+        degraded: [],
+        softTimer: null,
+      };
+      lifecycle.subscribe({
+        next: (snapshot) => {
+          const state = snapshot.value as LifecycleState;
+          if (state === child.state) return;
+          const previous = child.state;
+          child.state = state;
+          this.onTransition(child, previous, state);
+        },
+        error: (error) => this.logger.error({ daemon: name, err: error }, 'lifecycle actor failed'),
+      });
+      this.children.set(name, child);
+    }
+  }
+
+  /** Starts every daemon of the profile, in plan order as dependencies become ready. */
+  start(): void {
+    this.startedAt = this.options.clock.now();
+    this.allCriticalAnnounced = false;
+    for (const name of this.order) {
+      const child = this.children.get(name) as Child;
+      child.lifecycle.start();
+      child.lifecycle.send({ type: 'child.start' });
+    }
+    this.checkCriticalReady();
+  }
+
+  /** Resolves when every critical daemon of the profile is running (at once when there is none). */
+  whenReady(): Promise<void> {
+    if (this.allCriticalReady()) return Promise.resolve();
+    return new Promise((resolve) => this.criticalWaiters.push(resolve));
+  }
+
+  /** Stops every daemon in reverse start order; resolves when all are stopped. Never rejects. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const name of [...this.order].reverse()) await this.stopAndWait(name);
+    for (const child of this.children.values()) child.lifecycle.stop();
+  }
+
+  // ------------------------------------------------------------------ admin API
+
+  startDaemon(name: string): void {
+    this.child(name).lifecycle.send({ type: 'child.start' });
+  }
+
+  stopDaemon(name: string): Promise<void> {
+    return this.stopAndWait(name);
+  }
+
+  /** Restarts a daemon; the only way out of FAILED. */
+  restartDaemon(name: string): void {
+    this.child(name).lifecycle.send({ type: 'child.restart' });
+  }
+
+  status(): DaemonStatus[] {
+    const now = this.options.clock.now();
+    return this.order.map((name) => {
+      const child = this.children.get(name) as Child;
+      const ctx = child.lifecycle.getSnapshot().context;
+      return {
+        daemon: name,
+        state: STATUS_OF_STATE[child.state],
+        ready: child.state === 'running',
+        critical: child.daemon.critical,
+        restarts: ctx.totalRestarts,
+        lastError: ctx.lastError,
+        uptimeMs: child.state === 'running' && ctx.startedAt !== null ? now - ctx.startedAt : null,
+        degraded: [...child.degraded],
+      };
+    });
+  }
+
+  /** Unhealthy when a critical daemon is FAILED. */
+  health(): { healthy: boolean; failedCritical: readonly string[] } {
+    return { healthy: this.failedCritical.length === 0, failedCritical: [...this.failedCritical] };
+  }
+
+  // ------------------------------------------------------------------ effects of transitions
+
+  private onTransition(child: Child, previous: LifecycleState, state: LifecycleState): void {
+    const name = child.daemon.type;
+    const ctx = child.lifecycle.getSnapshot().context;
+    this.emit('DAEMON_STATUS_CHANGED', {
+      daemon_name: name,
+      hostname: this.host,
+      old_status: STATUS_OF_STATE[previous],
+      new_status: STATUS_OF_STATE[state],
+      reason: ctx.reason,
+      error: ctx.lastError,
+    });
+    switch (state) {
+      case 'waiting':
+        this.tryStart(child);
+        break;
+      case 'starting':
+        this.launch(child);
+        break;
+      case 'running':
+        this.emit('DAEMON_STARTED', { daemon_name: name, hostname: this.host, pid: process.pid });
+        for (const other of this.children.values())
+          if (other.state === 'waiting') this.tryStart(other);
+        this.checkCriticalReady();
+        break;
+      case 'backingOff':
+        if (previous === 'running') this.restartDependents(child);
+        if (ctx.restarts.length >= Math.ceil(ctx.intensity.maxRestarts / 2)) {
+          this.emit('DAEMON_CRASH_LOOP_DETECTED', {
+            daemon_name: name,
+            hostname: this.host,
+            restart_count: ctx.restarts.length,
+            window_minutes: Math.round(ctx.intensity.periodMs / 60_000),
+            max_restarts: ctx.intensity.maxRestarts,
+            severity: 'warning',
+            message: `${name} restarted ${ctx.restarts.length} times; FAILED after ${ctx.intensity.maxRestarts}`,
+          });
+        }
+        break;
+      case 'failed':
+        this.logger.error(
+          {
+            supervisor: this.options.profileName,
+            context: 'child_terminated',
+            reason: ctx.reason,
+            offender: {
+              id: name,
+              restart_type: ctx.restartType,
+              shutdown_ms: child.daemon.spec.shutdownTimeoutMs ?? 5_000,
+            },
+            last_error: ctx.lastError,
+          },
+          'daemon FAILED: restart intensity exceeded; an operator must restart it',
+        );
+        this.emit('DAEMON_PERMANENTLY_FAILED', {
+          daemon_name: name,
+          hostname: this.host,
+          restart_count: ctx.totalRestarts,
+          requires_intervention: true,
+        });
+        if (child.daemon.critical && !this.failedCritical.includes(name))
+          this.failedCritical.push(name);
+        break;
+      case 'stopping':
+        void this.shutdown(child);
+        break;
+      case 'stopped':
+        if (previous !== 'waiting') {
+          this.emit('DAEMON_STOPPED', {
+            daemon_name: name,
+            hostname: this.host,
+            reason: ctx.reason,
+          });
+        }
+        break;
+      default:
+        break;
+    }
+    if (previous === 'failed') this.failedCritical = this.failedCritical.filter((n) => n !== name);
+  }
+
+  private tryStart(child: Child): void {
+    if (this.stopping || child.state !== 'waiting') return;
+    const hardReady = child.daemon.dependsOn.every(
+      (dep) => this.children.get(dep)?.state === 'running',
+    );
+    if (!hardReady) return;
+    const softPending = child.daemon.softDependsOn.filter(
+      (dep) =>
+        this.children.has(dep) &&
+        !this.softAfter.has(`${child.daemon.type}>${dep}`) &&
+        this.children.get(dep)?.state !== 'running',
+    );
+    if (softPending.length === 0) {
+      this.options.clock.clearTimeout(child.softTimer);
+      child.lifecycle.send({ type: 'child.dependencies_ready' });
+      return;
+    }
+    if (child.softTimer !== null) return;
+    child.softTimer = this.options.clock.setTimeout(() => {
+      child.softTimer = null;
+      if (child.state !== 'waiting') return;
+      const missing = child.daemon.softDependsOn.filter(
+        (d) => this.children.get(d)?.state !== 'running',
+      );
+      child.degraded = missing;
+      this.logger.warn(
+        { daemon: child.daemon.type, missing },
+        'starting without soft dependencies (degraded)',
+      );
+      child.lifecycle.send({ type: 'child.dependencies_ready' });
+    }, this.options.softDependencyTimeoutMs ?? 30_000);
+  }
+
+  private launch(child: Child): void {
+    const host = new DaemonHost(child.daemon, {
+      router: this.options.router,
+      runtimeId: this.options.runtimeId,
+      logger: this.options.logger,
+      clock: this.options.clock,
+      snapshots: this.options.snapshots,
+      eventLog: this.options.eventLog,
+      inspect: this.options.inspect,
+    });
+    child.host = host;
+    host.onExit((exit) => {
+      if (child.host !== host) return;
+      child.host = null;
+      child.lifecycle.send({
+        type: 'child.exited',
+        at: this.options.clock.now(),
+        reason: exit.reason,
+        error: exit.error,
+        random: this.random(),
+      });
+    });
+    host.start().then(
+      () => {
+        if (child.host === host)
+          child.lifecycle.send({ type: 'child.ready', at: this.options.clock.now() });
+      },
+      (error: unknown) => {
+        if (child.host !== host) return;
+        child.host = null;
+        const message = error instanceof Error ? error.message : String(error);
+        this.logger.error(
+          {
+            supervisor: this.options.profileName,
+            context: 'start_error',
+            offender: { id: child.daemon.type },
+            reason: message,
+          },
+          'daemon failed to start',
+        );
+        child.lifecycle.send({
+          type: 'child.start_failed',
+          at: this.options.clock.now(),
+          error: message,
+          random: this.random(),
+        });
+      },
+    );
+  }
+
+  private async shutdown(child: Child): Promise<void> {
+    const host = child.host;
+    child.host = null;
+    if (host) {
+      const result = await host.stop();
+      if (result === 'forced') {
+        this.logger.warn(
+          {
+            supervisor: this.options.profileName,
+            context: 'shutdown_error',
+            offender: { id: child.daemon.type },
+            reason: 'timeout',
+          },
+          'daemon killed after its shutdown timeout',
+        );
+      }
+    }
+    child.lifecycle.send({ type: 'child.stopped' });
+  }
+
+  private restartDependents(child: Child): void {
+    if (this.strategy !== 'rest_for_one') return;
+    const set = restartSet(
+      'rest_for_one',
+      child.daemon.type,
+      this.order,
+      (d) => this.children.get(d)?.daemon.dependsOn ?? [],
+    );
+    for (const name of set) {
+      if (name === child.daemon.type) continue;
+      const dependent = this.children.get(name) as Child;
+      if (dependent.state === 'running' || dependent.state === 'starting') {
+        this.logger.info(
+          { daemon: name, because: child.daemon.type },
+          'restarting dependent (rest_for_one)',
+        );
+        dependent.lifecycle.send({ type: 'child.restart' });
+      }
+    }
+  }
+
+  private stopAndWait(name: string): Promise<void> {
+    const child = this.child(name);
+    return new Promise((resolve) => {
+      const done = () => ['stopped', 'failed', 'idle'].includes(child.state);
+      if (done()) return resolve();
+      const sub = child.lifecycle.subscribe((s) => {
+        if (['stopped', 'failed', 'idle'].includes(s.value as string)) {
+          sub.unsubscribe();
+          resolve();
+        }
+      });
+      child.lifecycle.send({ type: 'child.stop' });
+      if (done()) {
+        sub.unsubscribe();
+        resolve();
+      }
+    });
+  }
+
+  private allCriticalReady(): boolean {
+    return [...this.children.values()].every((c) => !c.daemon.critical || c.state === 'running');
+  }
+
+  private checkCriticalReady(): void {
+    if (this.allCriticalAnnounced || !this.allCriticalReady()) return;
+    this.allCriticalAnnounced = true;
+    const critical = [...this.children.values()]
+      .filter((c) => c.daemon.critical)
+      .map((c) => c.daemon.type);
+    this.emit('ALL_CRITICAL_DAEMONS_READY', {
+      profile: this.options.profileName,
+      daemons: critical,
+      hostname: this.host,
+      startup_ms: this.options.clock.now() - this.startedAt,
+    });
+    for (const resolve of this.criticalWaiters.splice(0)) resolve();
+  }
+
+  private child(name: string): Child {
+    const child = this.children.get(name);
+    if (!child)
+      throw new InvalidDaemonSpecError(
+        name,
+        `is not part of profile '${this.options.profileName}'`,
+      );
+    return child;
+  }
+
+  private emit(type: string, payload: Record<string, unknown>): void {
+    if (this.options.router.isClosed) return;
+    try {
+      this.options.router.publish(type, payload, { source: 'supervisor' });
+    } catch (error) {
+      if (!(error instanceof CoordinationError)) throw error;
+      this.logger.error({ type, err: error }, 'lifecycle event refused');
+    }
+  }
+}
