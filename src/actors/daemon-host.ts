@@ -1,10 +1,11 @@
 /**
  * Hosts one daemon: its subscriptions, its XState actor, what it emits, its snapshots.
  *
- * Order of start (lesson 14): subscriptions first (events arriving before the actor runs are
- * buffered, in order), then the actor, restored from its snapshot when the machine version
- * matches. Ready means a state tagged 'ready' is active, with the subscriptions in place; a start
- * timeout turns "never ready" into a start failure. Any error of the actor becomes an exit with
+ * Order of start (lesson 14): subscriptions first, then the actor, restored from its snapshot
+ * when the machine version matches. Events that arrive before the machine is ready are held, in
+ * order, and handed to it once it is: a booting machine would drop them. Ready means a state
+ * tagged 'ready' is active, with the subscriptions in place; a start timeout turns "never ready"
+ * into a start failure. Any error of the actor becomes an exit with
  * reason 'error' (lesson 17): it never escapes into the process, and the supervisor decides.
  */
 import type { Actor, AnyStateMachine, InspectionEvent, Observer } from 'xstate';
@@ -42,7 +43,8 @@ export class DaemonHost {
   private actor: Actor<AnyStateMachine> | null = null;
   private readonly unsubscribes: Unsubscribe[] = [];
   private durable: DurableSubscription | null = null;
-  private buffer: Envelope[] | null = [];
+  /** Events that arrived before the machine was ready; null once it is. */
+  private buffer: { envelope: Envelope; delivered: () => void }[] | null = [];
   /** The envelope being handled: what the machine emits now was caused by it. */
   private current: Envelope | null = null;
   private exited = false;
@@ -122,10 +124,13 @@ export class DaemonHost {
     try {
       actor.start();
       if (restored) actor.send({ type: RESTORED_EVENT });
-      const buffered = this.buffer ?? [];
-      this.buffer = null;
-      for (const envelope of buffered) this.deliver(envelope);
       await ready;
+      const held = this.buffer ?? [];
+      this.buffer = null;
+      for (const { envelope, delivered } of held) {
+        this.deliver(envelope);
+        delivered();
+      }
     } catch (error) {
       await this.teardown();
       throw error;
@@ -208,19 +213,25 @@ export class DaemonHost {
     }
   }
 
-  private deliver(envelope: Envelope): void {
+  /**
+   * Hands an event to the machine. Before the machine is ready the event is held and the returned
+   * promise resolves once it was handed over, so that a durable subscription acknowledges it only
+   * then, and a router mailbox keeps the daemon's later events behind it.
+   */
+  private deliver(envelope: Envelope): Promise<void> | undefined {
     if (this.buffer) {
-      this.buffer.push(envelope);
-      return;
+      const buffer = this.buffer;
+      return new Promise((resolve) => buffer.push({ envelope, delivered: resolve }));
     }
     const actor = this.actor;
-    if (!actor || this.exited || actor.getSnapshot().status !== 'active') return;
+    if (!actor || this.exited || actor.getSnapshot().status !== 'active') return undefined;
     this.current = envelope;
     try {
       actor.send({ type: envelope.type, payload: envelope.payload, envelope });
     } finally {
       this.current = null;
     }
+    return undefined;
   }
 
   private publish(emitted: { type: string; payload?: Record<string, unknown> }): void {
@@ -278,9 +289,14 @@ export class DaemonHost {
 
   private async teardown(): Promise<void> {
     for (const off of this.unsubscribes.splice(0)) off();
+    // A durable subscription stops first, abandoning a held event unacknowledged: it is
+    // delivered again to the next instance. Router mailboxes holding an event then move on.
     const durable = this.durable;
     this.durable = null;
-    if (durable) await durable.stop();
+    if (durable) await durable.stop({ abandonAfterMs: 0 });
+    const held = this.buffer ?? [];
+    this.buffer = null;
+    for (const { delivered } of held) delivered();
     this.actor?.stop();
   }
 }

@@ -73,8 +73,11 @@ export interface DurableStats {
 
 export interface DurableSubscription {
   readonly name: string;
-  /** Stops after the current handler and releases the consumer. */
-  stop(): Promise<void>;
+  /**
+   * Stops after the current handler (waiting up to `stopTimeoutMs`, or `abandonAfterMs` when
+   * given) and releases the consumer. An abandoned event stays unacknowledged.
+   */
+  stop(options?: { readonly abandonAfterMs?: number }): Promise<void>;
   /** Resolves when stopped; rejects if the consumer stopped on a database failure. */
   readonly done: Promise<void>;
   stats(): DurableStats;
@@ -238,7 +241,7 @@ class DurableConsumer implements DurableSubscription {
     return { name: this.name, cursor: this.cursor, ...this.counts };
   }
 
-  stop(): Promise<void> {
+  stop(options: { readonly abandonAfterMs?: number } = {}): Promise<void> {
     if (this.stopped) return this.stopped;
     this.stopping = true;
     this.wake?.();
@@ -247,11 +250,14 @@ class DurableConsumer implements DurableSubscription {
       const grace = setTimeout(() => {
         if (!this.abandon) return;
         this.logger?.warn(
-          { event_id: this.pendingEventId, stop_timeout_ms: this.stopTimeoutMs },
+          {
+            event_id: this.pendingEventId,
+            stop_timeout_ms: options.abandonAfterMs ?? this.stopTimeoutMs,
+          },
           'stopping without waiting for a handler any longer; its event stays unacknowledged',
         );
         this.abandon();
-      }, this.stopTimeoutMs);
+      }, options.abandonAfterMs ?? this.stopTimeoutMs);
       await this.loop?.catch(() => {});
       clearTimeout(grace);
       if (!this.log.db.isClosed) {
