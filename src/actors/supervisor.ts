@@ -191,6 +191,11 @@ export class Supervisor {
     });
   }
 
+  /** The daemon actor's current snapshot (state and context), or undefined when it is not running. */
+  getDaemonSnapshot(name: string) {
+    return this.child(name).host?.getSnapshot();
+  }
+
   /** Unhealthy when a critical daemon is FAILED. */
   health(): { healthy: boolean; failedCritical: readonly string[] } {
     return { healthy: this.failedCritical.length === 0, failedCritical: [...this.failedCritical] };

@@ -340,16 +340,8 @@ describe('snapshots', () => {
       let count = 0;
       await until(() => {
         count =
-          (
-            r.supervisor as unknown as {
-              children: Map<
-                string,
-                { host: { getSnapshot(): { context: { handled: number } } } | null }
-              >;
-            }
-          ).children
-            .get('COUNTER')
-            ?.host?.getSnapshot().context.handled ?? 0;
+          (r.supervisor.getDaemonSnapshot('COUNTER')?.context as { handled: number } | undefined)
+            ?.handled ?? 0;
         return count === expected;
       });
       await r.stop();
