@@ -13,6 +13,7 @@ import type { DaemonSpec } from './daemon-spec.js';
 import { createLogger, type Logger } from './logger.js';
 import { DaemonRegistry } from './registry.js';
 import { createRouter, type Router } from './router.js';
+import { type StatelyInspector, startStatelyInspector } from './stately-inspector.js';
 import { type DaemonStatus, Supervisor } from './supervisor.js';
 
 export interface RuntimeOptions {
@@ -22,8 +23,12 @@ export interface RuntimeOptions {
   /** The SQLite file; `false` runs without one (no cross-process events, no snapshots, no durable daemons). */
   readonly dbPath?: string | false;
   readonly logger?: Logger;
-  /** Any XState inspection observer, passed to every actor. Off by default: it halves throughput. */
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Any XState inspection observer, passed to every actor, or `'stately'` to start the Stately
+   * inspector server on `inspectPort` (8080) of this machine. Off by default: it halves throughput.
+   */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | 'stately';
+  readonly inspectPort?: number;
   readonly clock?: Clock;
   readonly strategy?: Strategy;
   /** Names this runtime's snapshots: keep it stable across restarts of the same process role. */
@@ -37,6 +42,8 @@ export interface Runtime {
   readonly router: Router;
   readonly supervisor: Supervisor;
   readonly eventLog: SqliteEventLog | null;
+  /** The Stately inspector's page, when `inspect: 'stately'` and started. */
+  readonly inspectorUrl: string | null;
   start(): Promise<void>;
   /** Resolves when every critical daemon of the profile is ready. */
   whenReady(): Promise<void>;
@@ -72,6 +79,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     eventLog: eventLog ?? undefined,
   });
   const profileName = typeof options.profile === 'string' ? options.profile : 'custom';
+  // Actors are created before start(); the Stately inspector only exists after it, so they get a
+  // forwarding observer.
+  let stately: StatelyInspector | null = null;
+  const inspect =
+    options.inspect === 'stately'
+      ? (event: InspectionEvent) => stately?.observe(event)
+      : options.inspect;
   const supervisor = new Supervisor({
     registry,
     members,
@@ -83,7 +97,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     snapshots,
     eventLog: eventLog ?? undefined,
     strategy: options.strategy,
-    inspect: options.inspect,
+    inspect,
     softDependencyTimeoutMs: options.softDependencyTimeoutMs,
     random: options.random,
   });
@@ -93,7 +107,14 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     router,
     supervisor,
     eventLog,
+    get inspectorUrl() {
+      return stately?.url ?? null;
+    },
     async start() {
+      if (options.inspect === 'stately' && !stately) {
+        stately = await startStatelyInspector(options.inspectPort);
+        logger.info({ url: stately.url }, 'Stately inspector server started');
+      }
       supervisor.start();
     },
     whenReady: () => supervisor.whenReady(),
@@ -105,6 +126,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           ?.flush()
           .catch((error: Error) => logger.error({ err: error }, 'final snapshots not written'));
         await router.close(); // closes the event log after writing what is queued
+        stately?.stop();
       })();
       return stopped;
     },
