@@ -9,13 +9,18 @@ export interface Clock {
   clearTimeout(id: unknown): void;
 }
 
-/** Wall-clock time and Node's timers. Its timers do not keep the process alive. */
+/**
+ * Wall-clock time and Node's timers. They keep the process alive, as pending work should (a
+ * daemon's backoff, a machine's `after`); bookkeeping timers are unreferenced with `unrefTimer`.
+ */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
 };
+
+/** Lets a timer of any clock not keep the process alive (a no-op for simulated clocks). */
+export function unrefTimer(id: unknown): unknown {
+  (id as { unref?: () => void } | null)?.unref?.();
+  return id;
+}

@@ -34,7 +34,7 @@ import {
   stampEnvelope,
 } from '../events/envelope.js';
 import { preparePayload } from '../events/payload.js';
-import { type Clock, realClock } from './clock.js';
+import { type Clock, realClock, unrefTimer } from './clock.js';
 import { createLogger, eventTraceFromEnv, type Logger } from './logger.js';
 import { type Handler, Mailbox, type MailboxHost } from './mailbox.js';
 import { RecentEvents } from './recent-events.js';
@@ -740,9 +740,9 @@ export class Router {
     if (this.watchdog !== null && deadline >= this.watchdogDeadline) return;
     if (this.watchdog !== null) this.clock.clearTimeout(this.watchdog);
     this.watchdogDeadline = deadline;
-    this.watchdog = this.clock.setTimeout(
-      this.checkTimeouts,
-      Math.max(1, deadline - this.clock.now()),
+    // The watchdog only watches handlers; it must not keep the process alive by itself.
+    this.watchdog = unrefTimer(
+      this.clock.setTimeout(this.checkTimeouts, Math.max(1, deadline - this.clock.now())),
     );
   }
 
