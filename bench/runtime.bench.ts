@@ -52,8 +52,10 @@ async function throughRouter(): Promise<number> {
     await runtime.router.whenIdle();
   }
   const rate = EVENTS / ((performance.now() - started) / 1000);
-  const handled = (runtime.supervisor.getDaemonSnapshot('COUNTER')?.context as { handled: number })
-    .handled;
+  const context = runtime.supervisor.getDaemonSnapshot('COUNTER')?.context as
+    | { handled: number }
+    | undefined;
+  const handled = context?.handled;
   if (handled !== EVENTS) throw new Error(`daemon handled ${handled} of ${EVENTS}`);
   await runtime.stop();
   return rate;
