@@ -96,6 +96,7 @@ export class DaemonHost {
             spec.machineVersion,
             actor.getPersistedSnapshot(),
           );
+          this.checkChildren(snapshot);
           if (!isReady && snapshot.status === 'active' && snapshot.hasTag('ready')) {
             isReady = true;
             this.options.clock.clearTimeout(timer);
@@ -231,7 +232,33 @@ export class DaemonHost {
     } finally {
       this.current = null;
     }
+    this.checkChildren(actor.getSnapshot());
     return undefined;
+  }
+
+  /**
+   * XState drops the error of an invoked or spawned actor that the machine does not handle
+   * (no onError) and keeps the dead child: such a child is a fault of the daemon. Checked at each
+   * snapshot and after each event, so it is noticed no later than the daemon's next step.
+   */
+  private checkChildren(snapshot: { children?: Record<string, unknown> }): void {
+    if (this.exited) return;
+    for (const [id, child] of Object.entries(snapshot.children ?? {})) {
+      const childSnapshot = (
+        child as { getSnapshot?: () => { status: string; error?: unknown } }
+      ).getSnapshot?.();
+      if (childSnapshot?.status === 'error') {
+        const error =
+          childSnapshot.error instanceof Error
+            ? childSnapshot.error.message
+            : String(childSnapshot.error);
+        this.exit({
+          reason: 'error',
+          error: `invoked actor '${id}' failed and the machine does not handle it: ${error}`,
+        });
+        return;
+      }
+    }
   }
 
   private publish(emitted: { type: string; payload?: Record<string, unknown> }): void {
