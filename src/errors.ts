@@ -215,3 +215,45 @@ export class DaemonStartTimeoutError extends CoordinationError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+// ---------------------------------------------------------------- workers
+
+/** Why a job failed: the process exited non-zero, wrote output that is not a result, ran out of time, or was cancelled. */
+export type WorkerFailure = 'exit' | 'output' | 'timeout' | 'aborted' | 'simulated';
+
+/** A job that did not produce a result. `stderrTail` holds the end of a command's stderr. */
+export class WorkerError extends CoordinationError {
+  readonly kind: string;
+  readonly idempotencyKey: string;
+  readonly failure: WorkerFailure;
+  readonly exitCode: number | null;
+  readonly stderrTail: string;
+  constructor(
+    kind: string,
+    idempotencyKey: string,
+    failure: WorkerFailure,
+    detail: string,
+    extra: { exitCode?: number | null; stderrTail?: string } = {},
+  ) {
+    const tail = extra.stderrTail
+      ? `; stderr ends with: ${extra.stderrTail.trim().split('\n').slice(-3).join(' | ')}`
+      : '';
+    super(`${kind} job '${idempotencyKey}' failed (${failure}): ${detail}${tail}`);
+    this.kind = kind;
+    this.idempotencyKey = idempotencyKey;
+    this.failure = failure;
+    this.exitCode = extra.exitCode ?? null;
+    this.stderrTail = extra.stderrTail ?? '';
+  }
+}
+
+/** A worker configuration file that cannot be used: names the file and each problem. */
+export class WorkerConfigError extends CoordinationError {
+  readonly path: string;
+  readonly problems: readonly string[];
+  constructor(path: string, problems: readonly string[]) {
+    super(`worker configuration '${path}' is invalid: ${problems.join('; ')}`);
+    this.path = path;
+    this.problems = problems;
+  }
+}

@@ -137,3 +137,23 @@ export {
   scheduleRetention,
 } from './persistence/retention.js';
 export { type LoadedSnapshot, type SnapshotInfo, SnapshotStore } from './persistence/snapshots.js';
+export {
+  type CommandConfig,
+  type CommandSpec,
+  createCommandWorker,
+  loadCommandConfig,
+} from './workers/command.js';
+export { createSimulatedWorker, type SimulatedWorkerOptions } from './workers/simulated.js';
+// ---- workers: how daemons do real work
+export {
+  JOB_INPUTS,
+  JOB_RESULTS,
+  type Job,
+  type JobContext,
+  type JobInput,
+  type JobResult,
+  type Progress,
+  WORK_KINDS,
+  type Worker,
+  type WorkKind,
+} from './workers/worker.js';

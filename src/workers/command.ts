@@ -1,0 +1,260 @@
+/**
+ * The command worker: one configured process per job (e.g. `python train.py --config {config_key}`).
+ *
+ * - The job reaches the process as JSON on stdin and in `RINGRIFT_JOB` (plus `RINGRIFT_JOB_KIND`
+ *   and `RINGRIFT_JOB_KEY`), and through `{field}` placeholders, each substituted inside one argv
+ *   element. There is never a shell, so a value from another process's event cannot become a
+ *   command.
+ * - stdout carries JSON lines: `{"progress": 0.4, "message": "epoch 4/10"}` while working, and
+ *   one `{"result": {...}}`, checked against the kind's result schema. Other lines are ignored.
+ * - A non-zero exit, a missing or invalid result, a timeout, or an abort is a `WorkerError` with
+ *   the tail of stderr. The process runs in its own process group, and the whole group is
+ *   killed on timeout, abort and `close()`: no orphans.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { WorkerConfigError, WorkerError } from '../errors.js';
+import {
+  JOB_INPUTS,
+  JOB_RESULTS,
+  type Job,
+  type JobContext,
+  type JobResult,
+  WORK_KINDS,
+  type Worker,
+  type WorkKind,
+} from './worker.js';
+
+export interface CommandSpec {
+  /** argv, with `{field}` placeholders from the job input, `{idempotency_key}` and `{kind}`. */
+  readonly command: readonly string[];
+  /** Default 1 hour. */
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export type CommandConfig = Partial<Record<WorkKind, CommandSpec>>;
+
+const commandSpecSchema = z.strictObject({
+  command: z.array(z.string().min(1)).min(1),
+  timeoutMs: z.number().int().positive().optional(),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
+const configFileSchema = z.strictObject({
+  workers: z.strictObject(
+    Object.fromEntries(WORK_KINDS.map((k) => [k, commandSpecSchema.optional()])) as Record<
+      WorkKind,
+      z.ZodOptional<typeof commandSpecSchema>
+    >,
+  ),
+});
+
+const PLACEHOLDER = /\{([a-z_]+)\}/g;
+/** Seconds a killed process group gets between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+const STDERR_TAIL_BYTES = 4_096;
+
+/**
+ * Reads and checks a `ringrift.config.json`: `{ "workers": { "training": { "command": [...] } } }`.
+ * @throws {WorkerConfigError} naming the file and every problem.
+ */
+export function loadCommandConfig(path: string): CommandConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new WorkerConfigError(path, [(error as Error).message]);
+  }
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new WorkerConfigError(
+      path,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  const config = parsed.data.workers as CommandConfig;
+  checkPlaceholders(path, config);
+  return config;
+}
+
+/** Every placeholder must name a scalar field of its kind's input (checked before any job runs). */
+function checkPlaceholders(path: string, config: CommandConfig): void {
+  const problems: string[] = [];
+  for (const kind of WORK_KINDS) {
+    const spec = config[kind];
+    if (!spec) continue;
+    const shape = JOB_INPUTS[kind].shape as Record<string, z.ZodType>;
+    for (const arg of spec.command) {
+      for (const [, field] of arg.matchAll(PLACEHOLDER)) {
+        if (field === 'idempotency_key' || field === 'kind') continue;
+        const schema = shape[field as string];
+        if (!schema)
+          problems.push(
+            `workers.${kind}.command: unknown placeholder '{${field}}' (fields: ${Object.keys(shape).join(', ')})`,
+          );
+        else if (schema instanceof z.ZodArray)
+          problems.push(
+            `workers.${kind}.command: '{${field}}' is a list; read it from the job JSON on stdin instead`,
+          );
+      }
+    }
+  }
+  if (problems.length > 0) throw new WorkerConfigError(path, problems);
+}
+
+/**
+ * @example
+ * const worker = createCommandWorker(loadCommandConfig('ringrift.config.json'));
+ */
+export function createCommandWorker(config: CommandConfig, fallback?: Worker): Worker {
+  const running = new Set<ChildProcess>();
+  return {
+    run<K extends WorkKind>(job: Job<K>, context: JobContext): Promise<JobResult<K>> {
+      const spec = config[job.kind];
+      if (!spec) {
+        if (fallback) return fallback.run(job, context);
+        return Promise.reject(
+          new WorkerError(
+            job.kind,
+            job.idempotencyKey,
+            'exit',
+            `no command is configured for '${job.kind}' jobs`,
+          ),
+        );
+      }
+      return runCommand(spec, job, context, running);
+    },
+    async close() {
+      const exits = [...running].map(
+        (child) => new Promise((resolve) => child.once('exit', resolve)),
+      );
+      for (const child of running) killGroup(child, 'SIGKILL');
+      await Promise.all(exits);
+      await fallback?.close();
+    },
+  };
+}
+
+function argvFor(spec: CommandSpec, job: Job): string[] {
+  const values: Record<string, unknown> = {
+    ...job.input,
+    idempotency_key: job.idempotencyKey,
+    kind: job.kind,
+  };
+  return spec.command.map((arg) =>
+    arg.replace(PLACEHOLDER, (_, field: string) => String(values[field] ?? '')),
+  );
+}
+
+function runCommand<K extends WorkKind>(
+  spec: CommandSpec,
+  job: Job<K>,
+  context: JobContext,
+  running: Set<ChildProcess>,
+): Promise<JobResult<K>> {
+  const fail = (
+    failure: ConstructorParameters<typeof WorkerError>[2],
+    detail: string,
+    extra = {},
+  ) => new WorkerError(job.kind, job.idempotencyKey, failure, detail, extra);
+  return new Promise((resolve, reject) => {
+    if (context.signal.aborted) return reject(fail('aborted', 'cancelled before it started'));
+    const [file, ...args] = argvFor(spec, job) as [string, ...string[]];
+    const json = JSON.stringify(job);
+    const child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: {
+        ...process.env,
+        ...spec.env,
+        RINGRIFT_JOB: json,
+        RINGRIFT_JOB_KIND: job.kind,
+        RINGRIFT_JOB_KEY: job.idempotencyKey,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true, // its own process group, so that the whole tree can be killed
+      shell: false,
+    });
+    running.add(child);
+    let stderr = '';
+    let result: unknown;
+    let resultError: string | null = null;
+    let ended: 'timeout' | 'aborted' | null = null;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_BYTES);
+    });
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        return; // not ours: a library printing to stdout
+      }
+      if (message === null || typeof message !== 'object') return;
+      const m = message as { progress?: unknown; message?: unknown; result?: unknown };
+      if (typeof m.progress === 'number') {
+        context.progress({
+          fraction: Math.min(1, Math.max(0, m.progress)),
+          message: typeof m.message === 'string' ? m.message : undefined,
+        });
+      }
+      if ('result' in m) {
+        const checked = JOB_RESULTS[job.kind].safeParse(m.result);
+        if (checked.success) result = checked.data;
+        else
+          resultError = checked.error.issues
+            .map((i) => `${i.path.join('.')}: ${i.message}`)
+            .join('; ');
+      }
+    });
+    child.stdin?.on('error', () => {}); // a process that does not read stdin closes it early
+    child.stdin?.end(json);
+    const stop = (why: 'timeout' | 'aborted') => {
+      ended = why;
+      killGroup(child, 'SIGTERM');
+      setTimeout(() => killGroup(child, 'SIGKILL'), KILL_GRACE_MS).unref();
+    };
+    const timer = setTimeout(() => stop('timeout'), spec.timeoutMs ?? 3_600_000);
+    const onAbort = () => stop('aborted');
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      running.delete(child);
+      reject(fail('exit', `cannot start '${file}': ${error.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onAbort);
+      running.delete(child);
+      // The process is gone; make sure nothing it started outlives it.
+      killGroup(child, 'SIGKILL');
+      const extra = { exitCode: code, stderrTail: stderr };
+      if (ended === 'timeout')
+        return reject(fail('timeout', `no result within ${spec.timeoutMs ?? 3_600_000} ms`, extra));
+      if (ended === 'aborted') return reject(fail('aborted', 'cancelled', extra));
+      if (code !== 0)
+        return reject(
+          fail('exit', `exited with ${code === null ? `signal ${signal}` : `code ${code}`}`, extra),
+        );
+      if (resultError)
+        return reject(
+          fail('output', `result does not match the ${job.kind} result: ${resultError}`, extra),
+        );
+      if (result === undefined)
+        return reject(fail('output', 'exited without a {"result": ...} line on stdout', extra));
+      resolve(result as JobResult<K>);
+    });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ESRCH') throw error; // already gone
+  }
+}

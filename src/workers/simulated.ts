@@ -1,0 +1,181 @@
+/**
+ * The simulated worker (the default): the whole pipeline on one laptop with no GPU. Deterministic
+ * for a seed (each job draws from a generator seeded by the seed, its idempotency key and its
+ * attempt), with configurable durations and failure rates, and plausible results: games and
+ * samples in proportion, losses that fall, Elo that rises with each training run, with noise.
+ */
+import { WorkerError } from '../errors.js';
+import type { Job, JobContext, JobResult, Worker, WorkKind } from './worker.js';
+
+export interface SimulatedWorkerOptions {
+  readonly seed?: number;
+  /** How long each kind of job takes; defaults are tens of milliseconds. */
+  readonly durationsMs?: Partial<Record<WorkKind, number>>;
+  /** Probability (0 to 1) that a job of this kind fails; 0. */
+  readonly failureRates?: Partial<Record<WorkKind, number>>;
+}
+
+const DEFAULT_DURATIONS: Record<WorkKind, number> = {
+  selfplay: 40,
+  sync: 20,
+  export: 20,
+  training: 60,
+  evaluation: 40,
+  distribution: 20,
+};
+
+/** mulberry32: a small, fast, well-distributed 32-bit generator. */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * @example
+ * const worker = createSimulatedWorker({ seed: 7, failureRates: { training: 0.1 } });
+ * const result = await worker.run({ kind: 'selfplay', idempotencyKey: 'selfplay:hex8_2p:1', input: { config_key: 'hex8_2p', games: 200 } }, context);
+ */
+export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Worker {
+  const seed = options.seed ?? 1;
+  const durations = { ...DEFAULT_DURATIONS, ...options.durationsMs };
+  const failureRates = options.failureRates ?? {};
+  const attempts = new Map<string, number>();
+  const results = new Map<string, unknown>();
+  /** Training runs completed per config: what makes Elo rise. */
+  const generations = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      timers.add(timer);
+      const onAbort = () => {
+        clearTimeout(timer);
+        timers.delete(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+
+  return {
+    async run<K extends WorkKind>(job: Job<K>, context: JobContext): Promise<JobResult<K>> {
+      // The same key is the same work: answer with the result already produced.
+      if (results.has(job.idempotencyKey)) return results.get(job.idempotencyKey) as JobResult<K>;
+      const attempt = (attempts.get(job.idempotencyKey) ?? 0) + 1;
+      attempts.set(job.idempotencyKey, attempt);
+      const random = generator(hash(`${seed}:${job.idempotencyKey}:${attempt}`));
+      const total = durations[job.kind];
+      try {
+        for (let step = 1; step <= 4; step++) {
+          await sleep(total / 4, context.signal);
+          context.progress({ fraction: step / 4, message: `${job.kind} ${step * 25}%` });
+        }
+      } catch (reason) {
+        throw new WorkerError(
+          job.kind,
+          job.idempotencyKey,
+          'aborted',
+          `cancelled: ${String((reason as Error)?.message ?? reason)}`,
+        );
+      }
+      if (random() < (failureRates[job.kind] ?? 0)) {
+        throw new WorkerError(
+          job.kind,
+          job.idempotencyKey,
+          'simulated',
+          `simulated failure (attempt ${attempt})`,
+        );
+      }
+      const result = simulate(job as Job, random, generations, total / 1000);
+      results.set(job.idempotencyKey, result);
+      return result as JobResult<K>;
+    },
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}
+
+function simulate(
+  job: Job,
+  random: () => number,
+  generations: Map<string, number>,
+  seconds: number,
+): unknown {
+  const noise = (scale: number) => (random() - 0.5) * 2 * scale;
+  switch (job.kind) {
+    case 'selfplay': {
+      const input = job.input as Job<'selfplay'>['input'];
+      return {
+        games_played: input.games,
+        db_path: `data/selfplay/${input.config_key}.db`,
+        duration_seconds: seconds,
+      };
+    }
+    case 'sync': {
+      const input = job.input as Job<'sync'>['input'];
+      const games = 50 + Math.floor(random() * 150);
+      return {
+        games_synced: games * input.target_hosts.length,
+        bytes_transferred: games * 48_000,
+        duration: seconds,
+      };
+    }
+    case 'export': {
+      const input = job.input as Job<'export'>['input'];
+      return {
+        samples: input.games * 60,
+        npz_path: `data/npz/${input.config_key}.npz`,
+        duration: seconds,
+      };
+    }
+    case 'training': {
+      const input = job.input as Job<'training'>['input'];
+      const generation = (generations.get(input.config_key) ?? 0) + 1;
+      generations.set(input.config_key, generation);
+      return {
+        model_path: `models/${input.config_key}/gen${generation}.pth`,
+        final_loss: Math.max(0.05, 1.2 / Math.sqrt(generation) + noise(0.05)),
+        epochs: input.epochs,
+        early_stopped: random() < 0.1,
+        duration: seconds,
+      };
+    }
+    case 'evaluation': {
+      const input = job.input as Job<'evaluation'>['input'];
+      const generation = generations.get(input.config_key) ?? 0;
+      const winRate = Math.min(0.95, Math.max(0.05, 0.5 + 0.04 * generation + noise(0.05)));
+      return {
+        elo: 1500 + 25 * generation + noise(15),
+        win_rate: winRate,
+        games_played: input.games,
+      };
+    }
+    case 'distribution': {
+      const input = job.input as Job<'distribution'>['input'];
+      return {
+        hosts: [...input.target_hosts],
+        models_distributed: input.target_hosts.length,
+        duration: seconds,
+      };
+    }
+  }
+}
