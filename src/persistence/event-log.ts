@@ -44,6 +44,8 @@ export interface EventLogOptions {
   readonly maxPayloadBytes?: number;
   /** How long a write keeps retrying a locked database; 60 s. */
   readonly writeTimeoutMs?: number;
+  /** How long `close()` waits for queued events to be written; 10 s. */
+  readonly closeTimeoutMs?: number;
 }
 
 interface FlushWaiter {
@@ -91,6 +93,7 @@ export class SqliteEventLog {
   readonly db: SqliteDatabase;
   readonly path: string;
   readonly maxPayloadBytes: number;
+  private readonly closeTimeoutMs: number;
   /** The logger given at open; consumers, retention and snapshots log through its children. */
   readonly baseLogger: Logger | undefined;
   private readonly logger: Logger | undefined;
@@ -131,6 +134,7 @@ export class SqliteEventLog {
     this.pollMax = options.poll?.maxMs ?? 25;
     this.pollInterval = this.pollMin;
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     // The main-thread connection runs the migrations, so the writer thread finds the schema ready.
     this.db = openDatabase(this.path, { writeTimeoutMs: options.writeTimeoutMs });
     this.writer = new WriterThread({ path: this.path, sql: INSERT_EVENT_SQL });
@@ -341,13 +345,25 @@ export class SqliteEventLog {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
     this.sink = null;
+    // Bounded: a writer that never answers must not turn close() (and a runtime's stop()) into a hang.
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.closeTimeoutMs);
+    });
     try {
-      await this.flush();
+      if ((await Promise.race([this.flush(), gaveUp])) === 'timeout') {
+        this.logger?.error(
+          { lost: this.outbox.length, close_timeout_ms: this.closeTimeoutMs },
+          'event log closed before its queued events could be written',
+        );
+      }
     } catch (error) {
       this.logger?.error(
         { err: error, lost: this.outbox.length },
         'event log closed with events that could not be written',
       );
+    } finally {
+      clearTimeout(timer);
     }
     for (const hook of this.closeHooks.splice(0)) await hook();
     this.closed = true;
