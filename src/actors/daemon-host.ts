@@ -90,12 +90,16 @@ export class DaemonHost {
       let isReady = false;
       actor.subscribe({
         next: (snapshot) => {
-          this.options.snapshots?.saveSnapshot(
-            this.options.runtimeId,
-            this.type,
-            spec.machineVersion,
-            actor.getPersistedSnapshot(),
-          );
+          // Only a running machine is worth resuming: a done, failed or stopped one would end
+          // again at once after every restart.
+          if (snapshot.status === 'active') {
+            this.options.snapshots?.saveSnapshot(
+              this.options.runtimeId,
+              this.type,
+              spec.machineVersion,
+              actor.getPersistedSnapshot(),
+            );
+          }
           this.checkChildren(snapshot);
           if (!isReady && snapshot.status === 'active' && snapshot.hasTag('ready')) {
             isReady = true;
@@ -307,6 +311,13 @@ export class DaemonHost {
       this.logger.info(
         { stored_version: loaded.machineVersion, machine_version: loaded.expectedVersion },
         'snapshot is of another machine version; starting fresh',
+      );
+      return undefined;
+    }
+    if ((loaded.snapshot as { status?: string } | null)?.status !== 'active') {
+      this.logger.info(
+        { status: (loaded.snapshot as { status?: string } | null)?.status },
+        'snapshot is not of a running machine; starting fresh',
       );
       return undefined;
     }

@@ -352,3 +352,38 @@ describe('snapshots', () => {
     expect(await handled('2', 1)).toBe(1); // another machine version: fresh
   });
 });
+
+describe('snapshots of daemons that ended', () => {
+  it('are not restored: a daemon that reached its final state starts fresh, not straight into the end', async () => {
+    tmp = tempDb();
+    const make = () =>
+      createRuntime({
+        profile: ['ENDER'],
+        daemons: [testDaemon('ENDER', { restart: 'transient' })],
+        dbPath: (tmp as TempDb).path,
+        runtimeId: 'node-2',
+        logger: pino({ level: 'silent' }),
+      });
+    const first = make();
+    await first.start();
+    await until(() => first.status().daemons[0]?.ready === true);
+    first.router.publish('HOST_ONLINE', { host: 'h' });
+    first.router.publish('TASK_FAILED', {
+      task_id: 't',
+      task_type: 'x',
+      node_id: 'n',
+      error: 'exit',
+      target: 'ENDER',
+    });
+    await until(() => first.status().daemons[0]?.state === 'stopped');
+    await first.stop();
+    const second = make();
+    await second.start();
+    await until(() => second.status().daemons[0]?.ready === true);
+    // It resumed the last running state (handled 1), not the final one.
+    expect(
+      (second.supervisor.getDaemonSnapshot('ENDER')?.context as { handled: number }).handled,
+    ).toBe(1);
+    await second.stop();
+  });
+});
