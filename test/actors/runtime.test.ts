@@ -382,7 +382,8 @@ describe('snapshots of daemons that ended', () => {
     await until(() => second.status().daemons[0]?.ready === true);
     // It resumed the last running state (handled 1), not the final one.
     expect(
-      (second.supervisor.getDaemonSnapshot('ENDER')?.context as { handled: number }).handled,
+      (second.supervisor.getDaemonSnapshot('ENDER')?.context as { handled: number } | undefined)
+        ?.handled,
     ).toBe(1);
     await second.stop();
   });
