@@ -7,6 +7,7 @@ import { newRuntimeId } from '../events/envelope.js';
 import type { Strategy } from '../machines/supervision.js';
 import { openEventLog, type SqliteEventLog } from '../persistence/event-log.js';
 import { defaultDbPath } from '../persistence/paths.js';
+import { type RetentionOptions, scheduleRetention } from '../persistence/retention.js';
 import { SnapshotStore } from '../persistence/snapshots.js';
 import { type Clock, realClock } from './clock.js';
 import type { DaemonSpec } from './daemon-spec.js';
@@ -35,6 +36,8 @@ export interface RuntimeOptions {
   readonly runtimeId?: string;
   readonly softDependencyTimeoutMs?: number;
   readonly random?: () => number;
+  /** Retention of the event log (every 10 min by default); `false` leaves it to the host. */
+  readonly retention?: (RetentionOptions & { readonly intervalMs?: number }) | false;
 }
 
 export interface Runtime {
@@ -71,6 +74,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       ? null
       : openEventLog({ path: options.dbPath ?? defaultDbPath(), logger });
   const snapshots = eventLog ? new SnapshotStore(eventLog, logger) : undefined;
+  if (eventLog && options.retention !== false)
+    scheduleRetention(eventLog, { logger, ...options.retention });
   const router = createRouter({
     name: 'runtime',
     logger,

@@ -66,3 +66,32 @@ describe('durable daemons', () => {
     );
   });
 });
+
+describe('runtime retention', () => {
+  it('runs retention on the event log on its schedule', async () => {
+    tmp = tempDb();
+    const log = openEventLog({ path: tmp.path, logger: silent });
+    log.db.db
+      .prepare(
+        'INSERT INTO events (event_type, payload, source, hostname, created_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run('HOST_ONLINE', '{"host":"old"}', 'python', 'h', Date.now() / 1000 - 48 * 3600);
+    await log.close();
+    const runtime = createRuntime({
+      profile: ['A'],
+      daemons: [testDaemon('A')],
+      dbPath: tmp.path,
+      logger: silent,
+      retention: { intervalMs: 20 },
+    });
+    await runtime.start();
+    await until(
+      () =>
+        (runtime.eventLog?.db.db
+          .prepare("SELECT COUNT(*) FROM events WHERE payload LIKE '%old%'")
+          .pluck()
+          .get() as number) === 0,
+    );
+    await runtime.stop();
+  });
+});
