@@ -1,7 +1,9 @@
 /**
  * A daemon = a pure XState machine + this spec. The machine's events are catalog events
  * (`{ type: 'TRAINING_COMPLETED', payload, envelope }`), what it emits (XState `emit`) is published
- * with the daemon as source, and it is ready once a state tagged `'ready'` is active.
+ * with the daemon as source, and it is ready once a state tagged `'ready'` is active. Reaching a
+ * top-level final state ends the daemon: normally, or abnormally when the machine's `output`
+ * (the machine-level `output`, not a final state's) has an `error`.
  */
 import type { AnyStateMachine } from 'xstate';
 import type { Envelope } from '../events/envelope.js';

@@ -165,45 +165,9 @@ describe('createRuntime() start', () => {
   });
 });
 
+// The restart-type x exit-reason matrix and the strategies run on simulated time in
+// supervisor-otp.test.ts; these are the parts that need the real clock or the logs.
 describe('restarts', () => {
-  const matrix: [
-    string,
-    'permanent' | 'transient' | 'temporary',
-    'throw' | 'exit' | 'error-exit',
-    boolean,
-  ][] = [
-    ['permanent, action throws', 'permanent', 'throw', true],
-    ['permanent, normal exit', 'permanent', 'exit', true],
-    ['permanent, exit with error', 'permanent', 'error-exit', true],
-    ['transient, action throws', 'transient', 'throw', true],
-    ['transient, normal exit', 'transient', 'exit', false],
-    ['temporary, action throws', 'temporary', 'throw', false],
-  ];
-  for (const [label, restart, error, restarted] of matrix) {
-    it(`${label}: ${restarted ? 'restarted' : 'not restarted'}`, async () => {
-      const { runtime: r, events } = start({ daemons: [testDaemon('D', { restart })] });
-      await until(() => statusOf(r, 'D')?.ready === true);
-      r.router.publish('TASK_FAILED', {
-        task_id: 't',
-        task_type: 'x',
-        node_id: 'n',
-        error,
-        target: 'D',
-      });
-      if (restarted) {
-        await until(
-          () =>
-            changes(events, 'D').includes('backing_off->waiting_for_dependencies') &&
-            statusOf(r, 'D')?.ready === true,
-        );
-        expect(statusOf(r, 'D')?.restarts).toBe(1);
-      } else {
-        await until(() => statusOf(r, 'D')?.state === 'stopped');
-        expect(statusOf(r, 'D')?.restarts).toBe(0);
-      }
-    });
-  }
-
   it('marks a daemon FAILED after too many restarts, emits DAEMON_PERMANENTLY_FAILED, and stays down', async () => {
     const { runtime: r, events } = start({
       daemons: [
@@ -246,37 +210,6 @@ describe('restarts', () => {
     r.supervisor.restartDaemon('FRAGILE'); // the operator
     await until(() => statusOf(r, 'FRAGILE')?.ready === true);
     expect(r.status().healthy).toBe(true);
-  });
-
-  it('one_for_one leaves a bystander alone; rest_for_one restarts the dependents in order', async () => {
-    for (const strategy of ['one_for_one', 'rest_for_one'] as const) {
-      const { runtime: r, events } = start({
-        strategy,
-        daemons: [
-          testDaemon('BASE'),
-          testDaemon('USER', { dependsOn: ['BASE'] }),
-          testDaemon('BYSTANDER', { restart: 'temporary' }),
-        ],
-      });
-      await until(() => r.status().daemons.every((d) => d.ready));
-      r.router.publish('TASK_FAILED', {
-        task_id: 't',
-        task_type: 'x',
-        node_id: 'n',
-        error: 'throw',
-        target: 'BASE',
-      });
-      await until(
-        () => statusOf(r, 'BASE')?.restarts === 1 && r.status().daemons.every((d) => d.ready),
-      );
-      await r.router.whenIdle();
-      expect(changes(events, 'BYSTANDER')).not.toContain('running->stopping');
-      if (strategy === 'rest_for_one')
-        expect(changes(events, 'USER')).toContain('running->stopping');
-      else expect(changes(events, 'USER')).not.toContain('running->stopping');
-      await r.stop();
-      runtime = null;
-    }
   });
 });
 

@@ -22,7 +22,7 @@ export function testMachine(name: string, options: TestDaemonOptions = {}) {
   const readyAfter = options.readyAfterMs ?? 0;
   return setup({
     types: {
-      context: {} as { handled: number; name: string },
+      context: {} as { handled: number; name: string; gaveUp: boolean },
       events: {} as { type: string; payload?: Record<string, unknown> },
     },
     actions: {
@@ -36,7 +36,9 @@ export function testMachine(name: string, options: TestDaemonOptions = {}) {
     },
   }).createMachine({
     id: name,
-    context: { handled: 0, name },
+    context: { handled: 0, name, gaveUp: false },
+    // The machine's output (not a final state's) is what the daemon host reads as the exit reason.
+    output: ({ context }) => (context.gaveUp ? { error: `${name} gave up` } : undefined),
     initial: 'booting',
     states: {
       booting: options.neverReady
@@ -72,6 +74,7 @@ export function testMachine(name: string, options: TestDaemonOptions = {}) {
               guard: ({ event }) =>
                 event.payload?.target === name && event.payload?.error === 'error-exit',
               target: 'crashed',
+              actions: assign({ gaveUp: true }),
             },
           ],
           ...(options.stopTakesMs === undefined ? {} : { 'daemon.stop': 'stopping' }),
@@ -79,7 +82,7 @@ export function testMachine(name: string, options: TestDaemonOptions = {}) {
       },
       stopping: { after: { stop: 'done' } },
       done: { type: 'final' },
-      crashed: { type: 'final', output: { error: `${name} gave up` } },
+      crashed: { type: 'final' },
     },
   });
 }
