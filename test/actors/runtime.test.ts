@@ -43,10 +43,6 @@ function start(options: Partial<RuntimeOptions> & Pick<RuntimeOptions, 'daemons'
 
 const statusOf = (r: Runtime, daemon: string) =>
   r.status().daemons.find((d) => d.daemon === daemon);
-const changes = (events: Envelope[], daemon: string) =>
-  events
-    .filter((e) => e.type === 'DAEMON_STATUS_CHANGED' && e.payload.daemon_name === daemon)
-    .map((e) => `${e.payload.old_status}->${e.payload.new_status}`);
 
 describe('createRuntime() start', () => {
   it('starts daemons in dependency order, each only after its dependencies are ready', async () => {
