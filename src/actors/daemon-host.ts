@@ -48,6 +48,8 @@ export class DaemonHost {
   /** The envelope being handled: what the machine emits now was caused by it. */
   private current: Envelope | null = null;
   private exited = false;
+  /** Requests the machine rejected (emitted `daemon.rejected`). */
+  rejections = 0;
   private stopping = false;
   private exitListener: (exit: DaemonExit) => void = () => {};
   private readonly logger: Logger;
@@ -265,7 +267,22 @@ export class DaemonHost {
     }
   }
 
-  private publish(emitted: { type: string; payload?: Record<string, unknown> }): void {
+  private publish(emitted: {
+    type: string;
+    payload?: Record<string, unknown>;
+    reason?: string;
+    event?: string;
+  }): void {
+    if (emitted.type === 'daemon.rejected') {
+      // A request the machine could not act on (a missing model path, say): logged and counted,
+      // never dropped silently (the original blocked promotions for weeks on one missing key).
+      this.rejections++;
+      this.logger.warn(
+        { reason: emitted.reason, event: emitted.event },
+        `daemon rejected ${emitted.event}: ${emitted.reason}`,
+      );
+      return;
+    }
     if (!this.daemon.emits.includes(emitted.type as EventName)) {
       // Undeclared: a wiring bug, surfaced as a fault rather than an event nobody expects.
       this.logger.error(
@@ -276,9 +293,11 @@ export class DaemonHost {
       return;
     }
     try {
+      // The cause: the envelope being handled now, or the one a job daemon carried through its work.
+      const cause = (emitted as { causedBy?: Envelope }).causedBy ?? this.current;
       this.options.router.publish(emitted.type, emitted.payload ?? {}, {
         source: this.type,
-        ...(this.current ? { causedBy: this.current } : {}),
+        ...(cause ? { causedBy: cause } : {}),
       });
     } catch (error) {
       if (!(error instanceof CoordinationError)) throw error;

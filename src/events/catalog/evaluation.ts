@@ -72,7 +72,16 @@ export const evaluationEvents = defineDomain('evaluation', {
   ELO_RECORDING_FAILED: { value: 'elo_recording_failed' },
   ELO_VALIDATION_FAILED: { value: 'elo_validation_failed' },
   HARNESS_EVALUATION_COMPLETED: { value: 'harness_evaluation_completed' },
-  EVALUATION_REQUESTED: { value: 'evaluation_requested' },
+  EVALUATION_REQUESTED: {
+    value: 'evaluation_requested',
+    // Not typed in the original; what the gauntlet needs to know which model to play.
+    payload: {
+      config_key: f.str,
+      model_path: f.str,
+      model_id: f.str.optional(),
+      games: f.int.optional(),
+    },
+  },
   EVALUATION_QUEUED: { value: 'evaluation_queued' },
   EVALUATION_RECOVERED: { value: 'evaluation_recovered' },
   EVALUATION_STUCK: { value: 'evaluation_stuck' },

@@ -1,0 +1,123 @@
+/**
+ * FEEDBACK_LOOP (the original's FeedbackLoopController): TRAINING_COMPLETED -> request an
+ * evaluation of the new model; MODEL_PROMOTED -> update the training parameters of its config
+ * (the learning rate decays with each promotion) and announce them.
+ */
+import { assign, enqueueActions, setup } from 'xstate';
+
+export interface FeedbackLoopInput {
+  /** Games per evaluation; 200. */
+  readonly evaluationGames?: number;
+  /** Learning rate of a config before its first promotion; 0.001. */
+  readonly initialLearningRate?: number;
+  /** Multiplied into the learning rate at each promotion; 0.9. */
+  readonly decay?: number;
+}
+
+interface Ctx {
+  readonly evaluationGames: number;
+  readonly initialLearningRate: number;
+  readonly decay: number;
+  readonly learningRates: Readonly<Record<string, number>>;
+  readonly evaluationsRequested: number;
+  readonly failedTrainings: number;
+  readonly earlyStops: number;
+}
+
+type Ev = { type: string; payload: Record<string, unknown> };
+
+export const feedbackLoopMachine = setup({
+  types: { context: {} as Ctx, events: {} as Ev, input: {} as FeedbackLoopInput },
+}).createMachine({
+  id: 'feedbackLoop',
+  context: ({ input }) => ({
+    evaluationGames: input.evaluationGames ?? 200,
+    initialLearningRate: input.initialLearningRate ?? 0.001,
+    decay: input.decay ?? 0.9,
+    learningRates: {},
+    evaluationsRequested: 0,
+    failedTrainings: 0,
+    earlyStops: 0,
+  }),
+  initial: 'listening',
+  states: {
+    listening: {
+      tags: ['ready'],
+      on: {
+        TRAINING_COMPLETED: [
+          {
+            guard: ({ event }) => event.payload.success !== true,
+            actions: assign({ failedTrainings: ({ context }) => context.failedTrainings + 1 }),
+          },
+          {
+            guard: ({ event }) => typeof event.payload.model_path !== 'string',
+            actions: enqueueActions(({ enqueue }) =>
+              enqueue.emit({
+                type: 'daemon.rejected',
+                reason: 'TRAINING_COMPLETED has no model_path to evaluate',
+                event: 'TRAINING_COMPLETED',
+              } as never),
+            ),
+          },
+          {
+            actions: [
+              enqueueActions(({ context, event, enqueue }) => {
+                const modelPath = event.payload.model_path as string;
+                enqueue.emit({
+                  type: 'EVALUATION_REQUESTED',
+                  payload: {
+                    config_key: event.payload.config_key,
+                    model_path: modelPath,
+                    model_id: modelIdOf(modelPath),
+                    games: context.evaluationGames,
+                  },
+                } as never);
+              }),
+              assign({ evaluationsRequested: ({ context }) => context.evaluationsRequested + 1 }),
+            ],
+          },
+        ],
+        MODEL_PROMOTED: {
+          actions: [
+            enqueueActions(({ context, event, enqueue }) => {
+              const config = event.payload.config_key as string;
+              const old = context.learningRates[config] ?? context.initialLearningRate;
+              enqueue.emit({
+                type: 'HYPERPARAMETER_UPDATED',
+                payload: {
+                  config_key: config,
+                  param_name: 'learning_rate',
+                  old_value: old,
+                  new_value: old * context.decay,
+                  optimizer: 'feedback_loop',
+                },
+              } as never);
+            }),
+            assign({
+              learningRates: ({ context, event }) => {
+                const config = event.payload.config_key as string;
+                return {
+                  ...context.learningRates,
+                  [config]:
+                    (context.learningRates[config] ?? context.initialLearningRate) * context.decay,
+                };
+              },
+            }),
+          ],
+        },
+        TRAINING_EARLY_STOPPED: {
+          actions: assign({ earlyStops: ({ context }) => context.earlyStops + 1 }),
+        },
+      },
+    },
+  },
+});
+
+/** `models/hex8_2p/gen3.pth` -> `hex8_2p-gen3`. */
+export function modelIdOf(modelPath: string): string {
+  const parts = modelPath
+    .replace(/\.[a-z]+$/, '')
+    .split('/')
+    .filter(Boolean);
+  return parts.slice(-2).join('-');
+}

@@ -1,0 +1,218 @@
+/**
+ * The shape shared by the pipeline daemons that do work (selfplay, sync, export, training,
+ * evaluation, distribution): a request arrives as a catalog event, is checked (a payload that
+ * lacks what the daemon needs is a named, counted rejection, never a silent skip), queued, run
+ * as a job by an invoked worker actor, retried with backoff, and answered with catalog events.
+ *
+ * Pure: the worker is an actor called `runJob` that the daemon host provides; time is XState's
+ * clock. States: `idle` -> `working` -> (`backingOff` -> `working`)* -> `idle`, all tagged
+ * `ready` (the daemon takes requests in every one of them).
+ */
+import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
+import type { Job, JobResult, Progress, WorkKind } from '../workers/worker.js';
+
+/** What a job daemon emits: a catalog event (published by the host) or a rejection (logged). */
+export type Emitted =
+  | { readonly type: string; readonly payload: Record<string, unknown> }
+  | { readonly type: 'daemon.rejected'; readonly reason: string; readonly event: string };
+
+/** What the `runJob` actor sends back. */
+export type JobFeedback =
+  | { type: 'job.progress'; progress: Progress }
+  | { type: 'job.done'; result: unknown }
+  | { type: 'job.failed'; error: string };
+
+export interface JobDaemonConfig<K extends WorkKind, R> {
+  readonly id: string;
+  /** The catalog events that request work. */
+  readonly triggers: readonly string[];
+  /** Reads a request from an event's payload, or names why it cannot. */
+  readonly toRequest: (
+    type: string,
+    payload: Record<string, unknown>,
+  ) => R | { readonly reject: string };
+  readonly job: (request: R, attempt: number) => Job<K>;
+  readonly started?: (request: R, attempt: number) => Emitted | null;
+  readonly progress?: (request: R, progress: Progress) => Emitted | null;
+  readonly completed: (request: R, result: JobResult<K>) => readonly Emitted[];
+  readonly failed: (request: R, error: string, attempts: number) => readonly Emitted[];
+  /** Attempts per request; 3. */
+  readonly maxAttempts?: number;
+  /** Delay before attempt n+1 (n >= 1); default 1 s doubling. */
+  readonly retryDelayMs?: (attempt: number) => number;
+}
+
+/** A queued request with the envelope that asked for it (what its answers are caused by). */
+export interface Queued<R> {
+  readonly request: R;
+  readonly cause: unknown;
+}
+
+export interface JobDaemonContext<R> {
+  readonly queue: readonly Queued<R>[];
+  readonly current: Queued<R> | null;
+  readonly attempt: number;
+  readonly lastError: string | null;
+  readonly completed: number;
+  readonly failed: number;
+  readonly rejected: Readonly<Record<string, number>>;
+}
+
+/** The placeholder the host replaces with a real worker (`machine.provide({ actors: { runJob } })`). */
+export const unprovidedRunJob = fromCallback<JobFeedback, Job>(({ sendBack }) => {
+  sendBack({ type: 'job.failed', error: 'no worker was provided for this daemon (runJob)' });
+});
+
+export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonConfig<K, R>) {
+  const maxAttempts = config.maxAttempts ?? 3;
+  const retryDelay = config.retryDelayMs ?? ((attempt: number) => 1_000 * 2 ** (attempt - 1));
+  type Ctx = JobDaemonContext<R>;
+  type Ev = { type: string; payload?: Record<string, unknown>; envelope?: unknown } | JobFeedback;
+  /** Emitted events carry their cause, so the host can link them to the request's envelope. */
+  const caused = (e: Emitted, context: Ctx) => ({ ...e, causedBy: context.current?.cause });
+  const req = (context: Ctx) => (context.current as Queued<R>).request;
+  const payloadOf = (e: Ev) =>
+    ((e as { payload?: Record<string, unknown> }).payload ?? {}) as Record<string, unknown>;
+  const read = (e: Ev) => config.toRequest(e.type, payloadOf(e));
+  const isRejection = (r: unknown): r is { reject: string } =>
+    r !== null && typeof r === 'object' && typeof (r as { reject?: unknown }).reject === 'string';
+  const onTrigger = Object.fromEntries(
+    config.triggers.map((t) => [
+      t,
+      [
+        {
+          guard: ({ event }: { event: Ev }) => isRejection(read(event)),
+          actions: ['countRejection', 'emitRejection'],
+        },
+        { actions: 'enqueue' },
+      ],
+    ]),
+  );
+  return setup({
+    types: { context: {} as Ctx, events: {} as Ev },
+    actors: { runJob: unprovidedRunJob },
+    actions: {
+      enqueue: assign({
+        queue: ({ context, event }) => [
+          ...context.queue,
+          { request: read(event) as R, cause: (event as { envelope?: unknown }).envelope },
+        ],
+      }),
+      countRejection: assign({
+        rejected: ({ context, event }) => {
+          const reason = (read(event) as { reject: string }).reject;
+          return { ...context.rejected, [reason]: (context.rejected[reason] ?? 0) + 1 };
+        },
+      }),
+      emitRejection: emit(({ event }) => ({
+        type: 'daemon.rejected',
+        reason: (read(event) as { reject: string }).reject,
+        event: event.type,
+      })) as never,
+      takeNext: assign(({ context }) => ({
+        current: context.queue[0] ?? null,
+        queue: context.queue.slice(1),
+        attempt: 1,
+      })),
+      emitAll: (_, emitted: readonly Emitted[]) => emitted,
+    },
+    guards: {
+      hasQueued: ({ context }) => context.queue.length > 0,
+      canRetry: ({ context }) => context.attempt < maxAttempts,
+    },
+    delays: {
+      retry: ({ context }) => retryDelay(context.attempt),
+    },
+  }).createMachine({
+    id: config.id,
+    context: {
+      queue: [],
+      current: null,
+      attempt: 0,
+      lastError: null,
+      completed: 0,
+      failed: 0,
+      rejected: {},
+    },
+    initial: 'idle',
+    on: onTrigger as never,
+    states: {
+      idle: {
+        tags: ['ready'],
+        always: { guard: 'hasQueued', target: 'working', actions: 'takeNext' },
+      },
+      working: {
+        tags: ['ready', 'busy'],
+        entry: enqueueActions(({ context, enqueue }) => {
+          const started = config.started?.(req(context), context.attempt);
+          if (started) enqueue.emit(caused(started, context) as never);
+        }),
+        invoke: {
+          src: 'runJob',
+          input: ({ context }) => config.job(req(context), context.attempt),
+        },
+        on: {
+          'job.progress': {
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              const { progress } = event as Extract<JobFeedback, { type: 'job.progress' }>;
+              const emitted = config.progress?.(req(context), progress);
+              if (emitted) enqueue.emit(caused(emitted, context) as never);
+            }),
+          },
+          'job.done': {
+            target: 'idle',
+            actions: [
+              enqueueActions(({ context, event, enqueue }) => {
+                const { result } = event as Extract<JobFeedback, { type: 'job.done' }>;
+                for (const e of config.completed(req(context), result as JobResult<K>)) {
+                  enqueue.emit(caused(e, context) as never);
+                }
+              }),
+              assign(({ context }) => ({
+                current: null,
+                completed: context.completed + 1,
+                lastError: null,
+              })),
+            ],
+          },
+          'job.failed': [
+            {
+              guard: 'canRetry',
+              target: 'backingOff',
+              actions: assign({
+                lastError: ({ event }) =>
+                  (event as Extract<JobFeedback, { type: 'job.failed' }>).error,
+              }),
+            },
+            {
+              target: 'idle',
+              actions: [
+                enqueueActions(({ context, event, enqueue }) => {
+                  const { error } = event as Extract<JobFeedback, { type: 'job.failed' }>;
+                  for (const e of config.failed(req(context), error, context.attempt)) {
+                    enqueue.emit(caused(e, context) as never);
+                  }
+                }),
+                assign(({ context, event }) => ({
+                  current: null,
+                  failed: context.failed + 1,
+                  lastError: (event as Extract<JobFeedback, { type: 'job.failed' }>).error,
+                })),
+              ],
+            },
+          ],
+        },
+      },
+      backingOff: {
+        tags: ['ready'],
+        after: {
+          retry: {
+            target: 'working',
+            actions: assign({ attempt: ({ context }) => context.attempt + 1 }),
+          },
+        },
+        on: { 'daemon.restored': { target: 'backingOff', reenter: true } },
+      },
+    },
+  });
+}
