@@ -295,9 +295,11 @@ export class DaemonHost {
     try {
       // The cause: the envelope being handled now, or the one a job daemon carried through its work.
       const cause = (emitted as { causedBy?: Envelope }).causedBy ?? this.current;
+      const correlationId = (emitted as { correlationId?: string }).correlationId;
       this.options.router.publish(emitted.type, emitted.payload ?? {}, {
         source: this.type,
         ...(cause ? { causedBy: cause } : {}),
+        ...(correlationId ? { correlationId } : {}),
       });
     } catch (error) {
       if (!(error instanceof CoordinationError)) throw error;

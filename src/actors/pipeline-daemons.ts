@@ -1,23 +1,37 @@
 /**
  * The training pipeline's daemons as specs, with the worker provided to the machines that do
- * work. So far the model promotion flow of the guide: EVENT_ROUTER, FEEDBACK_LOOP, EVALUATION,
- * AUTO_PROMOTION and MODEL_DISTRIBUTION (issue 5 adds the data and training daemons).
+ * work: the three flows of the guide (data sync, training completion, model promotion), and
+ * optionally the MasterLoop that drives iterations.
  */
 import { type AutoPromotionInput, autoPromotionMachine } from '../machines/auto-promotion.js';
+import { createAutoSyncMachine } from '../machines/auto-sync.js';
+import { createDataPipelineMachine } from '../machines/data-pipeline.js';
 import { evaluationMachine } from '../machines/evaluation.js';
 import { eventRouterMachine } from '../machines/event-router.js';
 import { type FeedbackLoopInput, feedbackLoopMachine } from '../machines/feedback-loop.js';
+import { CHAIN_ENDS, type MasterLoopInput, masterLoopMachine } from '../machines/master-loop.js';
 import { createModelDistributionMachine } from '../machines/model-distribution.js';
+import { selfplayCoordinatorMachine } from '../machines/selfplay-coordinator.js';
+import { createTrainingCoordinatorMachine } from '../machines/training-coordinator.js';
+import { trainingTriggerMachine } from '../machines/training-trigger.js';
 import type { Worker } from '../workers/worker.js';
 import type { DaemonSpec } from './daemon-spec.js';
 import { workerActor } from './worker-actor.js';
 
 export interface PipelineDaemonOptions {
   readonly worker: Worker;
-  /** Nodes that promoted models are distributed to; ['localhost']. */
+  /** Nodes that promoted models are distributed to, and selfplay data is synced to; ['localhost']. */
   readonly targetHosts?: readonly string[];
   readonly feedback?: FeedbackLoopInput;
   readonly promotion?: AutoPromotionInput;
+  /** New games per config that trigger training; 500. */
+  readonly trainingThreshold?: number;
+  /** Epochs per training run; 10. */
+  readonly epochs?: number;
+  /** This host, where selfplay data is produced; 'localhost'. */
+  readonly host?: string;
+  /** Adds the MasterLoop (type MASTER_LOOP, critical) that runs iterations. */
+  readonly masterLoop?: MasterLoopInput;
 }
 
 /**
@@ -27,7 +41,9 @@ export interface PipelineDaemonOptions {
  */
 export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpec[] {
   const runJob = workerActor(options.worker);
-  return [
+  const host = options.host ?? 'localhost';
+  const targets = options.targetHosts ?? ['localhost'];
+  const specs: DaemonSpec[] = [
     {
       type: 'EVENT_ROUTER',
       machine: eventRouterMachine,
@@ -42,6 +58,55 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       input: options.feedback ?? {},
       subscribes: ['TRAINING_COMPLETED', 'MODEL_PROMOTED', 'TRAINING_EARLY_STOPPED'],
       emits: ['EVALUATION_REQUESTED', 'HYPERPARAMETER_UPDATED'],
+    },
+    {
+      type: 'SELFPLAY_COORDINATOR',
+      machine: selfplayCoordinatorMachine.provide({ actors: { runJob } }),
+      machineVersion: '1',
+      subscribes: ['SELFPLAY_TARGET_UPDATED'],
+      emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED'],
+    },
+    {
+      type: 'AUTO_SYNC',
+      machine: createAutoSyncMachine(host, targets).provide({ actors: { runJob } }),
+      machineVersion: '1',
+      subscribes: ['SELFPLAY_COMPLETE'],
+      emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
+    },
+    {
+      type: 'DATA_PIPELINE',
+      machine: createDataPipelineMachine(host).provide({ actors: { runJob } }),
+      machineVersion: '1',
+      subscribes: ['DATA_SYNC_COMPLETED'],
+      emits: [
+        'NPZ_EXPORT_STARTED',
+        'NPZ_EXPORT_COMPLETE',
+        'NEW_GAMES_AVAILABLE',
+        'EXPORT_VALIDATION_FAILED',
+      ],
+    },
+    {
+      type: 'TRAINING_TRIGGER',
+      machine: trainingTriggerMachine,
+      machineVersion: '1',
+      input: { threshold: options.trainingThreshold ?? 500 },
+      subscribes: ['NEW_GAMES_AVAILABLE'],
+      emits: ['TRAINING_THRESHOLD_REACHED'],
+    },
+    {
+      // The original's TrainingCoordinator runs in its continuous training loop daemon.
+      type: 'CONTINUOUS_TRAINING_LOOP',
+      machine: createTrainingCoordinatorMachine(options.epochs ?? 10).provide({
+        actors: { runJob },
+      }),
+      machineVersion: '1',
+      subscribes: ['TRAINING_THRESHOLD_REACHED'],
+      emits: [
+        'TRAINING_STARTED',
+        'TRAINING_COMPLETED',
+        'TRAINING_FAILED',
+        'TRAINING_EARLY_STOPPED',
+      ],
     },
     {
       type: 'EVALUATION',
@@ -65,9 +130,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     },
     {
       type: 'MODEL_DISTRIBUTION',
-      machine: createModelDistributionMachine(options.targetHosts ?? ['localhost']).provide({
-        actors: { runJob },
-      }),
+      machine: createModelDistributionMachine(targets).provide({ actors: { runJob } }),
       machineVersion: '1',
       subscribes: ['MODEL_PROMOTED'],
       emits: [
@@ -77,4 +140,19 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       ],
     },
   ];
+  if (options.masterLoop) {
+    specs.push({
+      type: 'MASTER_LOOP',
+      machine: masterLoopMachine,
+      machineVersion: '1',
+      input: options.masterLoop,
+      dependsOn: ['EVENT_ROUTER'],
+      // Critical, so that ALL_CRITICAL_DAEMONS_READY cannot be published before it listens.
+      critical: true,
+      restart: 'transient',
+      subscribes: ['ALL_CRITICAL_DAEMONS_READY', ...Object.keys(CHAIN_ENDS)],
+      emits: ['SELFPLAY_TARGET_UPDATED', 'ITERATION_COMPLETE'],
+    });
+  }
+  return specs;
 }

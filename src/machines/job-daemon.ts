@@ -31,7 +31,8 @@ export interface JobDaemonConfig<K extends WorkKind, R> {
     type: string,
     payload: Record<string, unknown>,
   ) => R | { readonly reject: string };
-  readonly job: (request: R, attempt: number) => Job<K>;
+  /** `causeId`: the id of the envelope that asked (unique, so it makes a good idempotency key). */
+  readonly job: (request: R, attempt: number, causeId: string) => Job<K>;
   readonly started?: (request: R, attempt: number) => Emitted | null;
   readonly progress?: (request: R, progress: Progress) => Emitted | null;
   readonly completed: (request: R, result: JobResult<K>) => readonly Emitted[];
@@ -149,7 +150,12 @@ export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonC
         }),
         invoke: {
           src: 'runJob',
-          input: ({ context }) => config.job(req(context), context.attempt),
+          input: ({ context }) =>
+            config.job(
+              req(context),
+              context.attempt,
+              (context.current?.cause as { id?: string } | undefined)?.id ?? 'uncaused',
+            ),
         },
         on: {
           'job.progress': {

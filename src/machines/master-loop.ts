@@ -1,0 +1,130 @@
+/**
+ * The MasterLoop: waits for ALL_CRITICAL_DAEMONS_READY, then runs iterations. Each iteration
+ * asks for a selfplay batch per config (SELFPLAY_TARGET_UPDATED, with a correlation id per config
+ * and iteration that every event of its chain carries) and ends when every config's chain ended:
+ * distributed, rejected, or failed somewhere. It then emits ITERATION_COMPLETE and starts the
+ * next, until `iterations` are done (then the machine is done) or forever.
+ */
+import { assign, enqueueActions, setup } from 'xstate';
+
+export interface MasterLoopInput {
+  readonly configs: readonly string[];
+  /** 0 = forever. */
+  readonly iterations: number;
+  readonly gamesPerBatch: number;
+}
+
+/** Events that end a config's chain, and the outcome each one means. */
+export const CHAIN_ENDS = {
+  MODEL_DISTRIBUTION_COMPLETE: 'promoted',
+  MODEL_DISTRIBUTION_FAILED: 'distribution_failed',
+  PROMOTION_REJECTED: 'rejected',
+  PROMOTION_FAILED: 'promotion_failed',
+  EVALUATION_FAILED: 'evaluation_failed',
+  TRAINING_FAILED: 'training_failed',
+  DATA_SYNC_FAILED: 'sync_failed',
+  EXPORT_VALIDATION_FAILED: 'export_failed',
+  TASK_FAILED: 'selfplay_failed',
+} as const;
+
+type Ev = {
+  type: string;
+  payload: Record<string, unknown>;
+  envelope?: { correlationId?: string | null };
+};
+
+interface Ctx {
+  readonly configs: readonly string[];
+  readonly iterations: number;
+  readonly gamesPerBatch: number;
+  readonly iteration: number;
+  /** correlation id -> config, for the chains of the current iteration still running. */
+  readonly running: Readonly<Record<string, string>>;
+  readonly outcomes: Readonly<Record<string, number>>;
+}
+
+const correlation = (iteration: number, config: string) => `iteration-${iteration}:${config}`;
+
+export const masterLoopMachine = setup({
+  types: { context: {} as Ctx, events: {} as Ev, input: {} as MasterLoopInput },
+  guards: {
+    ownsChain: ({ context, event }) => (event.envelope?.correlationId ?? '') in context.running,
+    lastChain: ({ context }) => Object.keys(context.running).length === 0,
+    moreIterations: ({ context }) =>
+      context.iterations === 0 || context.iteration < context.iterations,
+  },
+  actions: {
+    startIteration: enqueueActions(({ context, enqueue }) => {
+      const iteration = context.iteration + 1;
+      enqueue.assign({
+        iteration,
+        running: Object.fromEntries(context.configs.map((c) => [correlation(iteration, c), c])),
+      });
+      for (const config of context.configs) {
+        enqueue.emit({
+          type: 'SELFPLAY_TARGET_UPDATED',
+          payload: {
+            config_key: config,
+            target_games: context.gamesPerBatch,
+            reason: `iteration ${iteration}`,
+          },
+          correlationId: correlation(iteration, config),
+        } as never);
+      }
+    }),
+    endChain: assign(({ context, event }) => {
+      const id = event.envelope?.correlationId as string;
+      const { [id]: _ended, ...running } = context.running;
+      const outcome = CHAIN_ENDS[event.type as keyof typeof CHAIN_ENDS] ?? 'unknown';
+      return {
+        running,
+        outcomes: { ...context.outcomes, [outcome]: (context.outcomes[outcome] ?? 0) + 1 },
+      };
+    }),
+    announceIteration: enqueueActions(({ context, enqueue }) =>
+      enqueue.emit({
+        type: 'ITERATION_COMPLETE',
+        payload: { iteration: context.iteration, success: true },
+      } as never),
+    ),
+  },
+}).createMachine({
+  id: 'masterLoop',
+  context: ({ input }) => ({
+    configs: input.configs,
+    iterations: input.iterations,
+    gamesPerBatch: input.gamesPerBatch,
+    iteration: 0,
+    running: {},
+    outcomes: {},
+  }),
+  initial: 'waitingForDaemons',
+  states: {
+    waitingForDaemons: {
+      tags: ['ready'],
+      on: { ALL_CRITICAL_DAEMONS_READY: { target: 'iterating', actions: 'startIteration' } },
+    },
+    iterating: {
+      tags: ['ready'],
+      on: Object.fromEntries(
+        Object.keys(CHAIN_ENDS).map((type) => [
+          type,
+          { guard: 'ownsChain', target: 'checking', actions: 'endChain' },
+        ]),
+      ),
+    },
+    checking: {
+      always: [
+        { guard: ({ context }) => Object.keys(context.running).length > 0, target: 'iterating' },
+        {
+          guard: 'moreIterations',
+          target: 'iterating',
+          actions: ['announceIteration', 'startIteration'],
+        },
+        { target: 'finished', actions: 'announceIteration' },
+      ],
+    },
+    finished: { type: 'final' },
+  },
+  output: ({ context }) => ({ iterations: context.iteration, outcomes: context.outcomes }),
+});

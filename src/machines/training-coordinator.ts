@@ -1,0 +1,52 @@
+/**
+ * The TrainingCoordinator: TRAINING_THRESHOLD_REACHED -> TRAINING_STARTED -> train ->
+ * TRAINING_COMPLETED (and TRAINING_EARLY_STOPPED when the run stopped early) or, after retries
+ * with backoff, TRAINING_FAILED.
+ */
+import { createJobDaemonMachine } from './job-daemon.js';
+
+interface Request {
+  readonly config_key: string;
+  readonly games: number;
+}
+
+export function createTrainingCoordinatorMachine(epochs: number) {
+  return createJobDaemonMachine<'training', Request>({
+    id: 'trainingCoordinator',
+    triggers: ['TRAINING_THRESHOLD_REACHED'],
+    toRequest: (_, p) => ({ config_key: p.config_key as string, games: Number(p.games) }),
+    job: (r, attempt, causeId) => ({
+      kind: 'training',
+      idempotencyKey: `training:${r.config_key}:${causeId}:${attempt}`,
+      input: { config_key: r.config_key, samples: r.games * 60, epochs },
+    }),
+    started: (r) => ({ type: 'TRAINING_STARTED', payload: { config_key: r.config_key } }),
+    completed: (r, result) => [
+      ...(result.early_stopped
+        ? [
+            {
+              type: 'TRAINING_EARLY_STOPPED',
+              payload: {
+                config_key: r.config_key,
+                epoch: result.epochs,
+                best_loss: result.final_loss,
+                final_loss: result.final_loss,
+              },
+            },
+          ]
+        : []),
+      {
+        type: 'TRAINING_COMPLETED',
+        payload: {
+          config_key: r.config_key,
+          success: true,
+          duration: result.duration,
+          model_path: result.model_path,
+        },
+      },
+    ],
+    failed: (r, error) => [
+      { type: 'TRAINING_FAILED', payload: { config_key: r.config_key, error } },
+    ],
+  });
+}
