@@ -1,16 +1,55 @@
 #!/usr/bin/env node
-/** `ringrift-coord`: the command line. Commands arrive with the daemons (issue 5); `demo` now. */
-import { CoordinationError } from '../errors.js';
+/** `ringrift-coord`: the command line. */
+import { parseArgs } from 'node:util';
+import { CoordinationError, InvalidOptionError } from '../errors.js';
 import { runDemo } from './demo.js';
+import { runPipeline } from './run.js';
 
-const USAGE = `usage: ringrift-coord <command>
+const USAGE = `usage: ringrift-coord <command> [options]
 
 commands:
+  run     the training pipeline (simulated work unless --config names commands)
+            --configs hex8_2p,square8_2p   config keys (default hex8_2p,square8_2p)
+            --iterations N | --forever     iterations (default 3)
+            --db PATH | --no-db            the SQLite event log (default .ringrift/events.db)
+            --config FILE                  ringrift.config.json with worker commands
+            --inspect stately              start the Stately inspector server on port 8080
+            --seed N                       simulated worker seed (default 1)
   demo    publish a small slice of the training flow through the router and print what happened`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   switch (command) {
+    case 'run': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          configs: { type: 'string' },
+          iterations: { type: 'string' },
+          forever: { type: 'boolean' },
+          db: { type: 'string' },
+          'no-db': { type: 'boolean' },
+          config: { type: 'string' },
+          inspect: { type: 'string' },
+          seed: { type: 'string' },
+        },
+        strict: true,
+      });
+      const iterations = values.forever ? 0 : Number(values.iterations ?? 3);
+      if (!Number.isInteger(iterations) || iterations < 0)
+        throw new InvalidOptionError('--iterations', 'a whole number', values.iterations);
+      if (values.inspect !== undefined && values.inspect !== 'stately')
+        throw new InvalidOptionError('--inspect', "'stately'", values.inspect);
+      const summary = await runPipeline({
+        configs: (values.configs ?? 'hex8_2p,square8_2p').split(',').filter(Boolean),
+        iterations,
+        dbPath: values['no-db'] ? false : (values.db ?? '.ringrift/events.db'),
+        configFile: values.config,
+        inspect: values.inspect as 'stately' | undefined,
+        seed: values.seed === undefined ? undefined : Number(values.seed),
+      });
+      return summary.interrupted || summary.iterations === iterations || iterations === 0 ? 0 : 1;
+    }
     case 'demo':
       return runDemo();
     case undefined:
@@ -28,7 +67,10 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   // A misuse (bad option, bad environment) is the user's to fix: say what, not where in the code.
-  if (!(error instanceof CoordinationError)) throw error;
-  console.error(`ringrift-coord: ${error.message}`);
+  const misuse =
+    error instanceof CoordinationError ||
+    (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  if (!misuse) throw error;
+  console.error(`ringrift-coord: ${(error as Error).message}`);
   process.exitCode = 2;
 }

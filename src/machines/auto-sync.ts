@@ -7,13 +7,14 @@ import { createJobDaemonMachine } from './job-daemon.js';
 
 interface Request {
   readonly config_key: string;
+  readonly games: number;
 }
 
 export function createAutoSyncMachine(sourceHost: string, trainingHosts: readonly string[]) {
   return createJobDaemonMachine<'sync', Request>({
     id: 'autoSync',
     triggers: ['SELFPLAY_COMPLETE'],
-    toRequest: (_, p) => ({ config_key: p.config_key as string }),
+    toRequest: (_, p) => ({ config_key: p.config_key as string, games: Number(p.games_played) }),
     job: (r, attempt, causeId) => ({
       kind: 'sync',
       idempotencyKey: `sync:${r.config_key}:${causeId}:${attempt}`,
@@ -21,6 +22,7 @@ export function createAutoSyncMachine(sourceHost: string, trainingHosts: readonl
         config_key: r.config_key,
         source_host: sourceHost,
         target_hosts: [...trainingHosts],
+        games: r.games,
       },
     }),
     started: () => ({

@@ -12,6 +12,8 @@ export interface MasterLoopInput {
   /** 0 = forever. */
   readonly iterations: number;
   readonly gamesPerBatch: number;
+  /** An iteration whose chains have not all ended by then counts them as timed out; 10 min. */
+  readonly iterationTimeoutMs?: number;
 }
 
 /** Events that end a config's chain, and the outcome each one means. */
@@ -37,6 +39,7 @@ interface Ctx {
   readonly configs: readonly string[];
   readonly iterations: number;
   readonly gamesPerBatch: number;
+  readonly iterationTimeoutMs: number;
   readonly iteration: number;
   /** correlation id -> config, for the chains of the current iteration still running. */
   readonly running: Readonly<Record<string, string>>;
@@ -47,6 +50,9 @@ const correlation = (iteration: number, config: string) => `iteration-${iteratio
 
 export const masterLoopMachine = setup({
   types: { context: {} as Ctx, events: {} as Ev, input: {} as MasterLoopInput },
+  delays: {
+    iterationTimeout: ({ context }) => context.iterationTimeoutMs,
+  },
   guards: {
     ownsChain: ({ context, event }) => (event.envelope?.correlationId ?? '') in context.running,
     lastChain: ({ context }) => Object.keys(context.running).length === 0,
@@ -81,6 +87,13 @@ export const masterLoopMachine = setup({
         outcomes: { ...context.outcomes, [outcome]: (context.outcomes[outcome] ?? 0) + 1 },
       };
     }),
+    timeOutChains: assign(({ context }) => ({
+      running: {},
+      outcomes: {
+        ...context.outcomes,
+        timed_out: (context.outcomes.timed_out ?? 0) + Object.keys(context.running).length,
+      },
+    })),
     announceIteration: enqueueActions(({ context, enqueue }) =>
       enqueue.emit({
         type: 'ITERATION_COMPLETE',
@@ -94,6 +107,7 @@ export const masterLoopMachine = setup({
     configs: input.configs,
     iterations: input.iterations,
     gamesPerBatch: input.gamesPerBatch,
+    iterationTimeoutMs: input.iterationTimeoutMs ?? 600_000,
     iteration: 0,
     running: {},
     outcomes: {},
@@ -104,18 +118,26 @@ export const masterLoopMachine = setup({
       tags: ['ready'],
       on: { ALL_CRITICAL_DAEMONS_READY: { target: 'iterating', actions: 'startIteration' } },
     },
+    // One iteration: its timer runs from entry, however many chains end meanwhile.
     iterating: {
       tags: ['ready'],
-      on: Object.fromEntries(
-        Object.keys(CHAIN_ENDS).map((type) => [
-          type,
-          { guard: 'ownsChain', target: 'checking', actions: 'endChain' },
-        ]),
-      ),
+      after: { iterationTimeout: { target: 'deciding', actions: 'timeOutChains' } },
+      on: { 'daemon.restored': { target: 'iterating', reenter: true } },
+      initial: 'waiting',
+      states: {
+        waiting: {
+          always: { guard: 'lastChain', target: '#masterLoop.deciding' },
+          on: Object.fromEntries(
+            Object.keys(CHAIN_ENDS).map((type) => [
+              type,
+              { guard: 'ownsChain', actions: 'endChain' },
+            ]),
+          ),
+        },
+      },
     },
-    checking: {
+    deciding: {
       always: [
-        { guard: ({ context }) => Object.keys(context.running).length > 0, target: 'iterating' },
         {
           guard: 'moreIterations',
           target: 'iterating',

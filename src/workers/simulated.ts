@@ -132,10 +132,9 @@ function simulate(
     }
     case 'sync': {
       const input = job.input as Job<'sync'>['input'];
-      const games = 50 + Math.floor(random() * 150);
       return {
-        games_synced: games * input.target_hosts.length,
-        bytes_transferred: games * 48_000,
+        games_synced: input.games,
+        bytes_transferred: input.games * 48_000 * input.target_hosts.length,
         duration: seconds,
       };
     }

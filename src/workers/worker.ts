@@ -25,6 +25,7 @@ export const JOB_INPUTS = {
     config_key: configKey,
     source_host: z.string().min(1),
     target_hosts: z.array(z.string()).min(1),
+    games: z.number().int().nonnegative(),
   }),
   export: z.object({ config_key: configKey, games: z.number().int().nonnegative() }),
   training: z.object({
