@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { CoordinationError, InvalidOptionError } from '../errors.js';
 import { runDemo } from './demo.js';
+import { checkPipelineWiring, printStatus, publishEvent, tailEvents } from './inspect-commands.js';
 import { runPipeline } from './run.js';
 
 const USAGE = `usage: ringrift-coord <command> [options]
@@ -15,7 +16,14 @@ commands:
             --config FILE                  ringrift.config.json with worker commands
             --inspect stately              start the Stately inspector server on port 8080
             --seed N                       simulated worker seed (default 1)
+  status [--db PATH]                     daemon states, restarts, consumer lag, dead letters
+  events tail [--type T] [--no-follow] [--db PATH]
+  events publish TYPE --payload JSON [--db PATH]
+  wiring check                           subscriptions without an emitter; exit 1 on a gap
   demo    publish a small slice of the training flow through the router and print what happened`;
+
+const DEFAULT_DB = '.ringrift/events.db';
+const print = (line: string) => console.log(line);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -50,6 +58,60 @@ async function main(argv: string[]): Promise<number> {
       });
       return summary.interrupted || summary.iterations === iterations || iterations === 0 ? 0 : 1;
     }
+    case 'status': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { db: { type: 'string' } },
+        strict: true,
+      });
+      printStatus(values.db ?? DEFAULT_DB, print);
+      return 0;
+    }
+    case 'events': {
+      const [sub, ...args] = rest;
+      const { values, positionals } = parseArgs({
+        args,
+        options: {
+          db: { type: 'string' },
+          type: { type: 'string' },
+          payload: { type: 'string' },
+          'no-follow': { type: 'boolean' },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (sub === 'tail') {
+        const controller = new AbortController();
+        process.once('SIGINT', () => controller.abort());
+        await tailEvents(
+          values.db ?? DEFAULT_DB,
+          values.type,
+          print,
+          controller.signal,
+          !values['no-follow'],
+        );
+        return 0;
+      }
+      if (sub === 'publish') {
+        const [type] = positionals;
+        if (!type || values.payload === undefined)
+          throw new InvalidOptionError(
+            'events publish',
+            'TYPE --payload JSON',
+            positionals.join(' '),
+          );
+        await publishEvent(values.db ?? DEFAULT_DB, type, values.payload, print);
+        return 0;
+      }
+      console.error(`ringrift-coord: 'events' takes 'tail' or 'publish'\n\n${USAGE}`);
+      return 2;
+    }
+    case 'wiring':
+      if (rest[0] !== 'check') {
+        console.error(`ringrift-coord: 'wiring' takes 'check'\n\n${USAGE}`);
+        return 2;
+      }
+      return checkPipelineWiring(print) === 0 ? 0 : 1;
     case 'demo':
       return runDemo();
     case undefined:

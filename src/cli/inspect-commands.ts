@@ -1,0 +1,199 @@
+/**
+ * `status`, `events tail`, `events publish` and `wiring check`: what an operator runs next to a
+ * runtime, reading and writing the same SQLite file.
+ */
+import { createPipelineDaemons } from '../actors/pipeline-daemons.js';
+import {
+  checkWiring,
+  createRouter,
+  createSimulatedWorker,
+  type DeclaredWiring,
+  GUIDE_ROWS,
+  inspectEventLog,
+  openDatabase,
+  openEventLog,
+  resolveEventType,
+} from '../index.js';
+import { type EventRow, ROW_COLUMNS } from '../persistence/row-codec.js';
+
+type Out = (line: string) => void;
+
+/** Daemon states (the last DAEMON_STATUS_CHANGED of each in the log), consumers, dead letters. */
+export function printStatus(dbPath: string, out: Out): void {
+  const status = inspectEventLog(dbPath);
+  const db = openDatabase(dbPath, { readonly: true });
+  try {
+    const rows = db.db
+      .prepare(
+        `SELECT payload, created_at FROM events WHERE event_type IN ('DAEMON_STATUS_CHANGED', 'daemon_status_changed')
+          ORDER BY event_id DESC LIMIT 5000`,
+      )
+      .all() as { payload: string; created_at: number }[];
+    const latest = new Map<
+      string,
+      { status: string; at: number; reason: string; restarts: number; host: string }
+    >();
+    const restarts = new Map<string, number>();
+    for (const row of rows) {
+      const p = JSON.parse(row.payload) as Record<string, string>;
+      const name = p.daemon_name as string;
+      if (p.old_status === 'backing_off' || p.new_status === 'backing_off') {
+        if (p.new_status === 'backing_off') restarts.set(name, (restarts.get(name) ?? 0) + 1);
+      }
+      if (!latest.has(name))
+        latest.set(name, {
+          status: p.new_status as string,
+          at: row.created_at,
+          reason: p.reason ?? '',
+          restarts: 0,
+          host: p.hostname ?? '',
+        });
+    }
+    out(`database: ${status.path}`);
+    out(`events: ${status.events.count} (ids ${status.events.firstId}..${status.events.lastId})`);
+    out('daemons:');
+    if (latest.size === 0) out('  (no DAEMON_STATUS_CHANGED in the log)');
+    for (const [name, d] of [...latest].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const age = Math.max(0, Date.now() / 1000 - d.at).toFixed(0);
+      out(
+        `  ${name.padEnd(26)} ${d.status.padEnd(26)} restarts ${String(restarts.get(name) ?? 0).padEnd(3)} ${age}s ago on ${d.host}  (${d.reason})`,
+      );
+    }
+    out('durable consumers:');
+    if (status.consumers.length === 0) out('  (none)');
+    for (const c of status.consumers) {
+      out(
+        `  ${c.name.padEnd(26)} lag ${String(c.lag).padEnd(6)} handled ${String(c.handled).padEnd(6)} dead letters ${c.deadLettered}  heartbeat ${c.secondsSinceHeartbeat.toFixed(0)}s ago`,
+      );
+    }
+    out(
+      `dead letters: ${status.deadLetters.total} (${status.deadLetters.notReplayed} not replayed)`,
+    );
+    for (const [consumer, n] of Object.entries(status.deadLetters.byConsumer))
+      out(`  ${consumer}: ${n}`);
+  } finally {
+    db.close();
+  }
+}
+
+/** Prints the newest events (optionally of one type), then follows new ones until `signal` aborts. */
+export async function tailEvents(
+  dbPath: string,
+  type: string | undefined,
+  out: Out,
+  signal: AbortSignal,
+  follow = true,
+  initial = 20,
+): Promise<void> {
+  const wanted = type === undefined ? undefined : resolveEventType(type).name;
+  const db = openDatabase(dbPath, { readonly: true });
+  try {
+    const all = db.db.prepare(
+      `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? ORDER BY event_id LIMIT 500`,
+    );
+    const last = db.db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck();
+    let cursor = Math.max(0, (last.get() as number) - initial * 50);
+    const print = (row: EventRow) => {
+      let name: string;
+      try {
+        name = resolveEventType(row.event_type).name;
+      } catch {
+        name = row.event_type;
+      }
+      if (wanted && name !== wanted) return;
+      const at = new Date(row.created_at * 1000).toISOString();
+      out(
+        `${at} ${String(row.event_id).padStart(7)} ${name.padEnd(30)} ${row.source.padEnd(24)} ${row.payload}`,
+      );
+    };
+    const backlog = (all.all(cursor) as EventRow[]).concat();
+    const shown = wanted
+      ? backlog.filter((r) => {
+          try {
+            return resolveEventType(r.event_type).name === wanted;
+          } catch {
+            return false;
+          }
+        })
+      : backlog;
+    for (const row of shown.slice(-initial)) print(row);
+    cursor = backlog.at(-1)?.event_id ?? cursor;
+    while (follow && !signal.aborted) {
+      for (const row of all.all(cursor) as EventRow[]) {
+        print(row);
+        cursor = row.event_id;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** Validates and publishes one event through the log; prints its envelope id. */
+export async function publishEvent(
+  dbPath: string,
+  type: string,
+  payloadJson: string,
+  out: Out,
+): Promise<void> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(payloadJson);
+  } catch (error) {
+    throw new Error(`--payload is not JSON: ${(error as Error).message}`);
+  }
+  const router = createRouter({ name: 'cli', eventLog: openEventLog({ path: dbPath }) });
+  try {
+    const envelope = router.publish(type, payload as Record<string, unknown>, {
+      source: 'ringrift-coord',
+    });
+    await router.flush();
+    out(`published ${envelope.type} ${envelope.id}`);
+  } finally {
+    await router.close();
+  }
+}
+
+/**
+ * Every event a pipeline daemon subscribes to has an emitter among them (or comes from outside:
+ * the guide's tables name the original emitter), and every guide table row's event exists.
+ * Returns the number of gaps.
+ */
+export function checkPipelineWiring(out: Out): number {
+  const daemons = createPipelineDaemons({
+    worker: createSimulatedWorker(),
+    masterLoop: { configs: ['x'], iterations: 1, gamesPerBatch: 1 },
+  });
+  const declared: DeclaredWiring = Object.fromEntries(
+    daemons.map((d) => [d.type, { subscribes: d.subscribes, emits: d.emits }]),
+  );
+  // The supervisor emits the lifecycle events; the MasterLoop's ALL_CRITICAL_DAEMONS_READY comes from it.
+  const withSupervisor: DeclaredWiring = {
+    ...declared,
+    supervisor: {
+      emits: [
+        'ALL_CRITICAL_DAEMONS_READY',
+        'DAEMON_STARTED',
+        'DAEMON_STOPPED',
+        'DAEMON_STATUS_CHANGED',
+        'DAEMON_CRASH_LOOP_DETECTED',
+        'DAEMON_PERMANENTLY_FAILED',
+      ],
+    },
+  };
+  const report = checkWiring(
+    withSupervisor,
+    new Set(Object.values(withSupervisor).flatMap((d) => d.subscribes ?? [])),
+  );
+  const errors = [
+    ...report.unknownTypes.map((u) => `${u.component}: ${u.message}`),
+    ...report.noEmitter.map((t) => `${t}: subscribed to, but no daemon emits it`),
+  ];
+  out(`daemons: ${daemons.length}; guide table rows: ${GUIDE_ROWS.length}`);
+  for (const t of report.noSubscriber)
+    out(`note: ${t} is emitted but no pipeline daemon subscribes to it`);
+  for (const e of errors) out(`GAP: ${e}`);
+  out(errors.length === 0 ? 'wiring: ok' : `wiring: ${errors.length} gap(s)`);
+  return errors.length;
+}

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TempDb, tempDb } from '../support/temp-db.js';
+
+const exec = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+const cli = (...args: string[]) =>
+  exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' },
+  });
+
+let tmp: TempDb;
+beforeAll(async () => {
+  tmp = tempDb();
+  await cli('run', '--iterations', '1', '--configs', 'hex8_2p', '--db', tmp.path);
+}, 60_000);
+afterAll(() => tmp.cleanup());
+
+describe('operator commands', () => {
+  it('status reads daemon states, consumers and dead letters from the file', async () => {
+    const { stdout } = await cli('status', '--db', tmp.path);
+    expect(stdout).toContain(`database: ${tmp.path}`);
+    expect(stdout).toMatch(/MASTER_LOOP\s+stopped\s+restarts 0/);
+    expect(stdout).toMatch(/EVALUATION\s+stopped/);
+    expect(stdout).toContain('dead letters: 0 (0 not replayed)');
+  });
+
+  it('events publish validates, and events tail shows what was published', async () => {
+    const published = await cli(
+      'events',
+      'publish',
+      'host_online',
+      '--payload',
+      '{"host":"gpu-9"}',
+      '--db',
+      tmp.path,
+    );
+    expect(published.stdout).toMatch(/^published HOST_ONLINE \S+-1\n$/);
+    await expect(
+      cli('events', 'publish', 'HOST_ONLINE', '--payload', '{}', '--db', tmp.path),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        "event 'HOST_ONLINE' payload is invalid: 'host': required (missing)",
+      ),
+    });
+    const { stdout } = await cli(
+      'events',
+      'tail',
+      '--type',
+      'HOST_ONLINE',
+      '--no-follow',
+      '--db',
+      tmp.path,
+    );
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(stdout).toContain('{"host":"gpu-9"');
+  });
+
+  it('wiring check finds no subscription without an emitter among the pipeline daemons', async () => {
+    const { stdout } = await cli('wiring', 'check');
+    expect(stdout).toContain('daemons: 11; guide table rows: 35');
+    expect(stdout.trim().endsWith('wiring: ok')).toBe(true);
+  });
+});
