@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { CoordinationError, InvalidOptionError } from '../errors.js';
 import { runDemo } from './demo.js';
+import { writeDiagrams } from './diagrams.js';
 import { checkPipelineWiring, printStatus, publishEvent, tailEvents } from './inspect-commands.js';
 import { runPipeline } from './run.js';
 
@@ -20,6 +21,7 @@ commands:
   events tail [--type T] [--no-follow] [--db PATH]
   events publish TYPE --payload JSON [--db PATH]
   wiring check                           subscriptions without an emitter; exit 1 on a gap
+  diagrams                               regenerate diagrams/ (Mermaid) from the machines and a run
   demo    publish a small slice of the training flow through the router and print what happened`;
 
 const DEFAULT_DB = '.ringrift/events.db';
@@ -112,6 +114,11 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       return checkPipelineWiring(print) === 0 ? 0 : 1;
+    case 'diagrams': {
+      const written = await writeDiagrams('diagrams');
+      print(`wrote ${written.length} files in diagrams/`);
+      return 0;
+    }
     case 'demo':
       return runDemo();
     case undefined:

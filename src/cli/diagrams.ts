@@ -1,0 +1,194 @@
+/**
+ * `ringrift-coord diagrams`: Mermaid diagrams generated from the code, committed under
+ * `diagrams/` (a test fails when they are stale): one state diagram per machine, the wiring graph
+ * (daemon -> event -> daemon) from the specs, and the guide's three flows as sequence diagrams
+ * from the causality (parent ids) of a real simulated run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { AnyStateMachine } from 'xstate';
+import { toDirectedGraph } from 'xstate/graph';
+import { createPipelineDaemons } from '../actors/pipeline-daemons.js';
+import { createRuntime, daemonLifecycleMachine, type Envelope } from '../index.js';
+import { createSimulatedWorker } from '../workers/simulated.js';
+
+type Graph = ReturnType<typeof toDirectedGraph>;
+
+/** A Mermaid state diagram of a machine's top-level states and transitions. */
+export function stateDiagram(machine: AnyStateMachine): string {
+  const lines = ['stateDiagram-v2'];
+  const root = machine.root;
+  lines.push(`  [*] --> ${String(root.initial?.target?.[0]?.key ?? Object.keys(root.states)[0])}`);
+  const seen = new Set<string>();
+  const walk = (node: Graph) => {
+    for (const edge of node.edges) {
+      const label = edge.label.text.startsWith('xstate.after') ? 'after delay' : edge.label.text;
+      const line = `  ${edge.source.key} --> ${edge.target.key}: ${label}`;
+      if (!seen.has(line)) {
+        seen.add(line);
+        lines.push(line);
+      }
+    }
+    for (const child of node.children) walk(child);
+  };
+  walk(toDirectedGraph(machine));
+  for (const [key, state] of Object.entries(root.states)) {
+    for (const t of state.always ?? []) {
+      for (const target of t.target ?? []) {
+        const line = `  ${key} --> ${target.key}: (always)`;
+        if (!seen.has(line)) {
+          seen.add(line);
+          lines.push(line);
+        }
+      }
+    }
+    if (state.type === 'final') lines.push(`  ${key} --> [*]`);
+  }
+  return lines.join('\n');
+}
+
+function pipelineSpecs() {
+  return createPipelineDaemons({
+    worker: createSimulatedWorker({
+      seed: 1,
+      durationsMs: { selfplay: 2, sync: 2, export: 2, training: 2, evaluation: 2, distribution: 2 },
+    }),
+    trainingThreshold: 10,
+    promotion: { minWinRate: 0, minEloGain: -1e9 },
+    masterLoop: { configs: ['hex8_2p'], iterations: 1, gamesPerBatch: 10 },
+  });
+}
+
+/** daemon -> event -> daemon, from the specs. */
+export function wiringDiagram(): string {
+  const specs = pipelineSpecs();
+  const lines = ['flowchart LR'];
+  const events = new Set<string>();
+  for (const s of specs) for (const e of [...s.emits, ...s.subscribes]) events.add(e);
+  for (const e of [...events].sort()) lines.push(`  ${e}([${e}])`);
+  for (const s of specs) {
+    lines.push(`  ${s.type}[${s.type}]`);
+    for (const e of s.emits) lines.push(`  ${s.type} --> ${e}`);
+    for (const e of s.subscribes) lines.push(`  ${e} --> ${s.type}`);
+  }
+  return lines.join('\n');
+}
+
+/** The events of one simulated iteration, for the flow diagrams. */
+export async function traceRun(): Promise<Envelope[]> {
+  const specs = pipelineSpecs();
+  const runtime = createRuntime({
+    profile: specs.map((d) => d.type),
+    daemons: specs,
+    dbPath: false,
+    logger: pino({ level: 'silent' }),
+  });
+  const events: Envelope[] = [];
+  runtime.router.subscribe('*', (e) => void events.push(e));
+  const done = new Promise<void>((resolve) =>
+    runtime.router.subscribe('DAEMON_STATUS_CHANGED', (e) => {
+      if (e.payload.daemon_name === 'MASTER_LOOP' && e.payload.new_status === 'stopped') resolve();
+    }),
+  );
+  await runtime.start();
+  await done;
+  await runtime.stop();
+  return events.filter((e) => !e.type.startsWith('DAEMON_') && e.type !== 'EVALUATION_PROGRESS');
+}
+
+/** A sequence diagram of the causal chain from `from` to `to`: who published what, to whom. */
+export function flowDiagram(
+  trace: readonly Envelope[],
+  from: string,
+  to: readonly string[],
+): string {
+  const byId = new Map(trace.map((e) => [e.id, e]));
+  const start = trace.find((e) => e.type === from);
+  if (!start) throw new Error(`the trace has no ${from}`);
+  const depthOf = (e: Envelope): number => {
+    let depth = 0;
+    for (
+      let cur: Envelope | undefined = e;
+      cur && cur.id !== start.id;
+      cur = cur.parentId ? byId.get(cur.parentId) : undefined
+    ) {
+      if (!cur.parentId) return -1; // not caused by `start`
+      depth++;
+    }
+    return depth;
+  };
+  // Ordered by causal depth, then by type: the same diagram for every run, whatever the timing.
+  const flow = trace
+    .filter((e) => e === start || (to.includes(e.type) && depthOf(e) > 0))
+    .sort((a, b) => depthOf(a) - depthOf(b) || a.type.localeCompare(b.type));
+  const lines = ['sequenceDiagram'];
+  for (const e of flow) {
+    const receivers = [
+      ...new Set(trace.filter((c) => c.parentId === e.id).map((c) => c.source)),
+    ].sort();
+    for (const target of receivers.length > 0 ? receivers : [e.source])
+      lines.push(`  ${e.source}->>${target}: ${e.type}`);
+  }
+  return lines.join('\n');
+}
+
+export async function renderDiagrams(): Promise<Record<string, string>> {
+  const specs = pipelineSpecs();
+  const files: Record<string, string> = {};
+  const fence = (title: string, body: string) =>
+    `# ${title}\n\n<!-- Generated by \`ringrift-coord diagrams\`. Do not edit. -->\n\n\`\`\`mermaid\n${body}\n\`\`\`\n`;
+  files['daemon-lifecycle.md'] = fence(
+    'Daemon lifecycle (the supervisor, per daemon)',
+    stateDiagram(daemonLifecycleMachine),
+  );
+  for (const s of specs)
+    files[`${s.type.toLowerCase()}.md`] = fence(`${s.type}`, stateDiagram(s.machine));
+  files['wiring.md'] = fence('Wiring: daemon -> event -> daemon', wiringDiagram());
+  const trace = await traceRun();
+  files['flow-data-sync.md'] = fence(
+    'Data sync flow',
+    flowDiagram(trace, 'SELFPLAY_COMPLETE', [
+      'DATA_SYNC_STARTED',
+      'DATA_SYNC_COMPLETED',
+      'NPZ_EXPORT_STARTED',
+      'NPZ_EXPORT_COMPLETE',
+      'NEW_GAMES_AVAILABLE',
+    ]),
+  );
+  files['flow-training-completion.md'] = fence(
+    'Training completion flow',
+    flowDiagram(trace, 'TRAINING_COMPLETED', [
+      'EVALUATION_REQUESTED',
+      'EVALUATION_STARTED',
+      'EVALUATION_COMPLETED',
+      'MODEL_PROMOTED',
+      'PROMOTION_REJECTED',
+    ]),
+  );
+  files['flow-model-promotion.md'] = fence(
+    'Model promotion flow',
+    flowDiagram(trace, 'MODEL_PROMOTED', [
+      'MODEL_DISTRIBUTION_STARTED',
+      'MODEL_DISTRIBUTION_COMPLETE',
+      'HYPERPARAMETER_UPDATED',
+    ]),
+  );
+  const index = [
+    '# Diagrams',
+    '',
+    '<!-- Generated by `ringrift-coord diagrams`. Do not edit. -->',
+    '',
+  ];
+  for (const name of Object.keys(files).sort())
+    index.push(`- [${name.replace(/\.md$/, '')}](${name})`);
+  files['index.md'] = `${index.join('\n')}\n`;
+  return files;
+}
+
+export async function writeDiagrams(dir: string): Promise<string[]> {
+  const files = await renderDiagrams();
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return Object.keys(files);
+}
