@@ -36,6 +36,15 @@ function generator(seed: number): () => number {
   };
 }
 
+/** Keys a worker remembers (results and attempts): enough for redeliveries, bounded for long runs. */
+const REMEMBERED_KEYS = 1_000;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > REMEMBERED_KEYS) map.delete(map.keys().next().value as string);
+}
+
 function hash(text: string): number {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
@@ -79,12 +88,15 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
       // The same key is the same work: answer with the result already produced.
       if (results.has(job.idempotencyKey)) return results.get(job.idempotencyKey) as JobResult<K>;
       const attempt = (attempts.get(job.idempotencyKey) ?? 0) + 1;
-      attempts.set(job.idempotencyKey, attempt);
+      remember(attempts, job.idempotencyKey, attempt);
       const random = generator(hash(`${seed}:${job.idempotencyKey}:${attempt}`));
       const total = durations[job.kind];
       try {
         for (let step = 1; step <= 4; step++) {
-          await sleep(total / 4, context.signal);
+          // Zero-duration work (benchmarks) takes no timer at all, only a turn of the microtask queue.
+          if (total > 0) await sleep(total / 4, context.signal);
+          else await Promise.resolve();
+          if (context.signal.aborted) throw context.signal.reason;
           context.progress({ fraction: step / 4, message: `${job.kind} ${step * 25}%` });
         }
       } catch (reason) {
@@ -104,7 +116,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
         );
       }
       const result = simulate(job as Job, random, generations, total / 1000);
-      results.set(job.idempotencyKey, result);
+      remember(results, job.idempotencyKey, result);
       return result as JobResult<K>;
     },
     async close() {
