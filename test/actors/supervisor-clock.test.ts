@@ -5,22 +5,13 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
 import { createRuntime, type Envelope } from '../../src/index.js';
 import { testDaemon } from '../support/daemons.js';
-
-/** Lets promises and I/O run, and fires simulated timers that are due now (0 ms delays). */
-const settleWith = (clock: SimulatedClock) => async () => {
-  for (let i = 0; i < 20; i++) {
-    clock.increment(0);
-    await new Promise((r) => setImmediate(r));
-  }
-};
+import { simulatedTime } from '../support/simulated-time.js';
 
 describe('supervisor with a simulated clock', () => {
   it('restarts after 1 s, 2 s, 4 s (default backoff, no jitter) and is FAILED after the sixth crash in ten minutes', async () => {
-    const clock = new SimulatedClock();
-    const settle = settleWith(clock);
+    const { clock, settle } = simulatedTime();
     const { backoff: _testBackoff, ...spec } = testDaemon('CRASHY', { critical: true });
     const runtime = createRuntime({
       profile: ['CRASHY'],
