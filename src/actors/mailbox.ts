@@ -49,10 +49,6 @@ export class Mailbox {
     return this.queue.length - this.head + (this.current ? 1 : 0);
   }
 
-  get busy(): boolean {
-    return this.scheduled || this.current !== null || this.head < this.queue.length;
-  }
-
   push(envelope: Envelope): void {
     this.queue.push(envelope);
     if (!this.scheduled && this.current === null) {

@@ -34,6 +34,7 @@ import {
   stampEnvelope,
 } from '../events/envelope.js';
 import { preparePayload } from '../events/payload.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
 import { type Clock, realClock, unrefTimer } from './clock.js';
 import { createLogger, eventTraceFromEnv, type Logger } from './logger.js';
 import { type Handler, Mailbox, type MailboxHost } from './mailbox.js';
@@ -827,20 +828,4 @@ export class Router {
       },
     };
   }
-}
-
-function positiveInt(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidOptionError(option, 'a positive integer', value);
-  }
-  return value;
-}
-
-function nonNegativeInt(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) {
-    throw new InvalidOptionError(option, 'a non-negative integer', value);
-  }
-  return value;
 }

@@ -25,6 +25,7 @@ import { resolveEventType, spellingsOf } from '../events/aliases.js';
 import { EVENT_NAMES, type EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
 import { newRuntimeId } from '../events/envelope.js';
+import { positiveNumber } from '../options.js';
 import { insertDeadLetter } from './dead-letters.js';
 import type { SqliteEventLog } from './event-log.js';
 import { decodeRow, type EventRow, ROW_COLUMNS } from './row-codec.js';
@@ -166,14 +167,14 @@ class DurableConsumer implements DurableSubscription {
       ? [...EVENT_NAMES]
       : [...new Set(types.map((t) => resolveEventType(t).name))];
     this.typeSpellings = JSON.stringify(this.types.flatMap((t) => spellingsOf(t)));
-    this.maxAttempts = positive('maxAttempts', options.maxAttempts, 5);
-    this.backoffInitial = positive('backoff.initialMs', options.backoff?.initialMs, 200);
-    this.backoffMax = positive('backoff.maxMs', options.backoff?.maxMs, 10_000);
-    this.handlerTimeoutMs = positive('handlerTimeoutMs', options.handlerTimeoutMs, 30_000);
-    this.batchSize = positive('batchSize', options.batchSize, 100);
-    this.heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 5_000);
-    this.leaseMs = positive('leaseMs', options.leaseMs, 30_000);
-    this.stopTimeoutMs = positive('stopTimeoutMs', options.stopTimeoutMs, 10_000);
+    this.maxAttempts = positiveNumber('maxAttempts', options.maxAttempts, 5);
+    this.backoffInitial = positiveNumber('backoff.initialMs', options.backoff?.initialMs, 200);
+    this.backoffMax = positiveNumber('backoff.maxMs', options.backoff?.maxMs, 10_000);
+    this.handlerTimeoutMs = positiveNumber('handlerTimeoutMs', options.handlerTimeoutMs, 30_000);
+    this.batchSize = positiveNumber('batchSize', options.batchSize, 100);
+    this.heartbeatMs = positiveNumber('heartbeatMs', options.heartbeatMs, 5_000);
+    this.leaseMs = positiveNumber('leaseMs', options.leaseMs, 30_000);
+    this.stopTimeoutMs = positiveNumber('stopTimeoutMs', options.stopTimeoutMs, 10_000);
     this.startAt = options.startAt ?? 'latest';
     this.logger = (options.logger ?? log.baseLogger)?.child({
       component: 'durable-consumer',
@@ -534,11 +535,4 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as { code?: string }).code === 'EPERM';
   }
-}
-
-function positive(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(Number.isFinite(value) && value > 0))
-    throw new InvalidOptionError(option, 'a positive number', value);
-  return value;
 }

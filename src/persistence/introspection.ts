@@ -5,6 +5,7 @@
 import { spellingsOf } from '../events/aliases.js';
 import type { EventName } from '../events/catalog/index.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
+import type { SnapshotInfo } from './snapshots.js';
 
 export interface ConsumerStatus {
   readonly name: string;
@@ -35,13 +36,7 @@ export interface EventLogStatus {
     readonly notReplayed: number;
     readonly byConsumer: Readonly<Record<string, number>>;
   };
-  readonly snapshots: readonly {
-    runtimeId: string;
-    actorId: string;
-    machineVersion: string;
-    savedAt: number;
-    bytes: number;
-  }[];
+  readonly snapshots: readonly SnapshotInfo[];
 }
 
 /**

@@ -44,6 +44,12 @@ const alive = (pid: number) => {
   }
 };
 
+/** slow.mjs reports its grandchild's pid in its first progress message. */
+const grandchildOf = (progress: Progress[]) => Number(progress[0]?.message?.split(' ')[1]);
+const firstProgress = async (progress: Progress[]) => {
+  while (progress.length === 0) await new Promise((r) => setTimeout(r, 10));
+};
+
 describe('command worker', () => {
   it('runs the command with the job on stdin and in the environment, and returns the checked result', async () => {
     worker = createCommandWorker({
@@ -109,13 +115,12 @@ describe('command worker', () => {
     worker = createCommandWorker({
       training: { command: [node, join(jobs, 'slow.mjs')], timeoutMs: 300 },
     });
-    const grandchildOf = (progress: Progress[]) => Number(progress[0]?.message?.split(' ')[1]);
     const timedOut: Progress[] = [];
     expect((await failure(worker.run(training(), context(timedOut)))).failure).toBe('timeout');
     const controller = new AbortController();
     const aborted: Progress[] = [];
     const run = worker.run(training('other'), context(aborted, controller.signal));
-    while (aborted.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await firstProgress(aborted);
     controller.abort();
     expect((await failure(run)).failure).toBe('aborted');
     await new Promise((r) => setTimeout(r, 100));
@@ -127,12 +132,12 @@ describe('command worker', () => {
     worker = createCommandWorker({ training: { command: [node, join(jobs, 'slow.mjs')] } });
     const progress: Progress[] = [];
     const run = worker.run(training(), context(progress)).catch((e: unknown) => e);
-    while (progress.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await firstProgress(progress);
     await worker.close();
     worker = null;
     expect(await run).toBeInstanceOf(WorkerError);
     await new Promise((r) => setTimeout(r, 100));
-    expect(alive(Number(progress[0]?.message?.split(' ')[1]))).toBe(false);
+    expect(alive(grandchildOf(progress))).toBe(false);
   });
 
   it('refuses a job kind with no command', async () => {
