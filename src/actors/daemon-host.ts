@@ -53,7 +53,6 @@ export class DaemonHost {
   private stopping = false;
   private exitListener: (exit: DaemonExit) => void = () => {};
   private readonly logger: Logger;
-  readonly startedAt: number;
 
   constructor(
     private readonly daemon: RegisteredDaemon,
@@ -61,7 +60,6 @@ export class DaemonHost {
   ) {
     this.type = daemon.type;
     this.logger = options.logger.child({ daemon: daemon.type });
-    this.startedAt = options.clock.now();
   }
 
   /** Called once, when the daemon ends by itself or fails (not when stopped). */

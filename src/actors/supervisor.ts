@@ -59,6 +59,8 @@ export interface DaemonStatus {
   /** Milliseconds since it became ready; null when not running. */
   readonly uptimeMs: number | null;
   readonly degraded: readonly string[];
+  /** Requests the daemon rejected (logged each) since it last started. */
+  readonly rejections: number;
 }
 
 interface Child {
@@ -187,6 +189,7 @@ export class Supervisor {
         lastError: ctx.lastError,
         uptimeMs: child.state === 'running' && ctx.startedAt !== null ? now - ctx.startedAt : null,
         degraded: [...child.degraded],
+        rejections: child.host?.rejections ?? 0,
       };
     });
   }

@@ -128,6 +128,7 @@ describe('model promotion flow (one process, simulated worker)', () => {
       log.records.some((l) => l.reason === 'TRAINING_COMPLETED has no model_path to evaluate'),
     );
     expect(events.some((e) => e.type === 'EVALUATION_REQUESTED')).toBe(false);
+    expect(r.status().daemons.find((d) => d.daemon === 'FEEDBACK_LOOP')?.rejections).toBe(1);
   });
 
   it('retries a failing evaluation with backoff, then gives up with EVALUATION_FAILED', async () => {
