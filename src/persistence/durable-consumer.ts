@@ -186,9 +186,25 @@ class DurableConsumer implements DurableSubscription {
     });
     // `done` is for whoever wants it; an unobserved failure is logged, not an unhandled rejection.
     this.done.catch(() => {});
+    const db = log.db.db;
+    this.statements = {
+      inboxHas: db.prepare('SELECT 1 FROM consumer_inbox WHERE consumer = ? AND envelope_id = ?'),
+      inboxAdd: db.prepare(
+        'INSERT OR IGNORE INTO consumer_inbox (consumer, envelope_id, processed_at) VALUES (?, ?, ?)',
+      ),
+      markAttempt: db.prepare(
+        'UPDATE consumers SET pending_event_id = ?, pending_attempts = ?, heartbeat_at = ? WHERE name = ?',
+      ),
+      ack: db.prepare(
+        `UPDATE consumers SET cursor = ?, pending_event_id = NULL, pending_attempts = 0,
+           handled = handled + ?, heartbeat_at = ? WHERE name = ?`,
+      ),
+    };
   }
 
   private readonly startAt: StartAt;
+  /** Prepared once: these run for every event. */
+  private readonly statements;
 
   async register(): Promise<void> {
     const row = await this.log.db.write(`register consumer '${this.name}'`, (db) => {
@@ -337,9 +353,7 @@ class DurableConsumer implements DurableSubscription {
       return;
     }
     const envelope = decoded.envelope;
-    const seen = this.log.db.db
-      .prepare('SELECT 1 FROM consumer_inbox WHERE consumer = ? AND envelope_id = ?')
-      .get(this.name, envelope.id);
+    const seen = this.statements.inboxHas.get(this.name, envelope.id);
     if (seen) {
       this.counts.duplicatesSkipped++;
       this.logger?.info(
@@ -414,12 +428,8 @@ class DurableConsumer implements DurableSubscription {
   }
 
   private async markAttempt(eventId: number, attempt: number): Promise<void> {
-    await this.log.db.write(`consumer '${this.name}' attempt`, (db) =>
-      db
-        .prepare(
-          'UPDATE consumers SET pending_event_id = ?, pending_attempts = ?, heartbeat_at = ? WHERE name = ?',
-        )
-        .run(eventId, attempt, now(), this.name),
+    await this.log.db.write(`consumer '${this.name}' attempt`, () =>
+      this.statements.markAttempt.run(eventId, attempt, now(), this.name),
     );
     this.log.noteLocalCommit();
     this.pendingEventId = eventId;
@@ -427,17 +437,10 @@ class DurableConsumer implements DurableSubscription {
   }
 
   private async ack(row: EventRow, envelopeId: string, handled: boolean): Promise<void> {
-    await this.log.db.write(`consumer '${this.name}' ack`, (db) => {
+    await this.log.db.write(`consumer '${this.name}' ack`, () => {
       const t = now();
-      db.prepare(
-        `UPDATE consumers SET cursor = ?, pending_event_id = NULL, pending_attempts = 0,
-           handled = handled + ?, heartbeat_at = ? WHERE name = ?`,
-      ).run(row.event_id, handled ? 1 : 0, t, this.name);
-      if (handled) {
-        db.prepare(
-          'INSERT OR IGNORE INTO consumer_inbox (consumer, envelope_id, processed_at) VALUES (?, ?, ?)',
-        ).run(this.name, envelopeId, t);
-      }
+      this.statements.ack.run(row.event_id, handled ? 1 : 0, t, this.name);
+      if (handled) this.statements.inboxAdd.run(this.name, envelopeId, t);
     });
     this.log.noteLocalCommit();
     this.cursor = row.event_id;
