@@ -91,7 +91,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       machineVersion: '1',
       input: { threshold: options.trainingThreshold ?? 500 },
       subscribes: ['NEW_GAMES_AVAILABLE'],
-      emits: ['TRAINING_THRESHOLD_REACHED'],
+      emits: ['TRAINING_THRESHOLD_REACHED', 'TRAINING_THRESHOLD_PENDING'],
     },
     {
       // The original's TrainingCoordinator runs in its continuous training loop daemon.

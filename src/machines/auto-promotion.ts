@@ -1,7 +1,8 @@
 /**
  * AUTO_PROMOTION: EVALUATION_COMPLETED -> compare with the current best of its config ->
  * MODEL_PROMOTED when the win rate and the Elo gain clear the thresholds, PROMOTION_REJECTED
- * otherwise, PROMOTION_FAILED (and a logged rejection) when the evaluation names no model file.
+ * otherwise, PROMOTION_FAILED (and a logged rejection) when the evaluation names no model file or
+ * lacks the scores the gate reads.
  */
 import { assign, enqueueActions, setup } from 'xstate';
 
@@ -33,6 +34,10 @@ export const autoPromotionMachine = setup({
   },
   guards: {
     noModelFile: ({ event }) => typeof event.payload.model_path !== 'string',
+    noScores: ({ event }) =>
+      typeof event.payload.config_key !== 'string' ||
+      typeof event.payload.elo !== 'number' ||
+      typeof event.payload.win_rate !== 'number',
     clearsGate: ({ context, event }) => {
       const p = event.payload as { config_key: string; elo: number; win_rate: number };
       const best = context.best[p.config_key];
@@ -72,6 +77,26 @@ export const autoPromotionMachine = setup({
                   config_key: p.config_key,
                   model_id: p.model_id ?? 'unknown',
                   error: 'the evaluation names no model file',
+                },
+              } as never);
+            }),
+          },
+          {
+            // Judging a model on a missing score would promote or reject it on `undefined`.
+            guard: 'noScores',
+            actions: enqueueActions(({ event, enqueue }) => {
+              const p = event.payload as { config_key?: string; model_id?: string };
+              enqueue.emit({
+                type: 'daemon.rejected',
+                reason: 'EVALUATION_COMPLETED without config_key, elo and win_rate',
+                event: event.type,
+              } as never);
+              enqueue.emit({
+                type: 'PROMOTION_FAILED',
+                payload: {
+                  config_key: p.config_key ?? 'unknown',
+                  model_id: p.model_id ?? 'unknown',
+                  error: 'the evaluation has no scores to judge',
                 },
               } as never);
             }),

@@ -14,7 +14,10 @@ export function createAutoSyncMachine(sourceHost: string, trainingHosts: readonl
   return createJobDaemonMachine<'sync', Request>({
     id: 'autoSync',
     triggers: ['SELFPLAY_COMPLETE'],
-    toRequest: (_, p) => ({ config_key: p.config_key as string, games: Number(p.games_played) }),
+    toRequest: (_, p) =>
+      typeof p.config_key === 'string' && p.config_key !== '' && Number.isInteger(p.games_played)
+        ? { config_key: p.config_key, games: p.games_played as number }
+        : { reject: 'SELFPLAY_COMPLETE without config_key and games_played: nothing to sync' },
     job: (r, attempt, causeId) => ({
       kind: 'sync',
       idempotencyKey: `sync:${r.config_key}:${causeId}:${attempt}`,

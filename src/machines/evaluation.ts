@@ -19,8 +19,10 @@ export const evaluationMachine = createJobDaemonMachine<'evaluation', Request>({
   triggers: ['EVALUATION_REQUESTED'],
   toRequest: (_, p) => {
     if (typeof p.model_path !== 'string') return { reject: 'no model_path to evaluate' };
+    if (typeof p.config_key !== 'string' || p.config_key === '')
+      return { reject: 'no config_key: the promotion gate could not judge the result' };
     return {
-      config_key: p.config_key as string,
+      config_key: p.config_key,
       model_path: p.model_path,
       model_id: typeof p.model_id === 'string' ? p.model_id : modelIdOf(p.model_path),
       games: typeof p.games === 'number' ? p.games : 200,

@@ -77,34 +77,47 @@ export const feedbackLoopMachine = setup({
             ],
           },
         ],
-        MODEL_PROMOTED: {
-          actions: [
-            enqueueActions(({ context, event, enqueue }) => {
-              const config = event.payload.config_key as string;
-              const old = context.learningRates[config] ?? context.initialLearningRate;
+        MODEL_PROMOTED: [
+          {
+            guard: ({ event }) => typeof event.payload.config_key !== 'string',
+            actions: enqueueActions(({ enqueue }) =>
               enqueue.emit({
-                type: 'HYPERPARAMETER_UPDATED',
-                payload: {
-                  config_key: config,
-                  param_name: 'learning_rate',
-                  old_value: old,
-                  new_value: old * context.decay,
-                  optimizer: 'feedback_loop',
-                },
-              } as never);
-            }),
-            assign({
-              learningRates: ({ context, event }) => {
+                type: 'daemon.rejected',
+                reason: 'MODEL_PROMOTED without config_key: no training parameters to update',
+                event: 'MODEL_PROMOTED',
+              } as never),
+            ),
+          },
+          {
+            actions: [
+              enqueueActions(({ context, event, enqueue }) => {
                 const config = event.payload.config_key as string;
-                return {
-                  ...context.learningRates,
-                  [config]:
-                    (context.learningRates[config] ?? context.initialLearningRate) * context.decay,
-                };
-              },
-            }),
-          ],
-        },
+                const old = context.learningRates[config] ?? context.initialLearningRate;
+                enqueue.emit({
+                  type: 'HYPERPARAMETER_UPDATED',
+                  payload: {
+                    config_key: config,
+                    param_name: 'learning_rate',
+                    old_value: old,
+                    new_value: old * context.decay,
+                    optimizer: 'feedback_loop',
+                  },
+                } as never);
+              }),
+              assign({
+                learningRates: ({ context, event }) => {
+                  const config = event.payload.config_key as string;
+                  return {
+                    ...context.learningRates,
+                    [config]:
+                      (context.learningRates[config] ?? context.initialLearningRate) *
+                      context.decay,
+                  };
+                },
+              }),
+            ],
+          },
+        ],
         TRAINING_EARLY_STOPPED: {
           actions: assign({ earlyStops: ({ context }) => context.earlyStops + 1 }),
         },

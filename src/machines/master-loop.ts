@@ -2,7 +2,7 @@
  * The MasterLoop: waits for ALL_CRITICAL_DAEMONS_READY, then runs iterations. Each iteration
  * asks for a selfplay batch per config (SELFPLAY_TARGET_UPDATED, with a correlation id per config
  * and iteration that every event of its chain carries) and ends when every config's chain ended:
- * distributed, rejected, or failed somewhere. It then emits ITERATION_COMPLETE and starts the
+ * distributed, rejected, still accumulating data for training, or failed somewhere. It then emits ITERATION_COMPLETE and starts the
  * next, until `iterations` are done (then the machine is done) or forever.
  */
 import { assign, enqueueActions, setup } from 'xstate';
@@ -22,6 +22,7 @@ export const CHAIN_ENDS = {
   MODEL_DISTRIBUTION_FAILED: 'distribution_failed',
   PROMOTION_REJECTED: 'rejected',
   PROMOTION_FAILED: 'promotion_failed',
+  TRAINING_THRESHOLD_PENDING: 'accumulating',
   EVALUATION_FAILED: 'evaluation_failed',
   TRAINING_FAILED: 'training_failed',
   DATA_SYNC_FAILED: 'sync_failed',

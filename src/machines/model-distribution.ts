@@ -16,13 +16,13 @@ export function createModelDistributionMachine(targetHosts: readonly string[]) {
     id: 'modelDistribution',
     triggers: ['MODEL_PROMOTED'],
     toRequest: (_, p) =>
-      typeof p.model_path === 'string'
+      typeof p.model_path === 'string' && typeof p.config_key === 'string'
         ? {
-            config_key: p.config_key as string,
+            config_key: p.config_key,
             model_id: p.model_id as string,
             model_path: p.model_path,
           }
-        : { reject: 'MODEL_PROMOTED has no model_path to distribute' },
+        : { reject: 'MODEL_PROMOTED without model_path and config_key: nothing to distribute' },
     job: (r, attempt) => ({
       kind: 'distribution',
       idempotencyKey: `distribution:${r.model_id}:${attempt}`,

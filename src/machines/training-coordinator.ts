@@ -14,7 +14,10 @@ export function createTrainingCoordinatorMachine(epochs: number) {
   return createJobDaemonMachine<'training', Request>({
     id: 'trainingCoordinator',
     triggers: ['TRAINING_THRESHOLD_REACHED'],
-    toRequest: (_, p) => ({ config_key: p.config_key as string, games: Number(p.games) }),
+    toRequest: (_, p) =>
+      typeof p.config_key === 'string' && p.config_key !== '' && Number.isInteger(p.games)
+        ? { config_key: p.config_key, games: p.games as number }
+        : { reject: 'TRAINING_THRESHOLD_REACHED without config_key and games: nothing to train' },
     job: (r, attempt, causeId) => ({
       kind: 'training',
       idempotencyKey: `training:${r.config_key}:${causeId}:${attempt}`,

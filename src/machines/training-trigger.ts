@@ -1,10 +1,16 @@
 /**
  * TRAINING_TRIGGER: NEW_GAMES_AVAILABLE -> count new games per config -> once a config has
- * `threshold` of them, TRAINING_THRESHOLD_REACHED and the count starts again.
+ * `threshold` of them, TRAINING_THRESHOLD_REACHED and the count starts again; below it,
+ * TRAINING_THRESHOLD_PENDING, so that a loop waiting on this data learns that no training follows
+ * yet (rather than waiting for its timeout). A payload without a config or a game count is a
+ * named rejection: counting it under a made-up key would hide it.
  */
 import { assign, enqueueActions, setup } from 'xstate';
 
 type Ev = { type: string; payload: Record<string, unknown> };
+
+const newGames = (event: Ev) => event.payload.new_games as number;
+const configOf = (event: Ev) => event.payload.config_key as string;
 
 export const trainingTriggerMachine = setup({
   types: {
@@ -17,11 +23,11 @@ export const trainingTriggerMachine = setup({
     input: {} as { threshold?: number },
   },
   guards: {
-    noConfig: ({ event }) => typeof event.payload.config_key !== 'string',
+    noConfig: ({ event }) =>
+      typeof event.payload.config_key !== 'string' || event.payload.config_key === '',
+    noGameCount: ({ event }) => !Number.isInteger(event.payload.new_games) || newGames(event) < 0,
     reachesThreshold: ({ context, event }) =>
-      (context.pending[event.payload.config_key as string] ?? 0) +
-        Number(event.payload.new_games) >=
-      context.threshold,
+      (context.pending[configOf(event)] ?? 0) + newGames(event) >= context.threshold,
   },
 }).createMachine({
   id: 'trainingTrigger',
@@ -43,34 +49,53 @@ export const trainingTriggerMachine = setup({
             ),
           },
           {
+            guard: 'noGameCount',
+            actions: enqueueActions(({ enqueue }) =>
+              enqueue.emit({
+                type: 'daemon.rejected',
+                reason: 'NEW_GAMES_AVAILABLE without a whole, non-negative new_games',
+                event: 'NEW_GAMES_AVAILABLE',
+              } as never),
+            ),
+          },
+          {
             guard: 'reachesThreshold',
             actions: [
               enqueueActions(({ context, event, enqueue }) => {
-                const config = event.payload.config_key as string;
+                const config = configOf(event);
                 enqueue.emit({
                   type: 'TRAINING_THRESHOLD_REACHED',
                   payload: {
                     config_key: config,
-                    games: (context.pending[config] ?? 0) + Number(event.payload.new_games),
+                    games: (context.pending[config] ?? 0) + newGames(event),
                   },
                 } as never);
               }),
               assign(({ context, event }) => ({
-                pending: { ...context.pending, [event.payload.config_key as string]: 0 },
+                pending: { ...context.pending, [configOf(event)]: 0 },
                 triggered: context.triggered + 1,
               })),
             ],
           },
           {
-            actions: assign({
-              pending: ({ context, event }) => {
-                const config = event.payload.config_key as string;
-                return {
+            actions: [
+              assign({
+                pending: ({ context, event }) => ({
                   ...context.pending,
-                  [config]: (context.pending[config] ?? 0) + Number(event.payload.new_games),
-                };
-              },
-            }),
+                  [configOf(event)]: (context.pending[configOf(event)] ?? 0) + newGames(event),
+                }),
+              }),
+              enqueueActions(({ context, event, enqueue }) =>
+                enqueue.emit({
+                  type: 'TRAINING_THRESHOLD_PENDING',
+                  payload: {
+                    config_key: configOf(event),
+                    games: context.pending[configOf(event)],
+                    threshold: context.threshold,
+                  },
+                } as never),
+              ),
+            ],
           },
         ],
       },

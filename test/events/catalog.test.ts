@@ -49,6 +49,7 @@ describe('the event catalog', () => {
       'FORCED_REEVALUATION_REQUESTED',
       'ITERATION_COMPLETE',
       'STALL_RECOVERY_ESCALATED',
+      'TRAINING_THRESHOLD_PENDING',
     ]);
     expect(EVENT_DEFINITIONS).toHaveLength(352 + added.length);
   });

@@ -1,241 +1,303 @@
 /**
- * Model-based test of the job daemon machine shared by SELFPLAY_COORDINATOR, AUTO_SYNC,
- * DATA_PIPELINE, the TrainingCoordinator, EVALUATION and MODEL_DISTRIBUTION. An abstract model
- * (queue length, attempt) is explored with xstate/graph; each path, extended by each event, is
- * replayed on the real machine with a controllable worker actor and a SimulatedClock. Every state
- * and transition of the real machine must be taken; the coverage is printed.
+ * Model-based tests of the six daemons built on the job daemon machine: SELFPLAY_COORDINATOR,
+ * AUTO_SYNC, DATA_PIPELINE, the TrainingCoordinator, EVALUATION and MODEL_DISTRIBUTION. One
+ * abstract model (queue length, attempt, what a step emits) is explored with xstate/graph; each
+ * path, extended by each event, is replayed on each real machine with a faked worker actor and a
+ * SimulatedClock. Every state and transition of each real machine must be taken; the coverage is
+ * printed per machine.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { assign, createActor, fromCallback, SimulatedClock, setup } from 'xstate';
-import { getShortestPaths, toDirectedGraph } from 'xstate/graph';
-import { createJobDaemonMachine, type JobFeedback } from '../../src/machines/job-daemon.js';
+import { type AnyStateMachine, assign, fromCallback, setup } from 'xstate';
+import { createAutoSyncMachine } from '../../src/machines/auto-sync.js';
+import { createDataPipelineMachine } from '../../src/machines/data-pipeline.js';
+import { evaluationMachine } from '../../src/machines/evaluation.js';
+import type { JobFeedback } from '../../src/machines/job-daemon.js';
+import { createModelDistributionMachine } from '../../src/machines/model-distribution.js';
+import { selfplayCoordinatorMachine } from '../../src/machines/selfplay-coordinator.js';
+import { createTrainingCoordinatorMachine } from '../../src/machines/training-coordinator.js';
+import {
+  exploreModel,
+  MachineCoverage,
+  type ModelBasedSpec,
+  replay,
+} from '../support/model-based.js';
 
 const MAX_ATTEMPTS = 3;
-type ModelEvent =
-  | { type: 'REQUEST' }
-  | { type: 'BAD_REQUEST' }
-  | { type: 'PROGRESS' }
-  | { type: 'DONE' }
-  | { type: 'FAIL' }
-  | { type: 'RETRY_ELAPSED' }
-  | { type: 'RESTORED' };
+const RETRY_MS = 1_000;
+type Category = 'started' | 'progress' | 'completed' | 'failed' | 'rejected';
+type ModelEvent = {
+  type: 'REQUEST' | 'BAD_REQUEST' | 'PROGRESS' | 'DONE' | 'FAIL' | 'RETRY_ELAPSED' | 'RESTORED';
+};
 const EVENTS: ModelEvent[] = (
   ['REQUEST', 'BAD_REQUEST', 'PROGRESS', 'DONE', 'FAIL', 'RETRY_ELAPSED', 'RESTORED'] as const
 ).map((type) => ({ type }));
 
-const model = setup({
-  types: { context: {} as { queued: number; attempt: number }, events: {} as ModelEvent },
-  guards: {
-    queued: ({ context }) => context.queued > 0,
-    canRetry: ({ context }) => context.attempt < MAX_ATTEMPTS,
-    roomInQueue: ({ context }) => context.queued < 2,
+interface Daemon {
+  readonly name: string;
+  readonly machine: AnyStateMachine;
+  readonly trigger: string;
+  readonly request: (n: number) => Record<string, unknown>;
+  /** A payload that lacks what the daemon needs. */
+  readonly badRequest: Record<string, unknown>;
+  readonly result: Record<string, unknown>;
+  /** The category of each event type it emits. */
+  readonly categories: Readonly<Record<string, Category>>;
+}
+
+const DAEMONS: Daemon[] = [
+  {
+    name: 'SELFPLAY_COORDINATOR',
+    machine: selfplayCoordinatorMachine,
+    trigger: 'SELFPLAY_TARGET_UPDATED',
+    request: (n) => ({ config_key: 'c', target_games: n + 1 }),
+    badRequest: { config_key: 'c', target_games: 0 },
+    result: { games_played: 10, db_path: 'x.db', duration_seconds: 1 },
+    categories: { SELFPLAY_COMPLETE: 'completed', TASK_FAILED: 'failed' },
   },
-}).createMachine({
-  context: { queued: 0, attempt: 0 },
-  initial: 'idle',
-  on: {
-    REQUEST: {
-      guard: 'roomInQueue',
-      actions: assign({ queued: ({ context }) => context.queued + 1 }),
+  {
+    name: 'AUTO_SYNC',
+    machine: createAutoSyncMachine('h', ['t']),
+    trigger: 'SELFPLAY_COMPLETE',
+    request: (n) => ({ config_key: 'c', games_played: n }),
+    badRequest: { games_played: 3 },
+    result: { games_synced: 3, duration: 1, bytes_transferred: 9 },
+    categories: {
+      DATA_SYNC_STARTED: 'started',
+      DATA_SYNC_COMPLETED: 'completed',
+      DATA_SYNC_FAILED: 'failed',
     },
   },
-  states: {
-    idle: {
-      always: {
-        guard: 'queued',
-        target: 'working',
-        actions: assign({ queued: ({ context }) => context.queued - 1, attempt: 1 }),
-      },
+  {
+    name: 'DATA_PIPELINE',
+    machine: createDataPipelineMachine('h'),
+    trigger: 'DATA_SYNC_COMPLETED',
+    request: (n) => ({ config_key: 'c', host: 'h', games_synced: n }),
+    badRequest: { host: 'h', games_synced: 3 },
+    result: { samples: 60, npz_path: 'x.npz' },
+    categories: {
+      NPZ_EXPORT_STARTED: 'started',
+      NPZ_EXPORT_COMPLETE: 'completed',
+      NEW_GAMES_AVAILABLE: 'completed',
+      EXPORT_VALIDATION_FAILED: 'failed',
     },
-    working: {
-      on: {
-        DONE: 'idle',
-        FAIL: [{ guard: 'canRetry', target: 'backingOff' }, { target: 'idle' }],
-      },
+  },
+  {
+    name: 'CONTINUOUS_TRAINING_LOOP',
+    machine: createTrainingCoordinatorMachine(2),
+    trigger: 'TRAINING_THRESHOLD_REACHED',
+    request: (n) => ({ config_key: 'c', games: n }),
+    badRequest: { games: 3 },
+    result: { model_path: 'm.pth', duration: 1, epochs: 2, final_loss: 0.5, early_stopped: false },
+    categories: {
+      TRAINING_STARTED: 'started',
+      TRAINING_COMPLETED: 'completed',
+      TRAINING_EARLY_STOPPED: 'completed',
+      TRAINING_FAILED: 'failed',
     },
-    backingOff: {
-      on: {
-        RETRY_ELAPSED: {
-          target: 'working',
-          actions: assign({ attempt: ({ context }) => context.attempt + 1 }),
+  },
+  {
+    name: 'EVALUATION',
+    machine: evaluationMachine,
+    trigger: 'EVALUATION_REQUESTED',
+    request: (n) => ({ config_key: 'c', model_path: `models/c/gen${n}.pth`, games: 10 }),
+    badRequest: { config_key: 'c' },
+    result: { elo: 1500, games_played: 10, win_rate: 0.6 },
+    categories: {
+      EVALUATION_STARTED: 'started',
+      EVALUATION_PROGRESS: 'progress',
+      EVALUATION_COMPLETED: 'completed',
+      EVALUATION_FAILED: 'failed',
+    },
+  },
+  {
+    name: 'MODEL_DISTRIBUTION',
+    machine: createModelDistributionMachine(['a', 'b']),
+    trigger: 'MODEL_PROMOTED',
+    request: (n) => ({ config_key: 'c', model_id: `m${n}`, model_path: `m${n}.pth` }),
+    badRequest: { config_key: 'c', model_id: 'm' },
+    result: { models_distributed: 1, hosts: ['a', 'b'], duration: 1 },
+    categories: {
+      MODEL_DISTRIBUTION_STARTED: 'started',
+      MODEL_DISTRIBUTION_COMPLETE: 'completed',
+      MODEL_DISTRIBUTION_FAILED: 'failed',
+    },
+  },
+];
+
+/**
+ * The abstract job daemon: `queued` is bounded at 2 to stay finite (the real queue takes
+ * everything; the replay does not send a third). `out` is what the step emitted, by category.
+ */
+function jobModel(emitsStarted: boolean, emitsProgress: boolean) {
+  type Ctx = { queued: number; attempt: number; out: Category[] };
+  const started: Category[] = emitsStarted ? ['started'] : [];
+  return setup({
+    types: { context: {} as Ctx, events: {} as ModelEvent },
+    guards: {
+      queued: ({ context }) => context.queued > 0,
+      canRetry: ({ context }) => context.attempt < MAX_ATTEMPTS,
+      roomInQueue: ({ context }) => context.queued < 2,
+    },
+  }).createMachine({
+    context: { queued: 0, attempt: 0, out: [] },
+    initial: 'idle',
+    on: {
+      REQUEST: [
+        {
+          guard: 'roomInQueue',
+          actions: assign({ queued: ({ context }) => context.queued + 1, out: [] }),
         },
-        RESTORED: 'backingOff',
+        { actions: assign({ out: [] }) },
+      ],
+      BAD_REQUEST: { actions: assign({ out: ['rejected'] }) },
+      // Events that do not apply in the current state emit nothing.
+      PROGRESS: { actions: assign({ out: [] }) },
+      DONE: { actions: assign({ out: [] }) },
+      FAIL: { actions: assign({ out: [] }) },
+      RETRY_ELAPSED: { actions: assign({ out: [] }) },
+      RESTORED: { actions: assign({ out: [] }) },
+    },
+    states: {
+      idle: {
+        always: {
+          guard: 'queued',
+          target: 'working',
+          actions: assign({
+            queued: ({ context }) => context.queued - 1,
+            attempt: 1,
+            out: ({ context }) => [...context.out, ...started],
+          }),
+        },
+      },
+      working: {
+        on: {
+          PROGRESS: { actions: assign({ out: emitsProgress ? ['progress'] : [] }) },
+          DONE: { target: 'idle', actions: assign({ out: ['completed'] }) },
+          FAIL: [
+            { guard: 'canRetry', target: 'backingOff', actions: assign({ out: [] }) },
+            { target: 'idle', actions: assign({ out: ['failed'] }) },
+          ],
+        },
+      },
+      backingOff: {
+        on: {
+          RETRY_ELAPSED: {
+            target: 'working',
+            actions: assign({ attempt: ({ context }) => context.attempt + 1, out: started }),
+          },
+          RESTORED: { target: 'backingOff', actions: assign({ out: [] }) },
+        },
       },
     },
-  },
-});
-
-interface Request {
-  readonly n: number;
+  });
 }
 
-const machine = createJobDaemonMachine<'export', Request>({
-  id: 'jobDaemon',
-  triggers: ['NEW_GAMES_AVAILABLE'],
-  toRequest: (_, p) => (typeof p.n === 'number' ? { n: p.n } : { reject: 'no n' }),
-  job: (r, attempt, causeId) => ({
-    kind: 'export',
-    idempotencyKey: `${r.n}:${attempt}:${causeId}`,
-    input: { config_key: 'c', games: r.n },
-  }),
-  started: (r) => ({ type: 'NPZ_EXPORT_STARTED', payload: { n: r.n } }),
-  progress: (r) => ({ type: 'EVALUATION_PROGRESS', payload: { n: r.n } }),
-  completed: (r) => [{ type: 'NPZ_EXPORT_COMPLETE', payload: { n: r.n } }],
-  failed: (r) => [{ type: 'EXPORT_VALIDATION_FAILED', payload: { n: r.n } }],
-  maxAttempts: MAX_ATTEMPTS,
-  retryDelayMs: (attempt) => 1_000 * attempt,
+/** The faked worker: the replay answers for it through `feedback`. */
+let feedback: ((f: JobFeedback) => void) | null = null;
+const fakeWorker = fromCallback<JobFeedback>(({ sendBack }) => {
+  feedback = sendBack;
 });
 
-const covered = new Set<string>();
-const statesSeen = new Set<string>();
-
-function replay(events: readonly ModelEvent[]): { states: string[]; emitted: string[] } {
-  const clock = new SimulatedClock();
-  let sendBack: ((e: JobFeedback) => void) | null = null;
-  const actor = createActor(
-    machine.provide({
-      actors: {
-        runJob: fromCallback<JobFeedback>(({ sendBack: s }) => {
-          sendBack = s;
-        }) as never,
-      },
+function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnyStateMachine } {
+  const kinds = new Set(Object.values(daemon.categories));
+  const machine = daemon.machine.provide({ actors: { runJob: fakeWorker as never } });
+  let sent = 0;
+  return {
+    model: jobModel(kinds.has('started'), kinds.has('progress')),
+    events: EVENTS,
+    machine,
+    reset: () => {
+      feedback = null;
+      sent = 0;
+    },
+    apply(event, { actor, clock }) {
+      const snapshot = actor.getSnapshot();
+      const state = String(snapshot.value);
+      switch (event.type) {
+        case 'REQUEST':
+          if (snapshot.context.queue.length < 2)
+            actor.send({ type: daemon.trigger, payload: daemon.request(sent++) });
+          return;
+        case 'BAD_REQUEST':
+          actor.send({ type: daemon.trigger, payload: daemon.badRequest });
+          return;
+        case 'PROGRESS':
+        case 'DONE':
+        case 'FAIL':
+          if (state === 'working' && feedback)
+            feedback(
+              event.type === 'PROGRESS'
+                ? { type: 'job.progress', progress: { fraction: 0.5 } }
+                : event.type === 'DONE'
+                  ? { type: 'job.done', result: daemon.result }
+                  : { type: 'job.failed', error: 'boom' },
+            );
+          return;
+        case 'RETRY_ELAPSED':
+          if (state === 'backingOff') clock.increment(RETRY_MS * snapshot.context.attempt);
+          return;
+        case 'RESTORED':
+          actor.send({ type: 'daemon.restored' });
+          return;
+      }
+    },
+    observe: ({ actor, takeEmitted }) => ({
+      state: String(actor.getSnapshot().value),
+      out: dedupe(
+        takeEmitted().map((e) =>
+          e.type === 'daemon.rejected' ? 'rejected' : (daemon.categories[e.type] ?? e.type),
+        ),
+      ),
     }),
-    { clock },
-  );
-  const emitted: string[] = [];
-  actor.on('*', (e) => void emitted.push((e as { type: string }).type));
-  actor.start();
-  const states: string[] = [];
-  let n = 0;
-  for (const e of events) {
-    const before = String(actor.getSnapshot().value);
-    const ctxBefore = JSON.stringify(actor.getSnapshot().context);
-    let sent = '';
-    switch (e.type) {
-      case 'REQUEST':
-        // The model bounds the queue at 2 to stay finite; the real one takes everything.
-        if (actor.getSnapshot().context.queue.length < 2) {
-          actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: { n: n++ } });
-          sent = 'NEW_GAMES_AVAILABLE';
-        }
-        break;
-      case 'BAD_REQUEST':
-        actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: {} });
-        sent = 'NEW_GAMES_AVAILABLE';
-        break;
-      case 'PROGRESS':
-      case 'DONE':
-      case 'FAIL':
-        if (before === 'working' && sendBack) {
-          const feedback: JobFeedback =
-            e.type === 'PROGRESS'
-              ? { type: 'job.progress', progress: { fraction: 0.5 } }
-              : e.type === 'DONE'
-                ? { type: 'job.done', result: {} }
-                : { type: 'job.failed', error: 'boom' };
-          (sendBack as (f: JobFeedback) => void)(feedback);
-          sent = feedback.type;
-        }
-        break;
-      case 'RETRY_ELAPSED':
-        if (before === 'backingOff') {
-          clock.increment(1_000 * actor.getSnapshot().context.attempt);
-          sent = 'after';
-        }
-        break;
-      case 'RESTORED':
-        actor.send({ type: 'daemon.restored' });
-        sent = 'daemon.restored';
-        break;
-    }
-    const after = String(actor.getSnapshot().value);
-    if (
-      sent &&
-      (before !== after ||
-        JSON.stringify(actor.getSnapshot().context) !== ctxBefore ||
-        sent === 'daemon.restored' ||
-        sent === 'job.progress')
-    ) {
-      covered.add(`${before}|${sent}|${after}`);
-    }
-    statesSeen.add(after);
-    states.push(after);
-  }
-  actor.stop();
-  return { states, emitted };
-}
-
-function realTransitions(): Set<string> {
-  const all = new Set<string>();
-  const states = Object.keys(machine.root.states);
-  const walk = (node: ReturnType<typeof toDirectedGraph>) => {
-    for (const edge of node.edges) {
-      const event = edge.label.text.startsWith('xstate.after') ? 'after' : edge.label.text;
-      if (edge.source.key === 'jobDaemon') {
-        // A root (targetless) transition: it applies in every state.
-        for (const s of states) all.add(`${s}|${event}|${s}`);
-      } else {
-        all.add(`${edge.source.key}|${event}|${edge.target.key}`);
-      }
-    }
-    for (const child of node.children) walk(child);
+    predict: (model) => ({ state: String(model.value), out: model.context.out }),
   };
-  walk(toDirectedGraph(machine));
-  return all;
 }
 
-describe('job daemon machine (model-based)', () => {
+/** DATA_PIPELINE answers one completion with two events; the model counts it once. */
+const dedupe = (xs: string[]) => xs.filter((x, i) => x !== xs[i - 1]);
+
+describe.each(DAEMONS)('$name (model-based, job daemon)', (daemon) => {
+  const spec = specFor(daemon);
+  const coverage = new MachineCoverage(daemon.name, spec.machine);
+
   it('agrees with the model on every path', () => {
-    const paths = getShortestPaths(model, { events: EVENTS });
-    let replayed = 0;
-    for (const path of paths) {
-      const prefix = path.steps
-        .map((s) => s.event)
-        .filter((e) => (e.type as string) !== 'xstate.init') as ModelEvent[];
-      for (const next of EVENTS) {
-        const events = [...prefix, next];
-        const modelActor = createActor(model).start();
-        const expected = events.map((e) => {
-          modelActor.send(e);
-          return String(modelActor.getSnapshot().value);
-        });
-        expect(replay(events).states, events.map((e) => e.type).join(' ')).toEqual(expected);
-        replayed++;
-      }
-    }
-    expect(replayed).toBeGreaterThan(30);
+    const compared = exploreModel(spec, coverage, (actual, expected, label) =>
+      expect(actual, label).toEqual(expected),
+    );
+    expect(compared).toBeGreaterThan(30);
   });
 
-  it('emits started, progress, then completed or (after the last attempt) failed', () => {
-    const ok = replay([{ type: 'REQUEST' }, { type: 'PROGRESS' }, { type: 'DONE' }]).emitted;
-    expect(ok).toEqual(['NPZ_EXPORT_STARTED', 'EVALUATION_PROGRESS', 'NPZ_EXPORT_COMPLETE']);
-    const failing: ModelEvent[] = [
-      { type: 'REQUEST' },
-      { type: 'FAIL' },
-      { type: 'RETRY_ELAPSED' },
-      { type: 'FAIL' },
-      { type: 'RETRY_ELAPSED' },
-      { type: 'FAIL' },
-    ];
-    expect(replay(failing).emitted).toEqual([
-      'NPZ_EXPORT_STARTED',
-      'NPZ_EXPORT_STARTED',
-      'NPZ_EXPORT_STARTED',
-      'EXPORT_VALIDATION_FAILED',
+  it('names the rejection of a payload that lacks what it needs', () => {
+    expect(replay(spec, coverage, [{ type: 'BAD_REQUEST' }])).toEqual([
+      { state: 'idle', out: ['rejected'] },
     ]);
-    expect(replay([{ type: 'BAD_REQUEST' }]).emitted).toEqual(['daemon.rejected']);
   });
 
   afterAll(() => {
-    const all = realTransitions();
-    // idle's `always` is not in toDirectedGraph; it is taken whenever a request starts work.
-    all.add('idle|always|working');
-    if (statesSeen.has('working')) covered.add('idle|always|working');
-    const missing = [...all].filter((t) => !covered.has(t));
-    const states = Object.keys(machine.root.states);
-    console.log(
-      `job daemon coverage: states ${states.filter((s) => statesSeen.has(s)).length}/${states.length}, transitions ${all.size - missing.length}/${all.size}`,
-    );
-    expect(missing, 'transitions no path took').toEqual([]);
+    console.log(coverage.summary());
+    expect(coverage.missingStates(), `${daemon.name}: states no path reached`).toEqual([]);
+    expect(coverage.missingTransitions(), `${daemon.name}: transitions no path took`).toEqual([]);
+  });
+});
+
+describe('job daemon emits in order', () => {
+  const spec = specFor(DAEMONS[4] as Daemon);
+  const coverage = new MachineCoverage('EVALUATION', spec.machine);
+  it('started, progress, then completed or (after the last attempt) failed', () => {
+    const outs = (events: ModelEvent['type'][]) =>
+      (
+        replay(
+          spec,
+          coverage,
+          events.map((type) => ({ type })),
+        ) as { out: string[] }[]
+      ).flatMap((o) => o.out);
+    expect(outs(['REQUEST', 'PROGRESS', 'DONE'])).toEqual(['started', 'progress', 'completed']);
+    expect(outs(['REQUEST', 'FAIL', 'RETRY_ELAPSED', 'FAIL', 'RETRY_ELAPSED', 'FAIL'])).toEqual([
+      'started',
+      'started',
+      'started',
+      'failed',
+    ]);
   });
 });

@@ -17,6 +17,16 @@ export const trainingEvents = defineDomain('training', {
       games: f.int,
     },
   },
+  TRAINING_THRESHOLD_PENDING: {
+    value: 'training_threshold_pending',
+    added:
+      "TRAINING_TRIGGER's answer when new games leave a config below its threshold, so that whoever waits on the data (the MasterLoop) learns that no training follows yet",
+    payload: {
+      config_key: f.str,
+      games: f.int,
+      threshold: f.int,
+    },
+  },
   TRAINING_STARTED: {
     value: 'training_started',
     crossProcess: true,
