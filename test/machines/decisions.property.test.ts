@@ -1,7 +1,8 @@
 /**
  * The decision machines against their rules, on random event sequences (fast-check):
  * AUTO_PROMOTION promotes exactly when the win rate and the Elo gain over the config's best clear
- * the gate; TRAINING_TRIGGER fires exactly when a config's new games reach the threshold;
+ * the gate; TRAINING_TRIGGER fires exactly when a config's new games reach the threshold and
+ * answers every other batch with TRAINING_THRESHOLD_PENDING;
  * FEEDBACK_LOOP asks for one evaluation per successful training with a model file.
  */
 import fc from 'fast-check';
@@ -86,7 +87,12 @@ describe('TRAINING_TRIGGER (property)', () => {
         expect(emitted.filter((e) => e.type === 'TRAINING_THRESHOLD_REACHED')).toHaveLength(
           expected,
         );
-        expect(emitted.every((e) => Number(e.payload?.games) >= 500)).toBe(true);
+        const reached = emitted.filter((e) => e.type === 'TRAINING_THRESHOLD_REACHED');
+        const pendingAnswers = emitted.filter((e) => e.type === 'TRAINING_THRESHOLD_PENDING');
+        expect(reached.every((e) => Number(e.payload?.games) >= 500)).toBe(true);
+        // Every batch is answered: reached, or pending with the config's games so far.
+        expect(reached.length + pendingAnswers.length).toBe(batches.length);
+        expect(pendingAnswers.every((e) => Number(e.payload?.games) < 500)).toBe(true);
       }),
     );
   });

@@ -1,0 +1,218 @@
+/**
+ * Model-based tests of the decision daemons (TRAINING_TRIGGER, AUTO_PROMOTION, FEEDBACK_LOOP) and
+ * of EVENT_ROUTER's machine. Each abstract model keeps the few facts a decision depends on and
+ * predicts, after each event, what the real machine emits; xstate/graph walks every shortest path
+ * of the model, each extended by every event, and the real machine must agree on every step and
+ * take every one of its transitions (guarded branches counted one by one).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { assign, createActor, setup } from 'xstate';
+import { autoPromotionMachine } from '../../src/machines/auto-promotion.js';
+import { eventRouterMachine } from '../../src/machines/event-router.js';
+import { feedbackLoopMachine } from '../../src/machines/feedback-loop.js';
+import { trainingTriggerMachine } from '../../src/machines/training-trigger.js';
+import {
+  type Emitted,
+  exploreModel,
+  MachineCoverage,
+  type ModelBasedSpec,
+} from '../support/model-based.js';
+
+type Step = { type: string };
+const events = <T extends string>(...types: T[]) => types.map((type) => ({ type }));
+const describeEmitted = (e: Emitted) => {
+  const p = (e.payload ?? {}) as Record<string, unknown>;
+  return e.type === 'daemon.rejected' ? 'rejected' : `${e.type}:${p.config_key ?? '-'}`;
+};
+
+function modelBased(name: string, spec: ModelBasedSpec<Step>) {
+  describe(`${name} (model-based)`, () => {
+    const coverage = new MachineCoverage(name, spec.machine);
+    it('agrees with the model on every path', () => {
+      const compared = exploreModel(spec, coverage, (actual, expected, label) =>
+        expect(actual, label).toEqual(expected),
+      );
+      expect(compared).toBeGreaterThan(10);
+    });
+    afterAll(() => {
+      console.log(coverage.summary());
+      expect(coverage.missingStates(), `${name}: states no path reached`).toEqual([]);
+      expect(coverage.missingTransitions(), `${name}: transitions no path took`).toEqual([]);
+    });
+  });
+}
+
+// TRAINING_TRIGGER with a threshold of 2 games: per config, 0 or 1 game pending.
+const THRESHOLD = 2;
+const trigger = setup({
+  types: {
+    context: {} as { c: number; d: number; out: string[] },
+    events: {} as Step,
+  },
+}).createMachine({
+  context: { c: 0, d: 0, out: [] },
+  on: {
+    C_ONE_GAME: [
+      {
+        guard: ({ context }) => context.c + 1 >= THRESHOLD,
+        actions: assign({ c: 0, out: ['TRAINING_THRESHOLD_REACHED:c'] }),
+      },
+      { actions: assign({ c: 1, out: ['TRAINING_THRESHOLD_PENDING:c'] }) },
+    ],
+    C_TWO_GAMES: { actions: assign({ c: 0, out: ['TRAINING_THRESHOLD_REACHED:c'] }) },
+    D_ONE_GAME: [
+      {
+        guard: ({ context }) => context.d + 1 >= THRESHOLD,
+        actions: assign({ d: 0, out: ['TRAINING_THRESHOLD_REACHED:d'] }),
+      },
+      { actions: assign({ d: 1, out: ['TRAINING_THRESHOLD_PENDING:d'] }) },
+    ],
+    NO_CONFIG: { actions: assign({ out: ['rejected'] }) },
+    NO_GAME_COUNT: { actions: assign({ out: ['rejected'] }) },
+  },
+});
+const TRIGGER_PAYLOADS: Record<string, Record<string, unknown>> = {
+  C_ONE_GAME: { config_key: 'c', new_games: 1 },
+  C_TWO_GAMES: { config_key: 'c', new_games: 2 },
+  D_ONE_GAME: { config_key: 'd', new_games: 1 },
+  NO_CONFIG: { new_games: 1 },
+  NO_GAME_COUNT: { config_key: 'c', new_games: 'many' },
+};
+modelBased('TRAINING_TRIGGER', {
+  model: trigger,
+  events: events(...(Object.keys(TRIGGER_PAYLOADS) as string[])),
+  machine: trainingTriggerMachine,
+  input: { threshold: THRESHOLD },
+  apply: (e, { actor }) =>
+    actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: TRIGGER_PAYLOADS[e.type] }),
+  observe: ({ takeEmitted }) => takeEmitted().map(describeEmitted),
+  predict: (m) => m.context.out,
+});
+
+// AUTO_PROMOTION for one config: the current best is none, 1000 or 1020; the Elo gain needed is 10.
+type Best = 'none' | 1000 | 1020;
+const gate = (best: Best, elo: number) => best === 'none' || elo - best >= 10;
+const promotion = setup({
+  types: { context: {} as { best: Best; out: string[] }, events: {} as Step },
+}).createMachine({
+  context: { best: 'none', out: [] },
+  on: {
+    NO_MODEL_FILE: { actions: assign({ out: ['rejected', 'PROMOTION_FAILED:c'] }) },
+    NO_SCORES: { actions: assign({ out: ['rejected', 'PROMOTION_FAILED:c'] }) },
+    LOW_WIN_RATE: { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
+    ELO_1000: [
+      {
+        guard: ({ context }) => gate(context.best, 1000),
+        actions: assign({ best: 1000, out: ['MODEL_PROMOTED:c'] }),
+      },
+      { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
+    ],
+    ELO_1020: [
+      {
+        guard: ({ context }) => gate(context.best, 1020),
+        actions: assign({ best: 1020, out: ['MODEL_PROMOTED:c'] }),
+      },
+      { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
+    ],
+  },
+});
+const evaluated = (elo: number, winRate: number) => ({
+  config_key: 'c',
+  elo,
+  win_rate: winRate,
+  games_played: 100,
+  model_id: `m${elo}`,
+  model_path: `models/c/m${elo}.pth`,
+});
+const PROMOTION_PAYLOADS: Record<string, Record<string, unknown>> = {
+  NO_MODEL_FILE: { config_key: 'c', elo: 1100, win_rate: 0.9, games_played: 100 },
+  NO_SCORES: { config_key: 'c', model_path: 'models/c/x.pth', games_played: 100 },
+  LOW_WIN_RATE: evaluated(2000, 0.5),
+  ELO_1000: evaluated(1000, 0.6),
+  ELO_1020: evaluated(1020, 0.6),
+};
+modelBased('AUTO_PROMOTION', {
+  model: promotion,
+  events: events(...Object.keys(PROMOTION_PAYLOADS)),
+  machine: autoPromotionMachine,
+  input: { minWinRate: 0.55, minEloGain: 10 },
+  apply: (e, { actor }) =>
+    actor.send({ type: 'EVALUATION_COMPLETED', payload: PROMOTION_PAYLOADS[e.type] }),
+  observe: ({ takeEmitted }) => takeEmitted().map(describeEmitted),
+  predict: (m) => m.context.out,
+});
+
+// FEEDBACK_LOOP: the learning rate of config c after 0, 1 or 2 promotions (bounded at 2; the
+// replay does not promote a third time).
+const LR = 0.001;
+const DECAY = 0.5;
+const feedback = setup({
+  types: { context: {} as { promotions: number; out: string[] }, events: {} as Step },
+}).createMachine({
+  context: { promotions: 0, out: [] },
+  on: {
+    TRAINED: { actions: assign({ out: ['EVALUATION_REQUESTED:c'] }) },
+    TRAINING_FAILED: { actions: assign({ out: [] }) },
+    TRAINED_WITHOUT_MODEL: { actions: assign({ out: ['rejected'] }) },
+    EARLY_STOPPED: { actions: assign({ out: [] }) },
+    PROMOTED_WITHOUT_CONFIG: { actions: assign({ out: ['rejected'] }) },
+    PROMOTED: [
+      {
+        guard: ({ context }) => context.promotions < 2,
+        actions: assign({
+          promotions: ({ context }) => context.promotions + 1,
+          out: ({ context }) => [
+            `HYPERPARAMETER_UPDATED:${LR * DECAY ** (context.promotions + 1)}`,
+          ],
+        }),
+      },
+      { actions: assign({ out: [] }) },
+    ],
+  },
+});
+const FEEDBACK_EVENTS: Record<string, { type: string; payload: Record<string, unknown> }> = {
+  TRAINED: {
+    type: 'TRAINING_COMPLETED',
+    payload: { config_key: 'c', success: true, model_path: 'models/c/gen1.pth' },
+  },
+  TRAINING_FAILED: { type: 'TRAINING_COMPLETED', payload: { config_key: 'c', success: false } },
+  TRAINED_WITHOUT_MODEL: {
+    type: 'TRAINING_COMPLETED',
+    payload: { config_key: 'c', success: true },
+  },
+  EARLY_STOPPED: { type: 'TRAINING_EARLY_STOPPED', payload: { config_key: 'c', epoch: 3 } },
+  PROMOTED_WITHOUT_CONFIG: { type: 'MODEL_PROMOTED', payload: { model_id: 'm' } },
+  PROMOTED: { type: 'MODEL_PROMOTED', payload: { config_key: 'c', model_id: 'm' } },
+};
+modelBased('FEEDBACK_LOOP', {
+  model: feedback,
+  events: events(...Object.keys(FEEDBACK_EVENTS)),
+  machine: feedbackLoopMachine,
+  input: { initialLearningRate: LR, decay: DECAY },
+  apply: (e, { actor }) => {
+    const promotions = Math.round(
+      Math.log((actor.getSnapshot().context.learningRates.c ?? LR) / LR) / Math.log(DECAY),
+    );
+    if (e.type === 'PROMOTED' && promotions >= 2) return;
+    actor.send(FEEDBACK_EVENTS[e.type]);
+  },
+  observe: ({ takeEmitted }) =>
+    takeEmitted().map((e) => {
+      const p = (e.payload ?? {}) as Record<string, unknown>;
+      return e.type === 'HYPERPARAMETER_UPDATED' ? `${e.type}:${p.new_value}` : describeEmitted(e);
+    }),
+  predict: (m) => m.context.out,
+});
+
+describe('EVENT_ROUTER (model-based)', () => {
+  it('is ready at once in its one state and has no transitions', () => {
+    const coverage = new MachineCoverage('EVENT_ROUTER', eventRouterMachine);
+    const actor = createActor(eventRouterMachine, { inspect: coverage.inspect }).start();
+    expect(actor.getSnapshot().hasTag('ready')).toBe(true);
+    coverage.see(actor.getSnapshot());
+    actor.stop();
+    console.log(coverage.summary());
+    expect(coverage.missingStates()).toEqual([]);
+    expect(coverage.missingTransitions()).toEqual([]);
+  });
+});
