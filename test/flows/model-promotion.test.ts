@@ -3,7 +3,6 @@
  * simulated worker: the events appear in the order and with the causality of the guide's
  * diagrams (each event's parent is the one that caused it; one trace for the whole flow).
  */
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPipelineDaemons } from '../../src/actors/pipeline-daemons.js';
 import { createRuntime, type Envelope, type Runtime } from '../../src/index.js';
