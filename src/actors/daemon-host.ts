@@ -224,6 +224,12 @@ export class DaemonHost {
    * then, and a router mailbox keeps the daemon's later events behind it.
    */
   private deliver(envelope: Envelope): Promise<void> | undefined {
+    if (
+      this.daemon.localOnly.has(envelope.type) &&
+      envelope.origin.runtimeId !== this.options.router.origin.runtimeId
+    ) {
+      return undefined;
+    }
     if (this.buffer) {
       const buffer = this.buffer;
       return new Promise((resolve) => buffer.push({ envelope, delivered: resolve }));

@@ -36,6 +36,11 @@ export interface DaemonSpec {
   readonly startTimeoutMs?: number;
   /** Read subscriptions from the SQLite event log with the daemon's own cursor. */
   readonly durable?: boolean;
+  /**
+   * Subscribed types this daemon handles only when its own runtime published them, e.g. the
+   * MasterLoop's ALL_CRITICAL_DAEMONS_READY, which every runtime sharing the event log publishes.
+   */
+  readonly localOnly?: readonly string[];
 }
 
 /** The event a daemon machine receives for a catalog event. */

@@ -151,6 +151,8 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       critical: true,
       restart: 'transient',
       subscribes: ['ALL_CRITICAL_DAEMONS_READY', ...Object.keys(CHAIN_ENDS)],
+      // Every runtime on the event log announces its readiness; only its own starts the loop.
+      localOnly: ['ALL_CRITICAL_DAEMONS_READY'],
       emits: ['SELFPLAY_TARGET_UPDATED', 'ITERATION_COMPLETE'],
     });
   }

@@ -19,6 +19,7 @@ export interface RegisteredDaemon {
   readonly startupOrder: number | null;
   readonly subscribes: readonly EventName[];
   readonly emits: readonly EventName[];
+  readonly localOnly: ReadonlySet<EventName>;
 }
 
 export class DaemonRegistry {
@@ -56,6 +57,14 @@ export class DaemonRegistry {
       });
     const subscribes = events(spec.subscribes, 'subscribes to');
     const emits = events(spec.emits, 'emits');
+    const localOnly = events(spec.localOnly ?? [], 'handles only local');
+    const unsubscribed = localOnly.filter((t) => !subscribes.includes(t));
+    if (unsubscribed.length > 0) {
+      throw new InvalidDaemonSpecError(
+        type,
+        `'localOnly' names ${unsubscribed.join(', ')}, which it does not subscribe to`,
+      );
+    }
     if (spec.durable) {
       const local = subscribes.filter((t) => !CATALOG[t].crossProcess);
       if (local.length > 0) {
@@ -74,6 +83,7 @@ export class DaemonRegistry {
       startupOrder: info ? info.startupOrder : null,
       subscribes,
       emits,
+      localOnly: new Set(localOnly),
     };
     this.daemons.set(type, registered);
     return registered;

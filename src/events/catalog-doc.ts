@@ -85,6 +85,9 @@ export function renderCatalogDoc(): string {
   lines.push('', '## Added events', '');
   for (const def of EVENT_DEFINITIONS.filter((d) => d.added))
     lines.push(`- **${def.name}**: ${def.added}.`);
+  lines.push('', "## Cross-process beyond the original's set", '');
+  for (const def of EVENT_DEFINITIONS.filter((d) => d.crossProcessAdded))
+    lines.push(`- **${def.name}**: ${def.crossProcessAdded}.`);
   lines.push(
     '',
     '## Aliases not applied',

@@ -27,6 +27,11 @@ export interface EventSpec {
   readonly crossProcess?: boolean;
   /** Set for events this project added to the original catalog: why. */
   readonly added?: string;
+  /**
+   * Set for an original event this project carries across processes although the original's
+   * cross-process set did not: why. Implies `crossProcess`.
+   */
+  readonly crossProcessAdded?: string;
   /** Known payload fields. Absent: the payload is an open object (only `timestamp` is checked). */
   readonly payload?: z.ZodRawShape;
 }
@@ -45,6 +50,7 @@ export interface EventDefinition<
   readonly domain: EventDomain;
   readonly crossProcess: boolean;
   readonly added: string | undefined;
+  readonly crossProcessAdded: string | undefined;
   readonly schema: S;
   /** Known payload field names besides `timestamp`; empty for an open payload. */
   readonly fields: readonly string[];
@@ -74,8 +80,9 @@ export function defineDomain<const T extends Record<string, EventSpec>>(
       name,
       value: spec.value,
       domain,
-      crossProcess: spec.crossProcess === true,
+      crossProcess: spec.crossProcess === true || spec.crossProcessAdded !== undefined,
       added: spec.added,
+      crossProcessAdded: spec.crossProcessAdded,
       schema: z.looseObject({ ...shape, timestamp: timestampField }),
       fields: Object.freeze(Object.keys(shape)),
       precise: spec.payload !== undefined,

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromPromise, setup } from 'xstate';
+import { assign, fromPromise, setup } from 'xstate';
 import { createRuntime, type Runtime } from '../../src/index.js';
 import { testDaemon } from '../support/daemons.js';
 import { until } from '../support/log.js';
@@ -97,5 +97,79 @@ describe('supervisor admin API and soft dependencies', () => {
     await until(() => statusOf(runtime as Runtime, 'WANTS')?.ready === true);
     expect(statusOf(runtime, 'SLOW')?.ready).toBe(false);
     expect(statusOf(runtime, 'WANTS')?.degraded).toEqual(['SLOW']);
+  });
+});
+
+describe('localOnly subscriptions', () => {
+  it("handles its own runtime's event of a localOnly type and ignores another runtime's", async () => {
+    const machine = setup({
+      types: {
+        context: {} as { seen: string[] },
+        events: {} as { type: string; payload: { profile: string } },
+      },
+    }).createMachine({
+      context: { seen: [] },
+      initial: 'ready',
+      states: {
+        ready: {
+          tags: ['ready'],
+          on: {
+            ALL_CRITICAL_DAEMONS_READY: {
+              actions: assign({
+                seen: ({ context, event }) => [...context.seen, event.payload.profile],
+              }),
+            },
+          },
+        },
+      },
+    });
+    runtime = createRuntime({
+      profile: ['LOOP'],
+      daemons: [
+        {
+          type: 'LOOP',
+          machine,
+          machineVersion: '1',
+          critical: true,
+          subscribes: ['ALL_CRITICAL_DAEMONS_READY'],
+          localOnly: ['ALL_CRITICAL_DAEMONS_READY'],
+          emits: [],
+        },
+      ],
+      dbPath: false,
+      logger: silent,
+    });
+    await runtime.start();
+    await runtime.whenReady();
+    const own = runtime.router.getRecentEvents({ type: 'ALL_CRITICAL_DAEMONS_READY' })[0];
+    expect(own).toBeDefined();
+    const foreign = {
+      ...(own as NonNullable<typeof own>),
+      id: 'other-runtime-1',
+      payload: { ...(own as NonNullable<typeof own>).payload, profile: 'theirs' },
+      origin: { host: 'elsewhere', pid: 1, runtimeId: 'other-runtime' },
+    };
+    expect(runtime.router.deliverRemote(foreign as never)).toBe(true);
+    runtime.router.publish('ALL_CRITICAL_DAEMONS_READY', {
+      profile: 'mine-again',
+      daemons: [],
+      hostname: 'h',
+      startup_ms: 1,
+    });
+    await runtime.router.whenIdle();
+    expect(runtime.supervisor.getDaemonSnapshot('LOOP')?.context).toEqual({
+      seen: ['custom', 'mine-again'],
+    });
+  });
+
+  it('refuses a localOnly type the daemon does not subscribe to', () => {
+    expect(() =>
+      createRuntime({
+        profile: ['LOOP'],
+        daemons: [{ ...testDaemon('LOOP'), localOnly: ['TRAINING_STARTED'] }],
+        dbPath: false,
+        logger: silent,
+      }),
+    ).toThrow(/'localOnly' names TRAINING_STARTED, which it does not subscribe to/);
   });
 });

@@ -64,11 +64,19 @@ describe('the event catalog', () => {
     }
   });
 
-  it('flags exactly the original cross-process set, plus ALL_CRITICAL_DAEMONS_READY', () => {
+  it('flags exactly the original cross-process set, plus the ones it adds with a reason', () => {
     const original = new Set(ref('cross-process-event-types.txt').map(([n]) => n));
     expect(original.size).toBe(35);
+    const widened = EVENT_DEFINITIONS.filter((d) => d.crossProcessAdded).map((d) => d.name);
+    expect(widened).toEqual(['EXPORT_VALIDATION_FAILED']);
+    const addedAndCrossing = EVENT_DEFINITIONS.filter((d) => d.added && d.crossProcess);
+    expect(addedAndCrossing.map((d) => d.name).sort()).toEqual([
+      'ALL_CRITICAL_DAEMONS_READY',
+      'TRAINING_THRESHOLD_PENDING',
+    ]);
     for (const def of EVENT_DEFINITIONS) {
-      const expected = original.has(def.name) || def.name === 'ALL_CRITICAL_DAEMONS_READY';
+      const expected =
+        original.has(def.name) || widened.includes(def.name) || addedAndCrossing.includes(def);
       expect(def.crossProcess, def.name).toBe(expected);
     }
     expect(isCrossProcess('TRAINING_COMPLETED')).toBe(true);

@@ -19,8 +19,9 @@ export const trainingEvents = defineDomain('training', {
   },
   TRAINING_THRESHOLD_PENDING: {
     value: 'training_threshold_pending',
+    crossProcess: true,
     added:
-      "TRAINING_TRIGGER's answer when new games leave a config below its threshold, so that whoever waits on the data (the MasterLoop) learns that no training follows yet",
+      "TRAINING_TRIGGER's answer when new games leave a config below its threshold, so that whoever waits on the data (the MasterLoop, maybe in another process) learns that no training follows yet",
     payload: {
       config_key: f.str,
       games: f.int,
