@@ -3,6 +3,8 @@
  * work: the three flows of the guide (data sync, training completion, model promotion), and
  * optionally the MasterLoop that drives iterations.
  */
+
+import { InvalidOptionError } from '../errors.js';
 import { type AutoPromotionInput, autoPromotionMachine } from '../machines/auto-promotion.js';
 import { createAutoSyncMachine } from '../machines/auto-sync.js';
 import { createDataPipelineMachine } from '../machines/data-pipeline.js';
@@ -16,6 +18,7 @@ import { createTrainingCoordinatorMachine } from '../machines/training-coordinat
 import { trainingTriggerMachine } from '../machines/training-trigger.js';
 import type { Worker } from '../workers/worker.js';
 import type { DaemonSpec } from './daemon-spec.js';
+import { PROFILES } from './daemon-types.js';
 import { workerActor } from './worker-actor.js';
 
 export interface PipelineDaemonOptions {
@@ -32,6 +35,74 @@ export interface PipelineDaemonOptions {
   readonly host?: string;
   /** Adds the MasterLoop (type MASTER_LOOP, critical) that runs iterations. */
   readonly masterLoop?: MasterLoopInput;
+  /**
+   * FEEDBACK_LOOP and CONTINUOUS_TRAINING_LOOP, whose every subscription crosses processes, read
+   * them from the event log with their own cursor: a request that arrives while one restarts (or
+   * before a training node's process is up again) waits for it. Needs a runtime with a dbPath.
+   */
+  readonly durable?: boolean;
+}
+
+/**
+ * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
+ * `standalone` runs them all in one process. Split across processes that share one event log,
+ * the training node runs the training and the coordinator everything else: the original
+ * registry's hard dependencies tie the rest together (AUTO_SYNC needs DATA_PIPELINE and
+ * FEEDBACK_LOOP; MODEL_DISTRIBUTION needs EVALUATION and AUTO_PROMOTION), and training's events
+ * are the ones that cross processes (TRAINING_THRESHOLD_REACHED in; TRAINING_STARTED, _COMPLETED,
+ * _FAILED and _EARLY_STOPPED out).
+ */
+export const PIPELINE_PROFILES = {
+  standalone: [
+    'EVENT_ROUTER',
+    'FEEDBACK_LOOP',
+    'SELFPLAY_COORDINATOR',
+    'AUTO_SYNC',
+    'DATA_PIPELINE',
+    'TRAINING_TRIGGER',
+    'CONTINUOUS_TRAINING_LOOP',
+    'EVALUATION',
+    'AUTO_PROMOTION',
+    'MODEL_DISTRIBUTION',
+    'MASTER_LOOP',
+  ],
+  coordinator: [
+    'EVENT_ROUTER',
+    'FEEDBACK_LOOP',
+    'SELFPLAY_COORDINATOR',
+    'AUTO_SYNC',
+    'DATA_PIPELINE',
+    'TRAINING_TRIGGER',
+    'EVALUATION',
+    'AUTO_PROMOTION',
+    'MODEL_DISTRIBUTION',
+    'MASTER_LOOP',
+  ],
+  training_node: ['EVENT_ROUTER', 'CONTINUOUS_TRAINING_LOOP'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type PipelineProfile = keyof typeof PIPELINE_PROFILES;
+
+/** @throws {InvalidOptionError} naming the known profiles. */
+export function pipelineProfile(name: string): PipelineProfile {
+  if (!Object.hasOwn(PIPELINE_PROFILES, name))
+    throw new InvalidOptionError(
+      '--profile',
+      `one of ${Object.keys(PIPELINE_PROFILES).join(', ')}`,
+      name,
+    );
+  return name as PipelineProfile;
+}
+
+/**
+ * The daemons of the original's profile of that name that this runtime has no machine for: what
+ * a host running that profile here does not get.
+ */
+export function unimplementedOfOriginalProfile(profile: PipelineProfile): readonly string[] {
+  const original = PROFILES[profile];
+  if (!original || original === 'all') return [];
+  const implemented = new Set<string>(PIPELINE_PROFILES.standalone);
+  return original.filter((t) => !implemented.has(t));
 }
 
 /**
@@ -53,6 +124,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     },
     {
       type: 'FEEDBACK_LOOP',
+      durable: options.durable,
       machine: feedbackLoopMachine,
       machineVersion: '1',
       input: options.feedback ?? {},
@@ -96,6 +168,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     {
       // The original's TrainingCoordinator runs in its continuous training loop daemon.
       type: 'CONTINUOUS_TRAINING_LOOP',
+      durable: options.durable,
       machine: createTrainingCoordinatorMachine(options.epochs ?? 10).provide({
         actors: { runJob },
       }),

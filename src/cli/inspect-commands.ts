@@ -2,14 +2,21 @@
  * `status`, `events tail`, `events publish` and `wiring check`: what an operator runs next to a
  * runtime, reading and writing the same SQLite file.
  */
-import { createPipelineDaemons } from '../actors/pipeline-daemons.js';
+import type { DaemonSpec } from '../actors/daemon-spec.js';
+import {
+  createPipelineDaemons,
+  PIPELINE_PROFILES,
+  type PipelineProfile,
+} from '../actors/pipeline-daemons.js';
 import {
   checkWiring,
   createRouter,
   createSimulatedWorker,
   type DeclaredWiring,
+  type EventName,
   GUIDE_ROWS,
   inspectEventLog,
+  isCrossProcess,
   openDatabase,
   openEventLog,
   resolveEventType,
@@ -160,11 +167,16 @@ export async function publishEvent(
  * the guide's tables name the original emitter), and every guide table row's event exists.
  * Returns the number of gaps.
  */
-export function checkPipelineWiring(out: Out): number {
-  const daemons = createPipelineDaemons({
+export function checkPipelineWiring(
+  out: Out,
+  profile: PipelineProfile = 'standalone',
+  all: readonly DaemonSpec[] = createPipelineDaemons({
     worker: createSimulatedWorker(),
     masterLoop: { configs: ['x'], iterations: 1, gamesPerBatch: 1 },
-  });
+  }),
+): number {
+  const members: readonly string[] = PIPELINE_PROFILES[profile];
+  const daemons = all.filter((d) => members.includes(d.type));
   const declared: DeclaredWiring = Object.fromEntries(
     daemons.map((d) => [d.type, { subscribes: d.subscribes, emits: d.emits }]),
   );
@@ -186,13 +198,37 @@ export function checkPipelineWiring(out: Out): number {
     withSupervisor,
     new Set(Object.values(withSupervisor).flatMap((d) => d.subscribes ?? [])),
   );
+  // Split: an event may come from (or go to) the other process, if it crosses processes.
+  const elsewhere = all.filter((d) => !members.includes(d.type));
+  const crossesFrom = (t: string, side: 'emits' | 'subscribes') =>
+    isCrossProcess(t as EventName) &&
+    elsewhere.some((d) => d[side].includes(t) && !(d.localOnly ?? []).includes(t));
+  const onlyElsewhere = (t: string, side: 'emits' | 'subscribes') =>
+    !isCrossProcess(t as EventName) && elsewhere.some((d) => d[side].includes(t));
   const errors = [
     ...report.unknownTypes.map((u) => `${u.component}: ${u.message}`),
-    ...report.noEmitter.map((t) => `${t}: subscribed to, but no daemon emits it`),
+    ...report.noEmitter
+      .filter((t) => !crossesFrom(t, 'emits'))
+      .map((t) =>
+        onlyElsewhere(t, 'emits')
+          ? `${t}: subscribed to here, emitted only in the other process, and it does not cross processes`
+          : `${t}: subscribed to, but no daemon emits it`,
+      ),
+    ...report.noSubscriber
+      .filter((t) => onlyElsewhere(t, 'subscribes'))
+      .map(
+        (t) =>
+          `${t}: emitted here, subscribed to only in the other process, and it does not cross processes`,
+      ),
   ];
-  out(`daemons: ${daemons.length}; guide table rows: ${GUIDE_ROWS.length}`);
-  for (const t of report.noSubscriber)
-    out(`note: ${t} is emitted but no pipeline daemon subscribes to it`);
+  out(`profile: ${profile}; daemons: ${daemons.length}; guide table rows: ${GUIDE_ROWS.length}`);
+  for (const t of report.noEmitter.filter((t) => crossesFrom(t, 'emits')))
+    out(`cross-process in: ${t} comes from the other process`);
+  for (const t of report.noSubscriber) {
+    if (crossesFrom(t, 'subscribes')) out(`cross-process out: ${t} goes to the other process`);
+    else if (!onlyElsewhere(t, 'subscribes'))
+      out(`note: ${t} is emitted but no pipeline daemon subscribes to it`);
+  }
   for (const e of errors) out(`GAP: ${e}`);
   out(errors.length === 0 ? 'wiring: ok' : `wiring: ${errors.length} gap(s)`);
   return errors.length;

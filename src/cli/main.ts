@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `ringrift-coord`: the command line. */
 import { parseArgs } from 'node:util';
+import { pipelineProfile } from '../actors/pipeline-daemons.js';
 import { CoordinationError, InvalidOptionError } from '../errors.js';
 import { runDemo } from './demo.js';
 import { writeDiagrams } from './diagrams.js';
@@ -11,6 +12,10 @@ const USAGE = `usage: ringrift-coord <command> [options]
 
 commands:
   run     the training pipeline (simulated work unless --config names commands)
+            --profile standalone|coordinator|training_node
+                                           which daemons this process runs (default standalone:
+                                           all; split: a coordinator and a training node
+                                           process sharing one --db file)
             --configs hex8_2p,square8_2p   config keys (default hex8_2p,square8_2p)
             --iterations N | --forever     iterations (default 3)
             --db PATH | --no-db            the SQLite event log (default .ringrift/events.db)
@@ -20,7 +25,8 @@ commands:
   status [--db PATH]                     daemon states, restarts, consumer lag, dead letters
   events tail [--type T] [--no-follow] [--db PATH]
   events publish TYPE --payload JSON [--db PATH]
-  wiring check                           subscriptions without an emitter; exit 1 on a gap
+  wiring check [--profile P]             subscriptions without an emitter (in P, or in another
+                                           process for cross-process events); exit 1 on a gap
   diagrams                               regenerate diagrams/ (Mermaid) from the machines and a run
   demo    publish a small slice of the training flow through the router and print what happened`;
 
@@ -34,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         options: {
+          profile: { type: 'string' },
           configs: { type: 'string' },
           iterations: { type: 'string' },
           forever: { type: 'boolean' },
@@ -45,12 +52,25 @@ async function main(argv: string[]): Promise<number> {
         },
         strict: true,
       });
+      const profile = pipelineProfile(values.profile ?? 'standalone');
+      if (profile === 'training_node') {
+        const misplaced = (['configs', 'iterations', 'forever'] as const).find(
+          (o) => values[o] !== undefined,
+        );
+        if (misplaced)
+          throw new InvalidOptionError(
+            `--${misplaced}`,
+            'left out with --profile training_node (it trains on request until SIGINT or SIGTERM; the coordinator drives iterations)',
+            values[misplaced],
+          );
+      }
       const iterations = values.forever ? 0 : Number(values.iterations ?? 3);
       if (!Number.isInteger(iterations) || iterations < 0)
         throw new InvalidOptionError('--iterations', 'a whole number', values.iterations);
       if (values.inspect !== undefined && values.inspect !== 'stately')
         throw new InvalidOptionError('--inspect', "'stately'", values.inspect);
       const summary = await runPipeline({
+        profile,
         configs: (values.configs ?? 'hex8_2p,square8_2p').split(',').filter(Boolean),
         iterations,
         dbPath: values['no-db'] ? false : (values.db ?? '.ringrift/events.db'),
@@ -113,7 +133,16 @@ async function main(argv: string[]): Promise<number> {
         console.error(`ringrift-coord: 'wiring' takes 'check'\n\n${USAGE}`);
         return 2;
       }
-      return checkPipelineWiring(print) === 0 ? 0 : 1;
+      {
+        const { values } = parseArgs({
+          args: rest.slice(1),
+          options: { profile: { type: 'string' } },
+          strict: true,
+        });
+        return checkPipelineWiring(print, pipelineProfile(values.profile ?? 'standalone')) === 0
+          ? 0
+          : 1;
+      }
     case 'diagrams': {
       const written = await writeDiagrams('diagrams');
       print(`wrote ${written.length} files in diagrams/`);

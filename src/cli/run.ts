@@ -5,7 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createPipelineDaemons } from '../actors/pipeline-daemons.js';
+import {
+  createPipelineDaemons,
+  PIPELINE_PROFILES,
+  type PipelineProfile,
+  unimplementedOfOriginalProfile,
+} from '../actors/pipeline-daemons.js';
 import {
   createCommandWorker,
   createLogger,
@@ -19,6 +24,8 @@ import {
 } from '../index.js';
 
 export interface RunOptions {
+  /** Which pipeline daemons this process runs; standalone (all of them). */
+  readonly profile?: PipelineProfile;
   readonly configs: readonly string[];
   /** 0 = forever. */
   readonly iterations: number;
@@ -30,7 +37,10 @@ export interface RunOptions {
 }
 
 export interface RunSummary {
+  readonly profile: PipelineProfile;
   readonly iterations: number;
+  /** TRAINING_COMPLETED events seen (from this process or, split, the other one). */
+  readonly trainings: number;
   readonly durationMs: number;
   readonly promotions: number;
   readonly rejections: number;
@@ -65,14 +75,30 @@ export async function runPipeline(
   const logger = createLogger({ name: 'run' });
   const worker = workerFor(options, logger);
   const games = options.gamesPerBatch ?? 100;
+  const profile = options.profile ?? 'standalone';
+  const members: readonly string[] = PIPELINE_PROFILES[profile];
+  const drivesIterations = members.includes('MASTER_LOOP');
+  if (profile !== 'standalone' && options.dbPath === false)
+    throw new InvalidOptionError(
+      '--db',
+      `a SQLite file for the ${profile} profile (its other half is another process)`,
+      'none',
+    );
   const daemons = createPipelineDaemons({
     worker,
     trainingThreshold: games,
+    durable: options.dbPath !== false,
     masterLoop: { configs: options.configs, iterations: options.iterations, gamesPerBatch: games },
-  });
+  }).filter((d) => members.includes(d.type));
+  const unimplemented = unimplementedOfOriginalProfile(profile);
+  if (unimplemented.length > 0)
+    logger.warn(
+      { profile, daemons: unimplemented },
+      `the original's ${profile} profile also lists ${unimplemented.length} daemons that have no machine here; they do not run`,
+    );
   if (options.dbPath) mkdirSync(dirname(options.dbPath), { recursive: true });
   const runtime = createRuntime({
-    profile: daemons.map((d) => d.type),
+    profile: members,
     daemons,
     dbPath: options.dbPath,
     logger,
@@ -97,17 +123,32 @@ export async function runPipeline(
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    runtime.router.subscribe('DAEMON_STATUS_CHANGED', (e) => {
-      if (e.payload.daemon_name === 'MASTER_LOOP' && e.payload.new_status === 'stopped') resolve();
-    });
+    // Status changes of other processes on the same event log arrive here too: only ours count.
+    if (drivesIterations)
+      runtime.router.subscribe('DAEMON_STATUS_CHANGED', (e) => {
+        if (
+          e.origin.runtimeId === runtime.runtimeId &&
+          e.payload.daemon_name === 'MASTER_LOOP' &&
+          e.payload.new_status === 'stopped'
+        )
+          resolve();
+      });
   });
   await runtime.start();
+  logger.info(
+    { profile, daemons: members },
+    drivesIterations
+      ? `running ${options.iterations === 0 ? 'forever' : `${options.iterations} iterations`} over ${options.configs.join(', ')}`
+      : 'serving the coordinator until SIGINT or SIGTERM',
+  );
   if (runtime.inspectorUrl) logger.info({ url: runtime.inspectorUrl }, 'Stately inspector');
   await finished;
   await runtime.stop();
   await worker.close();
   const summary: RunSummary = {
+    profile,
     iterations: counts.ITERATION_COMPLETE ?? 0,
+    trainings: counts.TRAINING_COMPLETED ?? 0,
     durationMs: performance.now() - started,
     promotions: counts.MODEL_PROMOTED ?? 0,
     rejections: counts.PROMOTION_REJECTED ?? 0,
@@ -147,9 +188,10 @@ function printSummary(summary: RunSummary, options: RunOptions, out: NodeJS.Writ
   const line = (text: string) => out.write(`${text}\n`);
   line('');
   line(
-    `Pipeline run ${summary.interrupted ? 'interrupted' : 'finished'} in ${(summary.durationMs / 1000).toFixed(2)} s`,
+    `Pipeline run (profile ${summary.profile}) ${summary.interrupted ? 'stopped by a signal' : 'finished'} in ${(summary.durationMs / 1000).toFixed(2)} s`,
   );
   line(`  iterations: ${summary.iterations} (configs: ${options.configs.join(', ')})`);
+  line(`  trainings: ${summary.trainings}`);
   line(
     `  promotions: ${summary.promotions}  rejections: ${summary.rejections}  failures: ${summary.failures}`,
   );

@@ -172,7 +172,10 @@ function simulate(
     }
     case 'evaluation': {
       const input = job.input as Job<'evaluation'>['input'];
-      const generation = generations.get(input.config_key) ?? 0;
+      // The model's own generation (from its path), not this process's count: the training may
+      // have run in another process.
+      const named = /gen(\d+)\.[a-z]+$/.exec(input.model_path);
+      const generation = named ? Number(named[1]) : (generations.get(input.config_key) ?? 0);
       const winRate = Math.min(0.95, Math.max(0.05, 0.5 + 0.04 * generation + noise(0.05)));
       return {
         elo: 1500 + 25 * generation + noise(15),

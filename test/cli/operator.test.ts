@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPipelineDaemons } from '../../src/actors/pipeline-daemons.js';
+import { checkPipelineWiring } from '../../src/cli/inspect-commands.js';
+import { createSimulatedWorker } from '../../src/index.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
 const exec = promisify(execFile);
@@ -61,7 +64,42 @@ describe('operator commands', () => {
 
   it('wiring check finds no subscription without an emitter among the pipeline daemons', async () => {
     const { stdout } = await cli('wiring', 'check');
-    expect(stdout).toContain('daemons: 11; guide table rows: 35');
+    expect(stdout).toContain('profile: standalone; daemons: 11; guide table rows: 35');
     expect(stdout.trim().endsWith('wiring: ok')).toBe(true);
+    const split = await cli('wiring', 'check', '--profile', 'training_node');
+    expect(split.stdout).toContain(
+      'cross-process in: TRAINING_THRESHOLD_REACHED comes from the other process',
+    );
+    expect(split.stdout).toContain(
+      'cross-process out: TRAINING_COMPLETED goes to the other process',
+    );
+    expect(split.stdout.trim().endsWith('wiring: ok')).toBe(true);
+  });
+
+  it('wiring check names a gap, a local event consumed in the other process included', () => {
+    const pipeline = () =>
+      createPipelineDaemons({
+        worker: createSimulatedWorker(),
+        masterLoop: { configs: ['x'], iterations: 1, gamesPerBatch: 1 },
+      });
+    const lines: string[] = [];
+    // The training node would need DATA_PIPELINE's NEW_GAMES_AVAILABLE, which stays in its process.
+    const reaching = pipeline().map((d) =>
+      d.type === 'CONTINUOUS_TRAINING_LOOP'
+        ? { ...d, subscribes: [...d.subscribes, 'NEW_GAMES_AVAILABLE'] }
+        : d,
+    );
+    expect(checkPipelineWiring((l) => lines.push(l), 'training_node', reaching)).toBe(1);
+    expect(lines).toContain(
+      'GAP: NEW_GAMES_AVAILABLE: subscribed to here, emitted only in the other process, and it does not cross processes',
+    );
+    lines.length = 0;
+    // Standalone, a subscription nobody emits.
+    const orphan = pipeline().map((d) =>
+      d.type === 'EVALUATION' ? { ...d, subscribes: [...d.subscribes, 'CMAES_TRIGGERED'] } : d,
+    );
+    expect(checkPipelineWiring((l) => lines.push(l), 'standalone', orphan)).toBe(1);
+    expect(lines).toContain('GAP: CMAES_TRIGGERED: subscribed to, but no daemon emits it');
+    expect(lines.at(-1)).toBe('wiring: 1 gap(s)');
   });
 });

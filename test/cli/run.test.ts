@@ -31,7 +31,7 @@ describe('ringrift-coord run', () => {
       ],
       { cwd: root, env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' } },
     );
-    expect(stdout).toMatch(/Pipeline run finished in \d+\.\d\d s/);
+    expect(stdout).toMatch(/Pipeline run \(profile standalone\) finished in \d+\.\d\d s/);
     expect(stdout).toContain('iterations: 2 (configs: hex8_2p, sq19_4p)');
     expect(stdout).toMatch(/promotions: \d+ {2}rejections: \d+ {2}failures: 0/);
     expect(stdout).toMatch(/TRAINING_COMPLETED\s+4\n/);
@@ -69,6 +69,6 @@ describe('npm start', () => {
       timeout: 120_000,
     });
     expect(stdout).toContain('iterations: 3 (configs: hex8_2p, square8_2p)');
-    expect(stdout).toMatch(/Pipeline run finished/);
+    expect(stdout).toMatch(/Pipeline run \(profile standalone\) finished/);
   }, 120_000);
 });

@@ -12,6 +12,8 @@ export interface Fixture {
   /** Resolves with the exit code (or signal name). */
   readonly exited: Promise<number | string>;
   send(line: string): void;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
 }
 
 export function startFixture(
@@ -47,6 +49,7 @@ export function startFixture(
     lines,
     exited,
     send: (line) => child.stdin?.write(`${line}\n`),
+    stderr: () => stderr,
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -85,11 +85,7 @@ export const dataEvents = defineDomain('data', {
   CONSOLIDATION_COMPLETE: { value: 'consolidation_complete' },
   NPZ_EXPORT_STARTED: { value: 'npz_export_started' },
   NPZ_EXPORT_COMPLETE: { value: 'npz_export_complete' },
-  EXPORT_VALIDATION_FAILED: {
-    value: 'export_validation_failed',
-    crossProcessAdded:
-      "the export runs on the training node (DATA_PIPELINE is in the original's training_node profile only), and the coordinator's MasterLoop must learn that a config's chain ended there",
-  },
+  EXPORT_VALIDATION_FAILED: { value: 'export_validation_failed' },
   NPZ_COMBINATION_STARTED: { value: 'npz_combination_started' },
   NPZ_COMBINATION_COMPLETE: { value: 'npz_combination_complete' },
   NPZ_COMBINATION_FAILED: { value: 'npz_combination_failed' },

@@ -19,9 +19,8 @@ export const trainingEvents = defineDomain('training', {
   },
   TRAINING_THRESHOLD_PENDING: {
     value: 'training_threshold_pending',
-    crossProcess: true,
     added:
-      "TRAINING_TRIGGER's answer when new games leave a config below its threshold, so that whoever waits on the data (the MasterLoop, maybe in another process) learns that no training follows yet",
+      "TRAINING_TRIGGER's answer when new games leave a config below its threshold, so that whoever waits on the data (the MasterLoop) learns that no training follows yet",
     payload: {
       config_key: f.str,
       games: f.int,
@@ -115,6 +114,8 @@ export const trainingEvents = defineDomain('training', {
   TRAINING_ROLLBACK_NEEDED: { value: 'training_rollback_needed' },
   TRAINING_ROLLBACK_COMPLETED: { value: 'training_rollback_completed' },
   TRAINING_EARLY_STOPPED: {
+    crossProcessAdded:
+      'the guide has train.py (on the training node) emit it for the FeedbackLoop, which runs with the coordinator when the pipeline is split',
     value: 'training_early_stopped',
     payload: {
       config_key: f.str,

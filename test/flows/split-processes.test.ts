@@ -1,0 +1,158 @@
+/**
+ * The pipeline split across two OS processes that share one SQLite file: `run --profile
+ * training_node` (the training) and `run --profile coordinator` (everything else, the MasterLoop
+ * included). The flows' events cross between them through the event log, in the guide's order and
+ * with its causality; each MasterLoop-less or foreign ALL_CRITICAL_DAEMONS_READY is ignored.
+ */
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../support/log.js';
+import { type Fixture, startFixture } from '../support/processes.js';
+import { type TempDb, tempDb } from '../support/temp-db.js';
+
+interface Row {
+  event_id: number;
+  event_type: string;
+  payload: string;
+  origin_pid: number;
+  envelope_id: string;
+  trace_id: string;
+  correlation_id: string | null;
+  parent_id: string | null;
+}
+
+let tmp: TempDb | null = null;
+const fixtures: Fixture[] = [];
+afterEach(() => {
+  for (const f of fixtures.splice(0)) f.child.kill('SIGKILL');
+  tmp?.cleanup();
+  tmp = null;
+});
+
+const rows = (path: string): Row[] => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare(
+        'SELECT event_id, event_type, payload, origin_pid, envelope_id, trace_id, correlation_id, parent_id FROM events ORDER BY event_id',
+      )
+      .all() as Row[];
+  } finally {
+    db.close();
+  }
+};
+const typed = (all: Row[], type: string) => all.filter((r) => r.event_type === type);
+
+describe('the pipeline split into a coordinator and a training-node process', () => {
+  it('trains on the node, judges and distributes on the coordinator, through the shared file', async () => {
+    tmp = tempDb();
+    const db = tmp.path;
+    const node = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
+    fixtures.push(node);
+    const nodePid = node.child.pid as number;
+    // The node is up once its own supervisor announced its critical daemons (a cross-process event).
+    await until(() => {
+      try {
+        return typed(rows(db), 'ALL_CRITICAL_DAEMONS_READY').some((r) => r.origin_pid === nodePid);
+      } catch {
+        return false; // the file is not created yet
+      }
+    }, 20_000);
+
+    const coordinator = startFixture('src/cli/main', [
+      'run',
+      '--profile',
+      'coordinator',
+      '--iterations',
+      '2',
+      '--configs',
+      'hex8_2p,square8_2p',
+      '--db',
+      db,
+    ]);
+    fixtures.push(coordinator);
+    const coordinatorPid = coordinator.child.pid as number;
+    await coordinator.waitFor(/iterations: 2 \(configs: hex8_2p, square8_2p\)/, 60_000);
+    expect(await coordinator.exited).toBe(0);
+    expect(coordinator.lines.join('\n')).toMatch(/trainings: 4\n/);
+
+    node.child.kill('SIGTERM');
+    expect(await node.exited).toBe(0);
+    const nodeOut = node.lines.join('\n');
+    expect(nodeOut).toMatch(/Pipeline run \(profile training_node\) stopped by a signal/);
+    expect(nodeOut).toMatch(/TRAINING_STARTED\s+4\n/);
+
+    const all = rows(db);
+    const requests = typed(all, 'TRAINING_THRESHOLD_REACHED');
+    const trainings = typed(all, 'TRAINING_COMPLETED');
+    expect(requests).toHaveLength(4);
+    expect(trainings).toHaveLength(4);
+    // Who did what: requests from the coordinator, training on the node, judging back home.
+    expect(requests.every((r) => r.origin_pid === coordinatorPid)).toBe(true);
+    expect(trainings.every((r) => r.origin_pid === nodePid)).toBe(true);
+    for (const type of ['DATA_SYNC_COMPLETED', 'EVALUATION_COMPLETED', 'SELFPLAY_TARGET_UPDATED'])
+      expect(
+        typed(all, type).every((r) => r.origin_pid === coordinatorPid),
+        type,
+      ).toBe(true);
+
+    // Causality across the processes: each training answers one request, in the same trace and
+    // chain; its evaluation follows it; every chain of both iterations was trained once.
+    const byId = new Map(all.map((r) => [r.envelope_id, r]));
+    const chains = new Set<string>();
+    for (const done of trainings) {
+      const request = byId.get(done.parent_id as string);
+      expect(request?.event_type).toBe('TRAINING_THRESHOLD_REACHED');
+      expect(done.trace_id).toBe(request?.trace_id);
+      expect(done.correlation_id).toBe(request?.correlation_id);
+      expect(done.event_id).toBeGreaterThan(request?.event_id as number);
+      const evaluation = typed(all, 'EVALUATION_COMPLETED').find(
+        (e) => e.correlation_id === done.correlation_id,
+      );
+      expect(evaluation?.event_id).toBeGreaterThan(done.event_id);
+      expect(evaluation?.trace_id).toBe(done.trace_id);
+      chains.add(done.correlation_id as string);
+    }
+    expect([...chains].sort()).toEqual([
+      'iteration-1:hex8_2p',
+      'iteration-1:square8_2p',
+      'iteration-2:hex8_2p',
+      'iteration-2:square8_2p',
+    ]);
+    // Promotions follow their evaluation in the same chain, and reach the distribution.
+    expect(typed(all, 'MODEL_PROMOTED').length).toBeGreaterThan(0);
+    for (const promoted of typed(all, 'MODEL_PROMOTED')) {
+      const evaluation = typed(all, 'EVALUATION_COMPLETED').find(
+        (e) => e.correlation_id === promoted.correlation_id,
+      );
+      expect(promoted.parent_id).toBe(evaluation?.envelope_id);
+    }
+    expect(coordinator.lines.join('\n')).toMatch(
+      new RegExp(`MODEL_DISTRIBUTION_COMPLETE\\s+${typed(all, 'MODEL_PROMOTED').length}\n`),
+    );
+    // The node's ALL_CRITICAL_DAEMONS_READY reached the coordinator, which did not start a
+    // second loop on it: one request per config and iteration.
+    expect(typed(all, 'SELFPLAY_TARGET_UPDATED')).toHaveLength(4);
+  }, 90_000);
+
+  it('refuses a split profile without an event log, and iteration options on the training node', async () => {
+    const refuse = async (args: string[], message: string) => {
+      const f = startFixture('src/cli/main', ['run', ...args]);
+      fixtures.push(f);
+      expect(await f.exited).toBe(2);
+      expect(f.stderr()).toContain(message);
+    };
+    await refuse(
+      ['--profile', 'coordinator', '--no-db'],
+      "'--db' must be a SQLite file for the coordinator profile",
+    );
+    await refuse(
+      ['--profile', 'training_node', '--iterations', '2'],
+      "'--iterations' must be left out with --profile training_node",
+    );
+    await refuse(
+      ['--profile', 'gpu'],
+      "'--profile' must be one of standalone, coordinator, training_node (got 'gpu')",
+    );
+  }, 30_000);
+});
