@@ -22,6 +22,8 @@ commands:
             --config FILE                  ringrift.config.json with worker commands
             --inspect stately              start the Stately inspector server on port 8080
             --seed N                       simulated worker seed (default 1)
+            --view live|log                live: daemons and per-config progress redrawn in
+                                           place (default on a terminal); log: log lines
   status [--db PATH]                     daemon states, restarts, consumer lag, dead letters
   events tail [--type T] [--no-follow] [--db PATH]
   events publish TYPE --payload JSON [--db PATH]
@@ -49,9 +51,12 @@ async function main(argv: string[]): Promise<number> {
           config: { type: 'string' },
           inspect: { type: 'string' },
           seed: { type: 'string' },
+          view: { type: 'string' },
         },
         strict: true,
       });
+      if (values.view !== undefined && values.view !== 'live' && values.view !== 'log')
+        throw new InvalidOptionError('--view', "'live' or 'log'", values.view);
       const profile = pipelineProfile(values.profile ?? 'standalone');
       if (profile === 'training_node') {
         const misplaced = (['configs', 'iterations', 'forever'] as const).find(
@@ -77,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
         configFile: values.config,
         inspect: values.inspect as 'stately' | undefined,
         seed: values.seed === undefined ? undefined : Number(values.seed),
+        view: values.view as 'live' | 'log' | undefined,
       });
       return summary.interrupted || summary.iterations === iterations || iterations === 0 ? 0 : 1;
     }

@@ -19,9 +19,11 @@ import {
   type Envelope,
   InvalidOptionError,
   loadCommandConfig,
+  type Runtime,
   WORK_KINDS,
   type Worker,
 } from '../index.js';
+import { type DaemonRow, LiveView } from './live-view.js';
 
 export interface RunOptions {
   /** Which pipeline daemons this process runs; standalone (all of them). */
@@ -34,6 +36,8 @@ export interface RunOptions {
   readonly inspect?: 'stately';
   readonly seed?: number;
   readonly gamesPerBatch?: number;
+  /** `live`: the live view on `out` (the default on a terminal); `log`: log lines only. */
+  readonly view?: 'live' | 'log';
 }
 
 export interface RunSummary {
@@ -105,9 +109,22 @@ export async function runPipeline(
     inspect: options.inspect,
   });
   const counts: Record<string, number> = {};
+  const live =
+    (options.view ?? ((out as { isTTY?: boolean }).isTTY ? 'live' : 'log')) === 'live'
+      ? new LiveView(
+          {
+            profile,
+            iterationsAsked: drivesIterations ? options.iterations : null,
+            daemons: () => daemonRows(runtime),
+          },
+          out,
+        )
+      : null;
   runtime.router.subscribe('*', (e: Envelope) => {
     counts[e.type] = (counts[e.type] ?? 0) + 1;
-    if (MILESTONES.has(e.type))
+    live?.observe(e);
+    // The live view shows the milestones; log lines would scroll it away.
+    if (!live && MILESTONES.has(e.type))
       logger.info(
         { type: e.type, config_key: e.payload.config_key, correlation: e.correlationId },
         e.type,
@@ -135,6 +152,7 @@ export async function runPipeline(
       });
   });
   await runtime.start();
+  live?.start();
   logger.info(
     { profile, daemons: members },
     drivesIterations
@@ -144,6 +162,7 @@ export async function runPipeline(
   if (runtime.inspectorUrl) logger.info({ url: runtime.inspectorUrl }, 'Stately inspector');
   await finished;
   await runtime.stop();
+  live?.stop();
   await worker.close();
   const summary: RunSummary = {
     profile,
@@ -158,6 +177,25 @@ export async function runPipeline(
   };
   printSummary(summary, options, out);
   return summary;
+}
+
+function daemonRows(runtime: Runtime): DaemonRow[] {
+  return runtime.status().daemons.map((d) => {
+    const value =
+      d.state === 'running' ? runtime.supervisor.getDaemonSnapshot(d.daemon)?.value : null;
+    return {
+      daemon: d.daemon,
+      state: d.state,
+      restarts: d.restarts,
+      rejections: d.rejections,
+      activity:
+        value === null || value === undefined
+          ? null
+          : typeof value === 'string'
+            ? value
+            : (Object.keys(value)[0] ?? null),
+    };
+  });
 }
 
 function workerFor(options: RunOptions, logger: ReturnType<typeof createLogger>): Worker {

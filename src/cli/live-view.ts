@@ -1,0 +1,174 @@
+/**
+ * The live view of `ringrift-coord run` on a terminal: the daemons (lifecycle state, what their
+ * machine is doing, restarts, rejections) and each config's place in the pipeline, redrawn in
+ * place a few times a second. `renderLiveView` is pure (a frame from a state) so that it can be
+ * tested; `LiveView` gathers the state from the router and the supervisor and draws it.
+ */
+
+import type { DaemonStatus } from '../actors/supervisor.js';
+import type { Envelope } from '../events/envelope.js';
+
+/** Where a config's current chain is, by the last event of it that was seen. */
+export const STAGE_OF: Readonly<Record<string, string>> = {
+  SELFPLAY_TARGET_UPDATED: 'selfplay requested',
+  SELFPLAY_COMPLETE: 'selfplay done',
+  DATA_SYNC_COMPLETED: 'synced',
+  NPZ_EXPORT_STARTED: 'exporting',
+  NEW_GAMES_AVAILABLE: 'exported',
+  TRAINING_THRESHOLD_PENDING: 'collecting games',
+  TRAINING_THRESHOLD_REACHED: 'training requested',
+  TRAINING_STARTED: 'training',
+  TRAINING_COMPLETED: 'trained',
+  EVALUATION_STARTED: 'evaluating',
+  EVALUATION_COMPLETED: 'evaluated',
+  MODEL_PROMOTED: 'promoted',
+  PROMOTION_REJECTED: 'rejected',
+  MODEL_DISTRIBUTION_COMPLETE: 'distributed',
+  TASK_FAILED: 'selfplay failed',
+  DATA_SYNC_FAILED: 'sync failed',
+  EXPORT_VALIDATION_FAILED: 'export failed',
+  TRAINING_FAILED: 'training failed',
+  EVALUATION_FAILED: 'evaluation failed',
+  PROMOTION_FAILED: 'promotion failed',
+  MODEL_DISTRIBUTION_FAILED: 'distribution failed',
+};
+
+export interface ConfigProgress {
+  iteration: number;
+  stage: string;
+  promotions: number;
+  rejections: number;
+  failures: number;
+}
+
+export interface DaemonRow
+  extends Pick<DaemonStatus, 'daemon' | 'state' | 'restarts' | 'rejections'> {
+  /** The state of the daemon's machine (`working`, `backingOff`), when it runs. */
+  readonly activity: string | null;
+}
+
+export interface LiveState {
+  readonly profile: string;
+  readonly elapsedMs: number;
+  /** Done so far and asked for (0 = forever); null on a profile that does not drive iterations. */
+  readonly iterations: { readonly done: number; readonly of: number } | null;
+  readonly events: number;
+  readonly daemons: readonly DaemonRow[];
+  readonly configs: Readonly<Record<string, ConfigProgress>>;
+}
+
+/** One frame, as lines (no colours: it must read the same in a log capture). */
+export function renderLiveView(state: LiveState): string[] {
+  const seconds = (state.elapsedMs / 1000).toFixed(1);
+  const iterations = state.iterations
+    ? `  iteration ${state.iterations.done}/${state.iterations.of === 0 ? '∞' : state.iterations.of}`
+    : '';
+  const lines = [
+    `ringrift-coord run · profile ${state.profile} · ${seconds} s · ${state.events} events${iterations}`,
+    '',
+    `  ${'daemon'.padEnd(26)}${'state'.padEnd(10)}${'doing'.padEnd(12)}restarts  rejected`,
+  ];
+  for (const d of state.daemons) {
+    lines.push(
+      `  ${d.daemon.padEnd(26)}${d.state.padEnd(10)}${(d.activity ?? '-').padEnd(12)}${String(d.restarts).padStart(8)}  ${String(d.rejections).padStart(8)}`,
+    );
+  }
+  const configs = Object.entries(state.configs);
+  if (configs.length > 0) {
+    lines.push(
+      '',
+      `  ${'config'.padEnd(16)}${'iteration'.padStart(9)}  ${'stage'.padEnd(20)}promoted  rejected  failed`,
+    );
+    for (const [config, p] of configs.sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(
+        `  ${config.padEnd(16)}${String(p.iteration).padStart(9)}  ${p.stage.padEnd(20)}${String(p.promotions).padStart(8)}  ${String(p.rejections).padStart(8)}  ${String(p.failures).padStart(6)}`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** Folds one pipeline event into the per-config progress (in place; returns it). */
+export function trackProgress(
+  configs: Record<string, ConfigProgress>,
+  envelope: Pick<Envelope, 'type' | 'payload' | 'correlationId'>,
+): Record<string, ConfigProgress> {
+  const stage = STAGE_OF[envelope.type];
+  // The MasterLoop names each chain `iteration-N:config`; events without a config_key (the
+  // distribution's) are placed by it.
+  const chain = /^iteration-(\d+):(.+)$/.exec(envelope.correlationId ?? '');
+  const config =
+    typeof envelope.payload.config_key === 'string' ? envelope.payload.config_key : chain?.[2];
+  if (!stage || !config) return configs;
+  configs[config] ??= { iteration: 0, stage, promotions: 0, rejections: 0, failures: 0 };
+  const progress = configs[config];
+  progress.stage = stage;
+  if (chain) progress.iteration = Math.max(progress.iteration, Number(chain[1]));
+  if (envelope.type === 'MODEL_PROMOTED') progress.promotions++;
+  if (envelope.type === 'PROMOTION_REJECTED') progress.rejections++;
+  if (stage.endsWith('failed')) progress.failures++;
+  return configs;
+}
+
+export interface LiveViewSource {
+  readonly profile: string;
+  readonly iterationsAsked: number | null;
+  daemons(): readonly DaemonRow[];
+}
+
+/** Redraws the frame in place on `out` (a terminal) every `intervalMs`, and once at the end. */
+export class LiveView {
+  private readonly configs: Record<string, ConfigProgress> = {};
+  private events = 0;
+  private iterationsDone = 0;
+  private drawn = 0;
+  private readonly started = performance.now();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly source: LiveViewSource,
+    private readonly out: NodeJS.WritableStream,
+    private readonly intervalMs = 250,
+  ) {}
+
+  /** Feed every event the run sees. */
+  observe(envelope: Envelope): void {
+    this.events++;
+    if (envelope.type === 'ITERATION_COMPLETE') this.iterationsDone++;
+    trackProgress(this.configs, envelope);
+  }
+
+  start(): void {
+    this.draw();
+    this.timer = setInterval(() => this.draw(), this.intervalMs);
+    // The view must not be what keeps a finished run alive.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.draw();
+  }
+
+  private draw(): void {
+    const frame = renderLiveView({
+      profile: this.source.profile,
+      elapsedMs: performance.now() - this.started,
+      iterations:
+        this.source.iterationsAsked === null
+          ? null
+          : { done: this.iterationsDone, of: this.source.iterationsAsked },
+      events: this.events,
+      daemons: this.source.daemons(),
+      configs: this.configs,
+    });
+    // Up over the previous frame, then each line cleared and rewritten; lines left over from a
+    // longer previous frame are cleared below.
+    const up = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
+    const body = frame.map((l) => `\x1b[2K${l}`).join('\n');
+    const rest = this.drawn > frame.length ? '\x1b[0J' : '';
+    this.out.write(`${up}${body}\n${rest}`);
+    this.drawn = frame.length;
+  }
+}

@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { type ConfigProgress, renderLiveView, trackProgress } from '../../src/cli/live-view.js';
+
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+const ESC = String.fromCharCode(27);
+const ANSI = new RegExp(`${ESC}\\[[0-9]*[A-Za-z]`, 'g');
+
+describe('live view', () => {
+  it('places each event in its config by config_key or, without one, by the chain it belongs to', () => {
+    const configs: Record<string, ConfigProgress> = {};
+    const see = (type: string, payload: Record<string, unknown>, correlationId: string | null) =>
+      trackProgress(configs, { type: type as never, payload: payload as never, correlationId });
+    see('SELFPLAY_TARGET_UPDATED', { config_key: 'a' }, 'iteration-1:a');
+    see('MODEL_PROMOTED', { config_key: 'a' }, 'iteration-1:a');
+    see('MODEL_DISTRIBUTION_COMPLETE', {}, 'iteration-1:a');
+    see('TRAINING_FAILED', { config_key: 'b' }, 'iteration-2:b');
+    // Not a pipeline stage, and an event that names no config: neither changes anything.
+    see('DAEMON_STARTED', { config_key: 'a' }, null);
+    see('MODEL_DISTRIBUTION_COMPLETE', {}, null);
+    expect(configs).toEqual({
+      a: { iteration: 1, stage: 'distributed', promotions: 1, rejections: 0, failures: 0 },
+      b: { iteration: 2, stage: 'training failed', promotions: 0, rejections: 0, failures: 1 },
+    });
+  });
+
+  it('renders the daemons and the configs as aligned rows', () => {
+    const frame = renderLiveView({
+      profile: 'coordinator',
+      elapsedMs: 1234,
+      iterations: { done: 1, of: 0 },
+      events: 42,
+      daemons: [
+        { daemon: 'EVALUATION', state: 'running', activity: 'working', restarts: 2, rejections: 1 },
+        { daemon: 'MASTER_LOOP', state: 'starting', activity: null, restarts: 0, rejections: 0 },
+      ],
+      configs: {
+        b: { iteration: 1, stage: 'training', promotions: 0, rejections: 0, failures: 0 },
+        a: { iteration: 1, stage: 'promoted', promotions: 1, rejections: 0, failures: 0 },
+      },
+    });
+    expect(frame[0]).toBe(
+      'ringrift-coord run · profile coordinator · 1.2 s · 42 events  iteration 1/∞',
+    );
+    expect(frame).toContain('  EVALUATION                running   working            2         1');
+    expect(frame).toContain('  MASTER_LOOP               starting  -                  0         0');
+    const rows = frame.slice(frame.findIndex((l) => l.includes('config')) + 1);
+    expect(rows.map((l) => l.trim().split(/\s+/)[0])).toEqual(['a', 'b']);
+  });
+
+  it('is drawn in place by `run --view live` and ends with the finished state', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'run',
+        '--iterations',
+        '2',
+        '--no-db',
+        '--view',
+        'live',
+      ],
+      { cwd: root, env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' } },
+    );
+    const frames = stdout.split(new RegExp(`${ESC}\\[\\d+F`));
+    expect(frames.length).toBeGreaterThanOrEqual(2); // the first frame, redrawn at least at the end
+    const last = (frames.at(-1) as string).replace(ANSI, '');
+    expect(last).toMatch(/profile standalone · [\d.]+ s · \d+ events {2}iteration 2\/2/);
+    expect(last).toMatch(/MASTER_LOOP\s+stopped/);
+    expect(last).toMatch(/hex8_2p\s+2 {2}(distributed|rejected)/);
+    expect(last).toContain('Pipeline run (profile standalone) finished');
+  });
+
+  it('is not drawn when the output is not a terminal and no view was asked for', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'run', '--iterations', '1', '--no-db'],
+      { cwd: root, env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' } },
+    );
+    expect(stdout).not.toContain(ESC);
+    expect(stdout).toContain('iterations: 1');
+  });
+});
