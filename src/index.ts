@@ -142,7 +142,9 @@ export {
   type CommandSpec,
   createCommandWorker,
   loadCommandConfig,
+  parseCommandConfig,
 } from './workers/command.js';
+export { defineConfig, loadConfigFile, type RingriftConfig } from './workers/config-file.js';
 export { createSimulatedWorker, type SimulatedWorkerOptions } from './workers/simulated.js';
 // ---- workers: how daemons do real work
 export {

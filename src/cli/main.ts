@@ -19,7 +19,8 @@ commands:
             --configs hex8_2p,square8_2p   config keys (default hex8_2p,square8_2p)
             --iterations N | --forever     iterations (default 3)
             --db PATH | --no-db            the SQLite event log (default .ringrift/events.db)
-            --config FILE                  ringrift.config.json with worker commands
+            --config FILE                  worker commands: ringrift.config.json or .ts (.mts,
+                                           .js, .mjs; default export, see defineConfig)
             --inspect stately              start the Stately inspector server on port 8080
             --seed N                       simulated worker seed (default 1)
             --view live|log                live: daemons and per-config progress redrawn in

@@ -18,7 +18,7 @@ import {
   createSimulatedWorker,
   type Envelope,
   InvalidOptionError,
-  loadCommandConfig,
+  loadConfigFile,
   type Runtime,
   WORK_KINDS,
   type Worker,
@@ -77,7 +77,7 @@ export async function runPipeline(
   if (options.configs.length === 0)
     throw new InvalidOptionError('--configs', 'at least one config key', '');
   const logger = createLogger({ name: 'run' });
-  const worker = workerFor(options, logger);
+  const worker = await workerFor(options, logger);
   const games = options.gamesPerBatch ?? 100;
   const profile = options.profile ?? 'standalone';
   const members: readonly string[] = PIPELINE_PROFILES[profile];
@@ -198,7 +198,10 @@ function daemonRows(runtime: Runtime): DaemonRow[] {
   });
 }
 
-function workerFor(options: RunOptions, logger: ReturnType<typeof createLogger>): Worker {
+async function workerFor(
+  options: RunOptions,
+  logger: ReturnType<typeof createLogger>,
+): Promise<Worker> {
   const simulated = createSimulatedWorker({
     seed: options.seed ?? 1,
     durationsMs: {
@@ -211,7 +214,7 @@ function workerFor(options: RunOptions, logger: ReturnType<typeof createLogger>)
     },
   });
   if (!options.configFile) return simulated;
-  const config = loadCommandConfig(options.configFile);
+  const config = await loadConfigFile(options.configFile);
   const simulatedKinds = WORK_KINDS.filter((k) => !config[k]);
   if (simulatedKinds.length > 0) {
     logger.warn(

@@ -69,6 +69,14 @@ export function loadCommandConfig(path: string): CommandConfig {
   } catch (error) {
     throw new WorkerConfigError(path, [(error as Error).message]);
   }
+  return parseCommandConfig(path, raw);
+}
+
+/**
+ * Checks a config object (a JSON file's, or a `ringrift.config.ts` module's default export).
+ * @throws {WorkerConfigError} naming `path` and every problem.
+ */
+export function parseCommandConfig(path: string, raw: unknown): CommandConfig {
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
     throw new WorkerConfigError(

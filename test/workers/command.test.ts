@@ -1,13 +1,18 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerConfigError, WorkerError } from '../../src/errors.js';
 import { createCommandWorker, loadCommandConfig } from '../../src/workers/command.js';
+import { loadConfigFile } from '../../src/workers/config-file.js';
 import type { Job, Progress, Worker } from '../../src/workers/worker.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
 const jobs = new URL('../fixtures/jobs/', import.meta.url).pathname;
 const node = process.execPath;
+const exec = promisify(execFile);
 let worker: Worker | null = null;
 let tmp: TempDb | null = null;
 afterEach(async () => {
@@ -208,4 +213,101 @@ describe('loadCommandConfig()', () => {
     writeFileSync(path, '{ not json');
     expect(() => loadCommandConfig(path)).toThrow(WorkerConfigError);
   });
+});
+
+describe('loadConfigFile()', () => {
+  const src = new URL('../../src/index.ts', import.meta.url).pathname;
+
+  it('runs a ringrift.config.ts (computed commands, types, imports) and checks its default export', async () => {
+    tmp = tempDb();
+    const path = join(tmp.dir, 'ringrift.config.ts');
+    writeFileSync(
+      path,
+      `import { defineConfig } from '${src}';
+const kinds: readonly ('training' | 'export')[] = ['training', 'export'];
+export default defineConfig({
+  workers: Object.fromEntries(
+    kinds.map((kind) => [kind, { command: ['${node}', '${jobs}ok.mjs', \`{config_key}-\${kind}\`] }]),
+  ),
+});
+`,
+    );
+    const config = await loadConfigFile(path);
+    expect(config.training?.command).toEqual([node, `${jobs}ok.mjs`, '{config_key}-training']);
+    expect(config.export?.command.at(-1)).toBe('{config_key}-export');
+    // The same file inside an ESM package (compiled as a module, not CommonJS).
+    mkdirSync(join(tmp.dir, 'esm'));
+    writeFileSync(join(tmp.dir, 'esm', 'package.json'), '{ "type": "module" }');
+    writeFileSync(join(tmp.dir, 'esm', 'ringrift.config.ts'), readFileSync(path));
+    expect(await loadConfigFile(join(tmp.dir, 'esm', 'ringrift.config.ts'))).toEqual(config);
+  });
+
+  it('names the file and the problem: no default export, a throwing module, a bad value, an unknown extension', async () => {
+    tmp = tempDb();
+    const dir = tmp.dir;
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    await expect(loadConfigFile(write('a.ts', 'export const workers = {};'))).rejects.toThrow(
+      /has no default export/,
+    );
+    await expect(
+      loadConfigFile(write('b.ts', "throw new Error('no GPU here');\nexport default {};")),
+    ).rejects.toThrow(/could not be loaded: no GPU here/);
+    await expect(
+      loadConfigFile(
+        write('c.mjs', "export default { workers: { training: { command: 'python' } } };"),
+      ),
+    ).rejects.toThrow(/workers\.training\.command: /);
+    await expect(loadConfigFile(write('d.yaml', 'workers: {}'))).rejects.toThrow(
+      /unknown extension '\.yaml'/,
+    );
+    await expect(loadConfigFile(join(dir, 'missing.ts'))).rejects.toThrow(WorkerConfigError);
+  });
+
+  it('drives `run --config ringrift.config.ts`: training runs the configured command', async () => {
+    tmp = tempDb();
+    const config = join(tmp.dir, 'ringrift.config.ts');
+    writeFileSync(
+      config,
+      `export default {
+  workers: { training: { command: ['${node}', '${jobs}ok.mjs', 'models/{config_key}/gen7.pth'] } },
+} satisfies { workers: Record<string, { command: string[] }> };
+`,
+    );
+    const db = join(tmp.dir, 'events.db');
+    const { stdout, stderr } = await exec(
+      node,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'run',
+        '--iterations',
+        '1',
+        '--configs',
+        'hex8_2p',
+        '--db',
+        db,
+        '--config',
+        config,
+      ],
+      {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' },
+      },
+    );
+    expect(stdout).toContain('trainings: 1');
+    // The kinds it does not configure are simulated, and it says so.
+    expect(stderr).toMatch(
+      /no command configured for selfplay, sync, export, evaluation, distribution/,
+    );
+    const log = new Database(db, { readonly: true });
+    const rows = log
+      .prepare("SELECT payload FROM events WHERE event_type = 'TRAINING_COMPLETED'")
+      .all() as { payload: string }[];
+    log.close();
+    expect(rows.map((r) => JSON.parse(r.payload).model_path)).toEqual(['models/hex8_2p/gen7.pth']);
+  }, 60_000);
 });
