@@ -85,4 +85,45 @@ describe('pipeline with the MasterLoop (one process)', () => {
     }
     await runtime.stop();
   });
+
+  it('ends an iteration whose new games stay below the training threshold, and trains once they reach it', async () => {
+    const daemons = createPipelineDaemons({
+      worker: createSimulatedWorker({ seed: 2 }),
+      // Two batches of 100 games per training run.
+      trainingThreshold: 200,
+      masterLoop: {
+        configs: ['hex8_2p'],
+        iterations: 2,
+        gamesPerBatch: 100,
+        // Far beyond the test's own timeout: ending by the timer would fail the test.
+        iterationTimeoutMs: 600_000,
+      },
+    });
+    const runtime = createRuntime({
+      profile: daemons.map((d) => d.type),
+      daemons,
+      dbPath: false,
+      logger: pino({ level: 'warn' }),
+    });
+    const events: Envelope[] = [];
+    runtime.router.subscribe('*', (e) => void events.push(e));
+    await runtime.start();
+    await until(
+      () => runtime.status().daemons.find((d) => d.daemon === 'MASTER_LOOP')?.state === 'stopped',
+      15_000,
+    );
+    await runtime.router.whenIdle();
+    const of = (iteration: number) =>
+      events
+        .filter((e) => e.correlationId === `iteration-${iteration}:hex8_2p`)
+        .map((e) => e.type);
+    expect(of(1)).toContain('TRAINING_THRESHOLD_PENDING');
+    expect(of(1)).not.toContain('TRAINING_STARTED');
+    const pending = events.find((e) => e.type === 'TRAINING_THRESHOLD_PENDING');
+    expect(pending?.payload).toMatchObject({ config_key: 'hex8_2p', games: 100, threshold: 200 });
+    expect(of(2)).toContain('TRAINING_THRESHOLD_REACHED');
+    expect(of(2)).toContain('TRAINING_COMPLETED');
+    expect(events.filter((e) => e.type === 'ITERATION_COMPLETE')).toHaveLength(2);
+    await runtime.stop();
+  });
 });
