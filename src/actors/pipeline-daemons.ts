@@ -43,6 +43,22 @@ export interface PipelineDaemonOptions {
   readonly durable?: boolean;
 }
 
+export type PipelineProfile = 'standalone' | 'coordinator' | 'training_node';
+
+const ALL_PIPELINE_DAEMONS = [
+  'EVENT_ROUTER',
+  'FEEDBACK_LOOP',
+  'SELFPLAY_COORDINATOR',
+  'AUTO_SYNC',
+  'DATA_PIPELINE',
+  'TRAINING_TRIGGER',
+  'CONTINUOUS_TRAINING_LOOP',
+  'EVALUATION',
+  'AUTO_PROMOTION',
+  'MODEL_DISTRIBUTION',
+  'MASTER_LOOP',
+] as const;
+
 /**
  * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
  * `standalone` runs them all in one process. Split across processes that share one event log,
@@ -52,36 +68,11 @@ export interface PipelineDaemonOptions {
  * are the ones that cross processes (TRAINING_THRESHOLD_REACHED in; TRAINING_STARTED, _COMPLETED,
  * _FAILED and _EARLY_STOPPED out).
  */
-export const PIPELINE_PROFILES = {
-  standalone: [
-    'EVENT_ROUTER',
-    'FEEDBACK_LOOP',
-    'SELFPLAY_COORDINATOR',
-    'AUTO_SYNC',
-    'DATA_PIPELINE',
-    'TRAINING_TRIGGER',
-    'CONTINUOUS_TRAINING_LOOP',
-    'EVALUATION',
-    'AUTO_PROMOTION',
-    'MODEL_DISTRIBUTION',
-    'MASTER_LOOP',
-  ],
-  coordinator: [
-    'EVENT_ROUTER',
-    'FEEDBACK_LOOP',
-    'SELFPLAY_COORDINATOR',
-    'AUTO_SYNC',
-    'DATA_PIPELINE',
-    'TRAINING_TRIGGER',
-    'EVALUATION',
-    'AUTO_PROMOTION',
-    'MODEL_DISTRIBUTION',
-    'MASTER_LOOP',
-  ],
+export const PIPELINE_PROFILES: Readonly<Record<PipelineProfile, readonly string[]>> = {
+  standalone: ALL_PIPELINE_DAEMONS,
+  coordinator: ALL_PIPELINE_DAEMONS.filter((t) => t !== 'CONTINUOUS_TRAINING_LOOP'),
   training_node: ['EVENT_ROUTER', 'CONTINUOUS_TRAINING_LOOP'],
-} as const satisfies Record<string, readonly string[]>;
-
-export type PipelineProfile = keyof typeof PIPELINE_PROFILES;
+};
 
 /** @throws {InvalidOptionError} naming the known profiles. */
 export function pipelineProfile(name: string): PipelineProfile {

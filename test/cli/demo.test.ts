@@ -1,13 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const cli = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' },
-  });
+import { runCli as cli, cliWith } from '../support/processes.js';
 
 describe('ringrift-coord demo (what npm start runs)', () => {
   it('runs the flow through the router and prints counts and recent events', async () => {
@@ -27,12 +19,7 @@ describe('ringrift-coord demo (what npm start runs)', () => {
   });
 
   it('refuses a bad RINGRIFT_LOG_LEVEL with a clear message', async () => {
-    await expect(
-      run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo'], {
-        cwd: new URL('../..', import.meta.url).pathname,
-        env: { ...process.env, RINGRIFT_LOG_LEVEL: 'loud' },
-      }),
-    ).rejects.toMatchObject({
+    await expect(cliWith({ RINGRIFT_LOG_LEVEL: 'loud' })('demo')).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining(
         "ringrift-coord: 'RINGRIFT_LOG_LEVEL' must be one of fatal, error, warn, info, debug, trace, silent (got 'loud')",

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { type ConfigProgress, renderLiveView, trackProgress } from '../../src/cli/live-view.js';
+import { runCli as cli } from '../support/processes.js';
 
-const run = promisify(execFile);
-const root = new URL('../..', import.meta.url).pathname;
 const ESC = String.fromCharCode(27);
 const ANSI = new RegExp(`${ESC}\\[[0-9]*[A-Za-z]`, 'g');
 
@@ -51,21 +48,7 @@ describe('live view', () => {
   });
 
   it('is drawn in place by `run --view live` and ends with the finished state', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'run',
-        '--iterations',
-        '2',
-        '--no-db',
-        '--view',
-        'live',
-      ],
-      { cwd: root, env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' } },
-    );
+    const { stdout } = await cli('run', '--iterations', '2', '--no-db', '--view', 'live');
     const frames = stdout.split(new RegExp(`${ESC}\\[\\d+F`));
     expect(frames.length).toBeGreaterThanOrEqual(2); // the first frame, redrawn at least at the end
     const last = (frames.at(-1) as string).replace(ANSI, '');
@@ -76,11 +59,7 @@ describe('live view', () => {
   });
 
   it('is not drawn when the output is not a terminal and no view was asked for', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'run', '--iterations', '1', '--no-db'],
-      { cwd: root, env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' } },
-    );
+    const { stdout } = await cli('run', '--iterations', '1', '--no-db');
     expect(stdout).not.toContain(ESC);
     expect(stdout).toContain('iterations: 1');
   });

@@ -1,18 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineDaemons } from '../../src/actors/pipeline-daemons.js';
 import { checkPipelineWiring } from '../../src/cli/inspect-commands.js';
 import { createSimulatedWorker } from '../../src/index.js';
+import { runCli as cli } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
-
-const exec = promisify(execFile);
-const root = new URL('../..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' },
-  });
 
 let tmp: TempDb;
 beforeAll(async () => {

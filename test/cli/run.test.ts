@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inspectEventLog } from '../../src/index.js';
+import { runCli as cli } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
 const run = promisify(execFile);
@@ -15,21 +16,14 @@ afterEach(() => {
 describe('ringrift-coord run', () => {
   it('runs the pipeline for the iterations asked, on a SQLite file, and prints a summary', async () => {
     tmp = tempDb();
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'run',
-        '--iterations',
-        '2',
-        '--configs',
-        'hex8_2p,sq19_4p',
-        '--db',
-        tmp.path,
-      ],
-      { cwd: root, env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' } },
+    const { stdout } = await cli(
+      'run',
+      '--iterations',
+      '2',
+      '--configs',
+      'hex8_2p,sq19_4p',
+      '--db',
+      tmp.path,
     );
     expect(stdout).toMatch(/Pipeline run \(profile standalone\) finished in \d+\.\d\d s/);
     expect(stdout).toContain('iterations: 2 (configs: hex8_2p, sq19_4p)');
@@ -40,21 +34,13 @@ describe('ringrift-coord run', () => {
   });
 
   it('refuses bad options with a clear message', async () => {
-    await expect(
-      run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--iterations', 'many'], {
-        cwd: root,
-      }),
-    ).rejects.toMatchObject({
+    await expect(cli('run', '--iterations', 'many')).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining(
         "ringrift-coord: '--iterations' must be a whole number (got 'many')",
       ),
     });
-    await expect(
-      run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--bogus'], {
-        cwd: root,
-      }),
-    ).rejects.toMatchObject({
+    await expect(cli('run', '--bogus')).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining("Unknown option '--bogus'"),
     });

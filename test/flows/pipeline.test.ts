@@ -7,9 +7,32 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createPipelineDaemons } from '../../src/actors/pipeline-daemons.js';
-import { createRuntime, type Envelope } from '../../src/index.js';
+import { createRuntime, type DaemonSpec, type Envelope } from '../../src/index.js';
 import { createSimulatedWorker } from '../../src/workers/simulated.js';
 import { until } from '../support/log.js';
+
+/** Runs the daemons until the MasterLoop stops; every event the router saw, in order. */
+async function runToEnd(daemons: DaemonSpec[]): Promise<Envelope[]> {
+  const runtime = createRuntime({
+    profile: daemons.map((d) => d.type),
+    daemons,
+    dbPath: false,
+    logger: pino({ level: 'warn' }),
+  });
+  const events: Envelope[] = [];
+  runtime.router.subscribe('*', (e) => void events.push(e));
+  await runtime.start();
+  try {
+    await until(
+      () => runtime.status().daemons.find((d) => d.daemon === 'MASTER_LOOP')?.state === 'stopped',
+      15_000,
+    );
+    await runtime.router.whenIdle();
+  } finally {
+    await runtime.stop();
+  }
+  return events;
+}
 
 describe('pipeline with the MasterLoop (one process)', () => {
   it('runs two iterations over two configs through every flow', async () => {
@@ -29,20 +52,7 @@ describe('pipeline with the MasterLoop (one process)', () => {
       promotion: { minWinRate: 0.3, minEloGain: -1000 },
       masterLoop: { configs: ['hex8_2p', 'square8_2p'], iterations: 2, gamesPerBatch: 100 },
     });
-    const runtime = createRuntime({
-      profile: daemons.map((d) => d.type),
-      daemons,
-      dbPath: false,
-      logger: pino({ level: 'warn' }),
-    });
-    const events: Envelope[] = [];
-    runtime.router.subscribe('*', (e) => void events.push(e));
-    await runtime.start();
-    await until(
-      () => runtime.status().daemons.find((d) => d.daemon === 'MASTER_LOOP')?.state === 'stopped',
-      15_000,
-    );
-    await runtime.router.whenIdle();
+    const events = await runToEnd(daemons);
     expect(
       events.filter((e) => e.type === 'ITERATION_COMPLETE').map((e) => e.payload.iteration),
     ).toEqual([1, 2]);
@@ -83,7 +93,6 @@ describe('pipeline with the MasterLoop (one process)', () => {
         ).toEqual(positions);
       }
     }
-    await runtime.stop();
   });
 
   it('ends an iteration whose new games stay below the training threshold, and trains once they reach it', async () => {
@@ -99,24 +108,9 @@ describe('pipeline with the MasterLoop (one process)', () => {
         iterationTimeoutMs: 600_000,
       },
     });
-    const runtime = createRuntime({
-      profile: daemons.map((d) => d.type),
-      daemons,
-      dbPath: false,
-      logger: pino({ level: 'warn' }),
-    });
-    const events: Envelope[] = [];
-    runtime.router.subscribe('*', (e) => void events.push(e));
-    await runtime.start();
-    await until(
-      () => runtime.status().daemons.find((d) => d.daemon === 'MASTER_LOOP')?.state === 'stopped',
-      15_000,
-    );
-    await runtime.router.whenIdle();
+    const events = await runToEnd(daemons);
     const of = (iteration: number) =>
-      events
-        .filter((e) => e.correlationId === `iteration-${iteration}:hex8_2p`)
-        .map((e) => e.type);
+      events.filter((e) => e.correlationId === `iteration-${iteration}:hex8_2p`).map((e) => e.type);
     expect(of(1)).toContain('TRAINING_THRESHOLD_PENDING');
     expect(of(1)).not.toContain('TRAINING_STARTED');
     const pending = events.find((e) => e.type === 'TRAINING_THRESHOLD_PENDING');
@@ -124,6 +118,5 @@ describe('pipeline with the MasterLoop (one process)', () => {
     expect(of(2)).toContain('TRAINING_THRESHOLD_REACHED');
     expect(of(2)).toContain('TRAINING_COMPLETED');
     expect(events.filter((e) => e.type === 'ITERATION_COMPLETE')).toHaveLength(2);
-    await runtime.stop();
   });
 });

@@ -5,18 +5,13 @@
  * of the model, each extended by every event, and the real machine must agree on every step and
  * take every one of its transitions (guarded branches counted one by one).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assign, createActor, setup } from 'xstate';
 import { autoPromotionMachine } from '../../src/machines/auto-promotion.js';
 import { eventRouterMachine } from '../../src/machines/event-router.js';
 import { feedbackLoopMachine } from '../../src/machines/feedback-loop.js';
 import { trainingTriggerMachine } from '../../src/machines/training-trigger.js';
-import {
-  type Emitted,
-  exploreModel,
-  MachineCoverage,
-  type ModelBasedSpec,
-} from '../support/model-based.js';
+import { describeModelBased, type Emitted, MachineCoverage } from '../support/model-based.js';
 
 type Step = { type: string };
 const events = <T extends string>(...types: T[]) => types.map((type) => ({ type }));
@@ -24,23 +19,6 @@ const describeEmitted = (e: Emitted) => {
   const p = (e.payload ?? {}) as Record<string, unknown>;
   return e.type === 'daemon.rejected' ? 'rejected' : `${e.type}:${p.config_key ?? '-'}`;
 };
-
-function modelBased(name: string, spec: ModelBasedSpec<Step>) {
-  describe(`${name} (model-based)`, () => {
-    const coverage = new MachineCoverage(name, spec.machine);
-    it('agrees with the model on every path', () => {
-      const compared = exploreModel(spec, coverage, (actual, expected, label) =>
-        expect(actual, label).toEqual(expected),
-      );
-      expect(compared).toBeGreaterThan(10);
-    });
-    afterAll(() => {
-      console.log(coverage.summary());
-      expect(coverage.missingStates(), `${name}: states no path reached`).toEqual([]);
-      expect(coverage.missingTransitions(), `${name}: transitions no path took`).toEqual([]);
-    });
-  });
-}
 
 // TRAINING_TRIGGER with a threshold of 2 games: per config, 0 or 1 game pending.
 const THRESHOLD = 2;
@@ -78,16 +56,20 @@ const TRIGGER_PAYLOADS: Record<string, Record<string, unknown>> = {
   NO_CONFIG: { new_games: 1 },
   NO_GAME_COUNT: { config_key: 'c', new_games: 'many' },
 };
-modelBased('TRAINING_TRIGGER', {
-  model: trigger,
-  events: events(...(Object.keys(TRIGGER_PAYLOADS) as string[])),
-  machine: trainingTriggerMachine,
-  input: { threshold: THRESHOLD },
-  apply: (e, { actor }) =>
-    actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: TRIGGER_PAYLOADS[e.type] }),
-  observe: ({ takeEmitted }) => takeEmitted().map(describeEmitted),
-  predict: (m) => m.context.out,
-});
+describeModelBased(
+  'TRAINING_TRIGGER',
+  {
+    model: trigger,
+    events: events(...(Object.keys(TRIGGER_PAYLOADS) as string[])),
+    machine: trainingTriggerMachine,
+    input: { threshold: THRESHOLD },
+    apply: (e, { actor }) =>
+      actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: TRIGGER_PAYLOADS[e.type] }),
+    observe: ({ takeEmitted }) => takeEmitted().map(describeEmitted),
+    predict: (m) => m.context.out,
+  },
+  10,
+);
 
 // AUTO_PROMOTION for one config: the current best is none, 1000 or 1020; the Elo gain needed is 10.
 type Best = 'none' | 1000 | 1020;
@@ -131,16 +113,20 @@ const PROMOTION_PAYLOADS: Record<string, Record<string, unknown>> = {
   ELO_1000: evaluated(1000, 0.6),
   ELO_1020: evaluated(1020, 0.6),
 };
-modelBased('AUTO_PROMOTION', {
-  model: promotion,
-  events: events(...Object.keys(PROMOTION_PAYLOADS)),
-  machine: autoPromotionMachine,
-  input: { minWinRate: 0.55, minEloGain: 10 },
-  apply: (e, { actor }) =>
-    actor.send({ type: 'EVALUATION_COMPLETED', payload: PROMOTION_PAYLOADS[e.type] }),
-  observe: ({ takeEmitted }) => takeEmitted().map(describeEmitted),
-  predict: (m) => m.context.out,
-});
+describeModelBased(
+  'AUTO_PROMOTION',
+  {
+    model: promotion,
+    events: events(...Object.keys(PROMOTION_PAYLOADS)),
+    machine: autoPromotionMachine,
+    input: { minWinRate: 0.55, minEloGain: 10 },
+    apply: (e, { actor }) =>
+      actor.send({ type: 'EVALUATION_COMPLETED', payload: PROMOTION_PAYLOADS[e.type] }),
+    observe: ({ takeEmitted }) => takeEmitted().map(describeEmitted),
+    predict: (m) => m.context.out,
+  },
+  10,
+);
 
 // FEEDBACK_LOOP: the learning rate of config c after 0, 1 or 2 promotions (bounded at 2; the
 // replay does not promote a third time).
@@ -184,25 +170,31 @@ const FEEDBACK_EVENTS: Record<string, { type: string; payload: Record<string, un
   PROMOTED_WITHOUT_CONFIG: { type: 'MODEL_PROMOTED', payload: { model_id: 'm' } },
   PROMOTED: { type: 'MODEL_PROMOTED', payload: { config_key: 'c', model_id: 'm' } },
 };
-modelBased('FEEDBACK_LOOP', {
-  model: feedback,
-  events: events(...Object.keys(FEEDBACK_EVENTS)),
-  machine: feedbackLoopMachine,
-  input: { initialLearningRate: LR, decay: DECAY },
-  apply: (e, { actor }) => {
-    const promotions = Math.round(
-      Math.log((actor.getSnapshot().context.learningRates.c ?? LR) / LR) / Math.log(DECAY),
-    );
-    if (e.type === 'PROMOTED' && promotions >= 2) return;
-    actor.send(FEEDBACK_EVENTS[e.type]);
+describeModelBased(
+  'FEEDBACK_LOOP',
+  {
+    model: feedback,
+    events: events(...Object.keys(FEEDBACK_EVENTS)),
+    machine: feedbackLoopMachine,
+    input: { initialLearningRate: LR, decay: DECAY },
+    apply: (e, { actor }) => {
+      const promotions = Math.round(
+        Math.log((actor.getSnapshot().context.learningRates.c ?? LR) / LR) / Math.log(DECAY),
+      );
+      if (e.type === 'PROMOTED' && promotions >= 2) return;
+      actor.send(FEEDBACK_EVENTS[e.type]);
+    },
+    observe: ({ takeEmitted }) =>
+      takeEmitted().map((e) => {
+        const p = (e.payload ?? {}) as Record<string, unknown>;
+        return e.type === 'HYPERPARAMETER_UPDATED'
+          ? `${e.type}:${p.new_value}`
+          : describeEmitted(e);
+      }),
+    predict: (m) => m.context.out,
   },
-  observe: ({ takeEmitted }) =>
-    takeEmitted().map((e) => {
-      const p = (e.payload ?? {}) as Record<string, unknown>;
-      return e.type === 'HYPERPARAMETER_UPDATED' ? `${e.type}:${p.new_value}` : describeEmitted(e);
-    }),
-  predict: (m) => m.context.out,
-});
+  10,
+);
 
 describe('EVENT_ROUTER (model-based)', () => {
   it('is ready at once in its one state and has no transitions', () => {

@@ -6,7 +6,7 @@
  * SimulatedClock. Every state and transition of each real machine must be taken; the coverage is
  * printed per machine.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AnyStateMachine, assign, fromCallback, setup } from 'xstate';
 import { createAutoSyncMachine } from '../../src/machines/auto-sync.js';
 import { createDataPipelineMachine } from '../../src/machines/data-pipeline.js';
@@ -16,7 +16,7 @@ import { createModelDistributionMachine } from '../../src/machines/model-distrib
 import { selfplayCoordinatorMachine } from '../../src/machines/selfplay-coordinator.js';
 import { createTrainingCoordinatorMachine } from '../../src/machines/training-coordinator.js';
 import {
-  exploreModel,
+  describeModelBased,
   MachineCoverage,
   type ModelBasedSpec,
   replay,
@@ -256,29 +256,16 @@ function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnySta
 /** DATA_PIPELINE answers one completion with two events; the model counts it once. */
 const dedupe = (xs: string[]) => xs.filter((x, i) => x !== xs[i - 1]);
 
-describe.each(DAEMONS)('$name (model-based, job daemon)', (daemon) => {
+for (const daemon of DAEMONS) {
   const spec = specFor(daemon);
-  const coverage = new MachineCoverage(daemon.name, spec.machine);
-
-  it('agrees with the model on every path', () => {
-    const compared = exploreModel(spec, coverage, (actual, expected, label) =>
-      expect(actual, label).toEqual(expected),
-    );
-    expect(compared).toBeGreaterThan(30);
+  describeModelBased(daemon.name, spec, 30, (coverage) => {
+    it('names the rejection of a payload that lacks what it needs', () => {
+      expect(replay(spec, coverage, [{ type: 'BAD_REQUEST' }])).toEqual([
+        { state: 'idle', out: ['rejected'] },
+      ]);
+    });
   });
-
-  it('names the rejection of a payload that lacks what it needs', () => {
-    expect(replay(spec, coverage, [{ type: 'BAD_REQUEST' }])).toEqual([
-      { state: 'idle', out: ['rejected'] },
-    ]);
-  });
-
-  afterAll(() => {
-    console.log(coverage.summary());
-    expect(coverage.missingStates(), `${daemon.name}: states no path reached`).toEqual([]);
-    expect(coverage.missingTransitions(), `${daemon.name}: transitions no path took`).toEqual([]);
-  });
-});
+}
 
 describe('job daemon emits in order', () => {
   const spec = specFor(DAEMONS[4] as Daemon);

@@ -4,10 +4,9 @@
  * and the real machine must agree on state, iteration and what it emits at every step, and take
  * each of its transitions (each kind of chain end included).
  */
-import { afterAll, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { CHAIN_ENDS, masterLoopMachine } from '../../src/machines/master-loop.js';
-import { exploreModel, MachineCoverage, type ModelBasedSpec } from '../support/model-based.js';
+import { describeModelBased, type ModelBasedSpec } from '../support/model-based.js';
 
 const ITERATIONS = 2;
 const TIMEOUT_MS = 1_000;
@@ -139,19 +138,4 @@ const spec: ModelBasedSpec<Step> = {
   predict: (m) => ({ state: m.value, iteration: m.context.iteration, out: m.context.out }),
 };
 
-describe('MasterLoop (model-based)', () => {
-  const coverage = new MachineCoverage('MASTER_LOOP', masterLoopMachine);
-
-  it('agrees with the model on every path', () => {
-    const compared = exploreModel(spec, coverage, (actual, expected, label) =>
-      expect(actual, label).toEqual(expected),
-    );
-    expect(compared).toBeGreaterThan(30);
-  });
-
-  afterAll(() => {
-    console.log(coverage.summary());
-    expect(coverage.missingStates(), 'states no path reached').toEqual([]);
-    expect(coverage.missingTransitions(), 'transitions no path took').toEqual([]);
-  });
-});
+describeModelBased('MASTER_LOOP', spec, 30);

@@ -6,6 +6,8 @@
  * (XState's microstep inspection names the transition definitions it took), so a guarded branch
  * counts only when that branch ran.
  */
+
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AnyActorRef,
   type AnyMachineSnapshot,
@@ -177,4 +179,31 @@ export function exploreModel<ME extends { type: string }>(
     }
   }
   return compared;
+}
+
+/**
+ * The suite of one machine: every path agrees with the model (at least `minCompared` sequences),
+ * `more` adds the machine's own tests, and at the end the coverage is printed and must be whole.
+ */
+export function describeModelBased<ME extends { type: string }>(
+  name: string,
+  spec: ModelBasedSpec<ME>,
+  minCompared: number,
+  more?: (coverage: MachineCoverage) => void,
+): void {
+  describe(`${name} (model-based)`, () => {
+    const coverage = new MachineCoverage(name, spec.machine);
+    it('agrees with the model on every path', () => {
+      const compared = exploreModel(spec, coverage, (actual, expected, label) =>
+        expect(actual, label).toEqual(expected),
+      );
+      expect(compared).toBeGreaterThanOrEqual(minCompared);
+    });
+    more?.(coverage);
+    afterAll(() => {
+      console.log(coverage.summary());
+      expect(coverage.missingStates(), `${name}: states no path reached`).toEqual([]);
+      expect(coverage.missingTransitions(), `${name}: transitions no path took`).toEqual([]);
+    });
+  });
 }

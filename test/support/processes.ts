@@ -1,8 +1,24 @@
 /** Real child processes running the fixtures under tsx, with line-based stdout. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 
 const root = new URL('../..', import.meta.url).pathname;
+const exec = promisify(execFile);
+
+/**
+ * Runs `ringrift-coord` (src/cli/main.ts under tsx) to its end: `{ stdout, stderr }`, or a
+ * rejection carrying `code` and `stderr` when it exits non-zero.
+ */
+export const cliWith =
+  (env: Record<string, string>) =>
+  (...args: string[]) =>
+    exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn', ...env },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+export const runCli = cliWith({});
 
 export interface Fixture {
   readonly child: ChildProcess;
