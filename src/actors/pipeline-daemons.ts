@@ -126,7 +126,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       type: 'SELFPLAY_COORDINATOR',
       machine: selfplayCoordinatorMachine.provide({ actors: { runJob } }),
       machineVersion: '1',
-      subscribes: ['SELFPLAY_TARGET_UPDATED'],
+      subscribes: ['SELFPLAY_TARGET_UPDATED', 'NEW_GAMES_AVAILABLE'],
       emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED'],
     },
     {
@@ -140,7 +140,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       type: 'DATA_PIPELINE',
       machine: createDataPipelineMachine(host).provide({ actors: { runJob } }),
       machineVersion: '1',
-      subscribes: ['DATA_SYNC_COMPLETED'],
+      subscribes: ['DATA_SYNC_COMPLETED', 'TRAINING_COMPLETED', 'PROMOTION_FAILED'],
       emits: [
         'NPZ_EXPORT_STARTED',
         'NPZ_EXPORT_COMPLETE',
@@ -153,7 +153,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       machine: trainingTriggerMachine,
       machineVersion: '1',
       input: { threshold: options.trainingThreshold ?? 500 },
-      subscribes: ['NEW_GAMES_AVAILABLE'],
+      subscribes: ['NEW_GAMES_AVAILABLE', 'HYPERPARAMETER_UPDATED'],
       emits: ['TRAINING_THRESHOLD_REACHED', 'TRAINING_THRESHOLD_PENDING'],
     },
     {

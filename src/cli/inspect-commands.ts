@@ -3,6 +3,7 @@
  * runtime, reading and writing the same SQLite file.
  */
 import type { DaemonSpec } from '../actors/daemon-spec.js';
+import { checkGuideCoverage } from '../actors/guide-coverage.js';
 import {
   createPipelineDaemons,
   PIPELINE_PROFILES,
@@ -24,6 +25,15 @@ import {
 import { type EventRow, ROW_COLUMNS } from '../persistence/row-codec.js';
 
 type Out = (line: string) => void;
+
+const SUPERVISOR_EMITS = [
+  'ALL_CRITICAL_DAEMONS_READY',
+  'DAEMON_STARTED',
+  'DAEMON_STOPPED',
+  'DAEMON_STATUS_CHANGED',
+  'DAEMON_CRASH_LOOP_DETECTED',
+  'DAEMON_PERMANENTLY_FAILED',
+];
 
 /** Daemon states (the last DAEMON_STATUS_CHANGED of each in the log), consumers, dead letters. */
 export function printStatus(dbPath: string, out: Out): void {
@@ -183,16 +193,7 @@ export function checkPipelineWiring(
   // The supervisor emits the lifecycle events; the MasterLoop's ALL_CRITICAL_DAEMONS_READY comes from it.
   const withSupervisor: DeclaredWiring = {
     ...declared,
-    supervisor: {
-      emits: [
-        'ALL_CRITICAL_DAEMONS_READY',
-        'DAEMON_STARTED',
-        'DAEMON_STOPPED',
-        'DAEMON_STATUS_CHANGED',
-        'DAEMON_CRASH_LOOP_DETECTED',
-        'DAEMON_PERMANENTLY_FAILED',
-      ],
-    },
+    supervisor: { emits: SUPERVISOR_EMITS },
   };
   const report = checkWiring(
     withSupervisor,
@@ -221,7 +222,17 @@ export function checkPipelineWiring(
           `${t}: emitted here, subscribed to only in the other process, and it does not cross processes`,
       ),
   ];
+  const arriving = elsewhere
+    .flatMap((d) => d.emits)
+    .filter((t) => isCrossProcess(resolveEventType(t).name));
+  const guide = checkGuideCoverage(daemons, SUPERVISOR_EMITS, arriving);
+  errors.push(...guide.gaps.map((g) => `guide: ${g}`));
   out(`profile: ${profile}; daemons: ${daemons.length}; guide table rows: ${GUIDE_ROWS.length}`);
+  out(
+    `guide rows wired in full by this profile: ${guide.complete}; components not built here: ${guide.notBuilt.join(', ')}`,
+  );
+  for (const d of guide.deviations) out(`deviation: ${d}`);
+  for (const i of guide.idle) out(`not wired: ${i}`);
   for (const t of report.noEmitter.filter((t) => crossesFrom(t, 'emits')))
     out(`cross-process in: ${t} comes from the other process`);
   for (const t of report.noSubscriber) {

@@ -1,7 +1,9 @@
 /**
  * DATA_PIPELINE (the original's DataPipelineOrchestrator): DATA_SYNC_COMPLETED -> NPZ export ->
  * NPZ_EXPORT_STARTED, NPZ_EXPORT_COMPLETE, then NEW_GAMES_AVAILABLE. A sync result without a
- * config_key cannot be exported: a logged, counted rejection.
+ * config_key cannot be exported: a logged, counted rejection. It keeps each config's pipeline
+ * stage (`notes.stages`, in its snapshot and the inspector), from its own work and from what it
+ * hears of the rest: TRAINING_COMPLETED and PROMOTION_FAILED, as the guide wires them.
  */
 import { createJobDaemonMachine } from './job-daemon.js';
 
@@ -11,10 +13,36 @@ interface Request {
   readonly games: number;
 }
 
+/** Each config's stage, by the last event of its pipeline this daemon heard or said. */
+export const PIPELINE_STAGES: Readonly<Record<string, string>> = {
+  DATA_SYNC_COMPLETED: 'synced',
+  NPZ_EXPORT_STARTED: 'exporting',
+  NEW_GAMES_AVAILABLE: 'exported',
+  EXPORT_VALIDATION_FAILED: 'export_failed',
+  TRAINING_COMPLETED: 'trained',
+  PROMOTION_FAILED: 'promotion_failed',
+};
+
+export interface DataPipelineNotes {
+  readonly stages: Readonly<Record<string, string>>;
+}
+
 export function createDataPipelineMachine(host: string) {
-  return createJobDaemonMachine<'export', Request>({
+  return createJobDaemonMachine<'export', Request, DataPipelineNotes>({
     id: 'dataPipeline',
     triggers: ['DATA_SYNC_COMPLETED'],
+    notes: {
+      initial: { stages: {} },
+      listens: ['TRAINING_COMPLETED', 'PROMOTION_FAILED'],
+      fold: (notes, type, p) => {
+        const stage =
+          type === 'TRAINING_COMPLETED' && p.success !== true
+            ? 'training_failed'
+            : PIPELINE_STAGES[type];
+        if (!stage || typeof p.config_key !== 'string') return notes;
+        return { stages: { ...notes.stages, [p.config_key]: stage } };
+      },
+    },
     toRequest: (_, p) =>
       typeof p.config_key === 'string' && p.config_key !== ''
         ? { config_key: p.config_key, host: String(p.host), games: Number(p.games_synced) }

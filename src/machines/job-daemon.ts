@@ -22,7 +22,7 @@ export type JobFeedback =
   | { type: 'job.done'; result: unknown }
   | { type: 'job.failed'; error: string };
 
-export interface JobDaemonConfig<K extends WorkKind, R> {
+export interface JobDaemonConfig<K extends WorkKind, R, N = null> {
   readonly id: string;
   /** The catalog events that request work. */
   readonly triggers: readonly string[];
@@ -37,6 +37,18 @@ export interface JobDaemonConfig<K extends WorkKind, R> {
   readonly progress?: (request: R, progress: Progress) => Emitted | null;
   readonly completed: (request: R, result: JobResult<K>) => readonly Emitted[];
   readonly failed: (request: R, error: string, attempts: number) => readonly Emitted[];
+  /**
+   * What the daemon knows beyond its queue (a scheduler's data per config, a pipeline's stage per
+   * config), folded from every event it hears (its triggers, `listens`) or says (its answers).
+   */
+  readonly notes?: {
+    readonly initial: N;
+    /** Catalog events heard only to update the notes. */
+    readonly listens?: readonly string[];
+    readonly fold: (notes: N, type: string, payload: Record<string, unknown>) => N;
+    /** The next request is the queued one of lowest rank (ties: arrival order). */
+    readonly rank?: (request: R, notes: N) => number;
+  };
   /** Attempts per request; 3. */
   readonly maxAttempts?: number;
   /** Delay before attempt n+1 (n >= 1); default 1 s doubling. */
@@ -49,7 +61,8 @@ export interface Queued<R> {
   readonly cause: unknown;
 }
 
-export interface JobDaemonContext<R> {
+export interface JobDaemonContext<R, N = null> {
+  readonly notes: N;
   readonly queue: readonly Queued<R>[];
   readonly current: Queued<R> | null;
   readonly attempt: number;
@@ -64,10 +77,35 @@ export const unprovidedRunJob = fromCallback<JobFeedback, Job>(({ sendBack }) =>
   sendBack({ type: 'job.failed', error: 'no worker was provided for this daemon (runJob)' });
 });
 
-export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonConfig<K, R>) {
+export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
+  config: JobDaemonConfig<K, R, N>,
+) {
   const maxAttempts = config.maxAttempts ?? 3;
   const retryDelay = config.retryDelayMs ?? ((attempt: number) => 1_000 * 2 ** (attempt - 1));
-  type Ctx = JobDaemonContext<R>;
+  type Ctx = JobDaemonContext<R, N>;
+  const fold = (notes: N, emitted: readonly { type: string; payload?: unknown }[]) =>
+    config.notes
+      ? emitted.reduce(
+          (n, e) =>
+            config.notes?.fold(n, e.type, (e.payload ?? {}) as Record<string, unknown>) ?? n,
+          notes,
+        )
+      : notes;
+  /** Index of the next request: lowest rank, first come among equals. */
+  const nextIndex = (context: Ctx) => {
+    const rank = config.notes?.rank;
+    if (!rank) return 0;
+    let best = 0;
+    for (let i = 1; i < context.queue.length; i++) {
+      const q = context.queue[i] as Queued<R>;
+      if (
+        rank(q.request, context.notes) <
+        rank((context.queue[best] as Queued<R>).request, context.notes)
+      )
+        best = i;
+    }
+    return best;
+  };
   type Ev = { type: string; payload?: Record<string, unknown>; envelope?: unknown } | JobFeedback;
   /** Emitted events carry their cause, so the host can link them to the request's envelope. */
   const caused = (e: Emitted, context: Ctx) => ({ ...e, causedBy: context.current?.cause });
@@ -98,6 +136,10 @@ export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonC
           ...context.queue,
           { request: read(event) as R, cause: (event as { envelope?: unknown }).envelope },
         ],
+        notes: ({ context, event }) => fold(context.notes, [event as Emitted]),
+      }),
+      noteHeard: assign({
+        notes: ({ context, event }) => fold(context.notes, [event as Emitted]),
       }),
       countRejection: assign({
         rejected: ({ context, event }) => {
@@ -110,11 +152,14 @@ export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonC
         reason: (read(event) as { reject: string }).reject,
         event: event.type,
       })) as never,
-      takeNext: assign(({ context }) => ({
-        current: context.queue[0] ?? null,
-        queue: context.queue.slice(1),
-        attempt: 1,
-      })),
+      takeNext: assign(({ context }) => {
+        const i = nextIndex(context);
+        return {
+          current: context.queue[i] ?? null,
+          queue: context.queue.filter((_, j) => j !== i),
+          attempt: 1,
+        };
+      }),
       emitAll: (_, emitted: readonly Emitted[]) => emitted,
     },
     guards: {
@@ -127,6 +172,7 @@ export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonC
   }).createMachine({
     id: config.id,
     context: {
+      notes: (config.notes?.initial ?? null) as N,
       queue: [],
       current: null,
       attempt: 0,
@@ -136,7 +182,12 @@ export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonC
       rejected: {},
     },
     initial: 'idle',
-    on: onTrigger as never,
+    on: {
+      ...onTrigger,
+      ...Object.fromEntries(
+        (config.notes?.listens ?? []).map((t) => [t, { actions: 'noteHeard' }]),
+      ),
+    } as never,
     states: {
       idle: {
         tags: ['ready'],
@@ -146,7 +197,10 @@ export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonC
         tags: ['ready', 'busy'],
         entry: enqueueActions(({ context, enqueue }) => {
           const started = config.started?.(req(context), context.attempt);
-          if (started) enqueue.emit(caused(started, context) as never);
+          if (started) {
+            enqueue.emit(caused(started, context) as never);
+            enqueue.assign({ notes: fold(context.notes, [started]) });
+          }
         }),
         invoke: {
           src: 'runJob',
@@ -170,9 +224,9 @@ export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonC
             actions: [
               enqueueActions(({ context, event, enqueue }) => {
                 const { result } = event as Extract<JobFeedback, { type: 'job.done' }>;
-                for (const e of config.completed(req(context), result as JobResult<K>)) {
-                  enqueue.emit(caused(e, context) as never);
-                }
+                const answers = config.completed(req(context), result as JobResult<K>);
+                for (const e of answers) enqueue.emit(caused(e, context) as never);
+                enqueue.assign({ notes: fold(context.notes, answers) });
               }),
               assign(({ context }) => ({
                 current: null,
@@ -195,9 +249,9 @@ export function createJobDaemonMachine<K extends WorkKind, R>(config: JobDaemonC
               actions: [
                 enqueueActions(({ context, event, enqueue }) => {
                   const { error } = event as Extract<JobFeedback, { type: 'job.failed' }>;
-                  for (const e of config.failed(req(context), error, context.attempt)) {
-                    enqueue.emit(caused(e, context) as never);
-                  }
+                  const answers = config.failed(req(context), error, context.attempt);
+                  for (const e of answers) enqueue.emit(caused(e, context) as never);
+                  enqueue.assign({ notes: fold(context.notes, answers) });
                 }),
                 assign(({ context, event }) => ({
                   current: null,

@@ -1,13 +1,16 @@
 /**
- * The TrainingCoordinator: TRAINING_THRESHOLD_REACHED -> TRAINING_STARTED -> train ->
- * TRAINING_COMPLETED (and TRAINING_EARLY_STOPPED when the run stopped early) or, after retries
- * with backoff, TRAINING_FAILED.
+ * The TrainingCoordinator: TRAINING_THRESHOLD_REACHED -> TRAINING_STARTED -> train (with the
+ * request's learning rate, when the FEEDBACK_LOOP set one) -> TRAINING_COMPLETED (and
+ * TRAINING_EARLY_STOPPED when the run stopped early) or, after retries with backoff,
+ * TRAINING_FAILED.
  */
 import { createJobDaemonMachine } from './job-daemon.js';
 
 interface Request {
   readonly config_key: string;
   readonly games: number;
+  /** The learning rate TRAINING_TRIGGER passed on from HYPERPARAMETER_UPDATED, if any. */
+  readonly learning_rate?: number;
 }
 
 export function createTrainingCoordinatorMachine(epochs: number) {
@@ -16,12 +19,21 @@ export function createTrainingCoordinatorMachine(epochs: number) {
     triggers: ['TRAINING_THRESHOLD_REACHED'],
     toRequest: (_, p) =>
       typeof p.config_key === 'string' && p.config_key !== '' && Number.isInteger(p.games)
-        ? { config_key: p.config_key, games: p.games as number }
+        ? {
+            config_key: p.config_key,
+            games: p.games as number,
+            ...learningRateOf(p.hyperparameters),
+          }
         : { reject: 'TRAINING_THRESHOLD_REACHED without config_key and games: nothing to train' },
     job: (r, attempt, causeId) => ({
       kind: 'training',
       idempotencyKey: `training:${r.config_key}:${causeId}:${attempt}`,
-      input: { config_key: r.config_key, samples: r.games * 60, epochs },
+      input: {
+        config_key: r.config_key,
+        samples: r.games * 60,
+        epochs,
+        ...(r.learning_rate === undefined ? {} : { learning_rate: r.learning_rate }),
+      },
     }),
     started: (r) => ({ type: 'TRAINING_STARTED', payload: { config_key: r.config_key } }),
     completed: (r, result) => [
@@ -52,4 +64,9 @@ export function createTrainingCoordinatorMachine(epochs: number) {
       { type: 'TRAINING_FAILED', payload: { config_key: r.config_key, error } },
     ],
   });
+}
+
+function learningRateOf(hyperparameters: unknown): { learning_rate?: number } {
+  const rate = (hyperparameters as { learning_rate?: unknown } | undefined)?.learning_rate;
+  return typeof rate === 'number' && rate > 0 ? { learning_rate: rate } : {};
 }

@@ -4,6 +4,10 @@
  * TRAINING_THRESHOLD_PENDING, so that a loop waiting on this data learns that no training follows
  * yet (rather than waiting for its timeout). A payload without a config or a game count is a
  * named rejection: counting it under a made-up key would hide it.
+ *
+ * HYPERPARAMETER_UPDATED (the FEEDBACK_LOOP's learning rate after a promotion) is kept per config
+ * and sent with the config's next TRAINING_THRESHOLD_REACHED as `hyperparameters`, so that the
+ * next training run uses it.
  */
 import { assign, enqueueActions, setup } from 'xstate';
 
@@ -17,6 +21,7 @@ export const trainingTriggerMachine = setup({
     context: {} as {
       threshold: number;
       pending: Readonly<Record<string, number>>;
+      hyperparameters: Readonly<Record<string, Readonly<Record<string, number>>>>;
       triggered: number;
     },
     events: {} as Ev,
@@ -26,12 +31,21 @@ export const trainingTriggerMachine = setup({
     noConfig: ({ event }) =>
       typeof event.payload.config_key !== 'string' || event.payload.config_key === '',
     noGameCount: ({ event }) => !Number.isInteger(event.payload.new_games) || newGames(event) < 0,
+    badParameter: ({ event }) =>
+      typeof event.payload.config_key !== 'string' ||
+      typeof event.payload.param_name !== 'string' ||
+      typeof event.payload.new_value !== 'number',
     reachesThreshold: ({ context, event }) =>
       (context.pending[configOf(event)] ?? 0) + newGames(event) >= context.threshold,
   },
 }).createMachine({
   id: 'trainingTrigger',
-  context: ({ input }) => ({ threshold: input.threshold ?? 500, pending: {}, triggered: 0 }),
+  context: ({ input }) => ({
+    threshold: input.threshold ?? 500,
+    pending: {},
+    hyperparameters: {},
+    triggered: 0,
+  }),
   initial: 'collecting',
   states: {
     collecting: {
@@ -63,11 +77,13 @@ export const trainingTriggerMachine = setup({
             actions: [
               enqueueActions(({ context, event, enqueue }) => {
                 const config = configOf(event);
+                const hyperparameters = context.hyperparameters[config];
                 enqueue.emit({
                   type: 'TRAINING_THRESHOLD_REACHED',
                   payload: {
                     config_key: config,
                     games: (context.pending[config] ?? 0) + newGames(event),
+                    ...(hyperparameters ? { hyperparameters } : {}),
                   },
                 } as never);
               }),
@@ -96,6 +112,37 @@ export const trainingTriggerMachine = setup({
                 } as never),
               ),
             ],
+          },
+        ],
+        HYPERPARAMETER_UPDATED: [
+          {
+            guard: 'badParameter',
+            actions: enqueueActions(({ enqueue }) =>
+              enqueue.emit({
+                type: 'daemon.rejected',
+                reason:
+                  'HYPERPARAMETER_UPDATED without config_key, param_name and a numeric new_value',
+                event: 'HYPERPARAMETER_UPDATED',
+              } as never),
+            ),
+          },
+          {
+            actions: assign({
+              hyperparameters: ({ context, event }) => {
+                const p = event.payload as {
+                  config_key: string;
+                  param_name: string;
+                  new_value: number;
+                };
+                return {
+                  ...context.hyperparameters,
+                  [p.config_key]: {
+                    ...context.hyperparameters[p.config_key],
+                    [p.param_name]: p.new_value,
+                  },
+                };
+              },
+            }),
           },
         ],
       },

@@ -32,6 +32,7 @@ export const JOB_INPUTS = {
     config_key: configKey,
     samples: z.number().int().nonnegative(),
     epochs: z.number().int().positive(),
+    learning_rate: z.number().positive().optional(),
   }),
   evaluation: z.object({
     config_key: configKey,

@@ -93,4 +93,29 @@ describe('operator commands', () => {
     expect(lines).toContain('GAP: CMAES_TRIGGERED: subscribed to, but no daemon emits it');
     expect(lines.at(-1)).toBe('wiring: 1 gap(s)');
   });
+
+  it("wiring check holds the daemons to the guide's rows, reasons given where they deviate", () => {
+    const pipeline = createPipelineDaemons({
+      worker: createSimulatedWorker(),
+      masterLoop: { configs: ['x'], iterations: 1, gamesPerBatch: 1 },
+    });
+    const lines: string[] = [];
+    expect(checkPipelineWiring((l) => lines.push(l), 'standalone', pipeline)).toBe(0);
+    expect(lines).toContain(
+      'deviation: TRAINING_COMPLETED: ModelDistribution (MODEL_DISTRIBUTION) does not subscribe to it: a model is copied to the cluster on MODEL_PROMOTED, once the gate passed it; pre-staging candidates is not built',
+    );
+    // A row whose emitter is not built here is listed, not failed.
+    expect(lines).toContain(
+      'not wired: HOST_ONLINE -> SelfplayScheduler (SELFPLAY_COORDINATOR): nothing here emits it (P2POrchestrator not built)',
+    );
+    // The SelfplayScheduler must hear the DataPipelineOrchestrator's NEW_GAMES_AVAILABLE.
+    const deaf = pipeline.map((d) =>
+      d.type === 'SELFPLAY_COORDINATOR' ? { ...d, subscribes: ['SELFPLAY_TARGET_UPDATED'] } : d,
+    );
+    lines.length = 0;
+    expect(checkPipelineWiring((l) => lines.push(l), 'standalone', deaf)).toBe(1);
+    expect(lines).toContain(
+      'GAP: guide: NEW_GAMES_AVAILABLE: SelfplayScheduler (SELFPLAY_COORDINATOR) does not subscribe to it',
+    );
+  });
 });

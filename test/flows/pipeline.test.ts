@@ -93,6 +93,20 @@ describe('pipeline with the MasterLoop (one process)', () => {
         ).toEqual(positions);
       }
     }
+    // The FEEDBACK_LOOP's learning rate after iteration 1's promotion reaches iteration 2's
+    // training request (through TRAINING_TRIGGER), for each config.
+    const request = (iteration: number, config: string) =>
+      events.find(
+        (e) =>
+          e.type === 'TRAINING_THRESHOLD_REACHED' &&
+          e.correlationId === `iteration-${iteration}:${config}`,
+      )?.payload;
+    for (const config of ['hex8_2p', 'square8_2p']) {
+      expect(request(1, config)).not.toHaveProperty('hyperparameters');
+      expect(request(2, config)).toMatchObject({
+        hyperparameters: { learning_rate: 0.001 * 0.9 },
+      });
+    }
   });
 
   it('ends an iteration whose new games stay below the training threshold, and trains once they reach it', async () => {

@@ -20,24 +20,25 @@ const describeEmitted = (e: Emitted) => {
   return e.type === 'daemon.rejected' ? 'rejected' : `${e.type}:${p.config_key ?? '-'}`;
 };
 
-// TRAINING_TRIGGER with a threshold of 2 games: per config, 0 or 1 game pending.
+// TRAINING_TRIGGER with a threshold of 2 games: per config, 0 or 1 game pending; config c may
+// have a learning rate from HYPERPARAMETER_UPDATED, which its requests then carry ("+hp").
 const THRESHOLD = 2;
+type TriggerCtx = { c: number; d: number; cTuned: boolean; out: string[] };
+const reachedC = (context: TriggerCtx) =>
+  `TRAINING_THRESHOLD_REACHED:c${context.cTuned ? '+hp' : ''}`;
 const trigger = setup({
-  types: {
-    context: {} as { c: number; d: number; out: string[] },
-    events: {} as Step,
-  },
+  types: { context: {} as TriggerCtx, events: {} as Step },
 }).createMachine({
-  context: { c: 0, d: 0, out: [] },
+  context: { c: 0, d: 0, cTuned: false, out: [] },
   on: {
     C_ONE_GAME: [
       {
         guard: ({ context }) => context.c + 1 >= THRESHOLD,
-        actions: assign({ c: 0, out: ['TRAINING_THRESHOLD_REACHED:c'] }),
+        actions: assign({ c: 0, out: ({ context }) => [reachedC(context)] }),
       },
       { actions: assign({ c: 1, out: ['TRAINING_THRESHOLD_PENDING:c'] }) },
     ],
-    C_TWO_GAMES: { actions: assign({ c: 0, out: ['TRAINING_THRESHOLD_REACHED:c'] }) },
+    C_TWO_GAMES: { actions: assign({ c: 0, out: ({ context }) => [reachedC(context)] }) },
     D_ONE_GAME: [
       {
         guard: ({ context }) => context.d + 1 >= THRESHOLD,
@@ -47,25 +48,39 @@ const trigger = setup({
     ],
     NO_CONFIG: { actions: assign({ out: ['rejected'] }) },
     NO_GAME_COUNT: { actions: assign({ out: ['rejected'] }) },
+    C_TUNED: { actions: assign({ cTuned: true, out: [] }) },
+    BAD_PARAMETER: { actions: assign({ out: ['rejected'] }) },
   },
 });
-const TRIGGER_PAYLOADS: Record<string, Record<string, unknown>> = {
-  C_ONE_GAME: { config_key: 'c', new_games: 1 },
-  C_TWO_GAMES: { config_key: 'c', new_games: 2 },
-  D_ONE_GAME: { config_key: 'd', new_games: 1 },
-  NO_CONFIG: { new_games: 1 },
-  NO_GAME_COUNT: { config_key: 'c', new_games: 'many' },
+const TRIGGER_EVENTS: Record<string, { type: string; payload: Record<string, unknown> }> = {
+  C_ONE_GAME: { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 1 } },
+  C_TWO_GAMES: { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 2 } },
+  D_ONE_GAME: { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'd', new_games: 1 } },
+  NO_CONFIG: { type: 'NEW_GAMES_AVAILABLE', payload: { new_games: 1 } },
+  NO_GAME_COUNT: { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 'many' } },
+  C_TUNED: {
+    type: 'HYPERPARAMETER_UPDATED',
+    payload: { config_key: 'c', param_name: 'learning_rate', old_value: 0.001, new_value: 0.0009 },
+  },
+  BAD_PARAMETER: {
+    type: 'HYPERPARAMETER_UPDATED',
+    payload: { config_key: 'c', param_name: 'learning_rate', new_value: 'lower' },
+  },
 };
 describeModelBased(
   'TRAINING_TRIGGER',
   {
     model: trigger,
-    events: events(...(Object.keys(TRIGGER_PAYLOADS) as string[])),
+    events: events(...Object.keys(TRIGGER_EVENTS)),
     machine: trainingTriggerMachine,
     input: { threshold: THRESHOLD },
-    apply: (e, { actor }) =>
-      actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: TRIGGER_PAYLOADS[e.type] }),
-    observe: ({ takeEmitted }) => takeEmitted().map(describeEmitted),
+    apply: (e, { actor }) => actor.send(TRIGGER_EVENTS[e.type]),
+    observe: ({ takeEmitted }) =>
+      takeEmitted().map((e) => {
+        const p = (e.payload ?? {}) as { hyperparameters?: { learning_rate?: number } };
+        const tuned = p.hyperparameters?.learning_rate === 0.0009 ? '+hp' : '';
+        return `${describeEmitted(e)}${tuned}`;
+      }),
     predict: (m) => m.context.out,
   },
   10,

@@ -7,7 +7,7 @@
  * printed per machine.
  */
 import { describe, expect, it } from 'vitest';
-import { type AnyStateMachine, assign, fromCallback, setup } from 'xstate';
+import { type AnyStateMachine, assign, createActor, fromCallback, setup } from 'xstate';
 import { createAutoSyncMachine } from '../../src/machines/auto-sync.js';
 import { createDataPipelineMachine } from '../../src/machines/data-pipeline.js';
 import { evaluationMachine } from '../../src/machines/evaluation.js';
@@ -26,10 +26,27 @@ const MAX_ATTEMPTS = 3;
 const RETRY_MS = 1_000;
 type Category = 'started' | 'progress' | 'completed' | 'failed' | 'rejected';
 type ModelEvent = {
-  type: 'REQUEST' | 'BAD_REQUEST' | 'PROGRESS' | 'DONE' | 'FAIL' | 'RETRY_ELAPSED' | 'RESTORED';
+  type:
+    | 'REQUEST'
+    | 'BAD_REQUEST'
+    | 'PROGRESS'
+    | 'DONE'
+    | 'FAIL'
+    | 'RETRY_ELAPSED'
+    | 'RESTORED'
+    | 'HEARD';
 };
 const EVENTS: ModelEvent[] = (
-  ['REQUEST', 'BAD_REQUEST', 'PROGRESS', 'DONE', 'FAIL', 'RETRY_ELAPSED', 'RESTORED'] as const
+  [
+    'REQUEST',
+    'BAD_REQUEST',
+    'PROGRESS',
+    'DONE',
+    'FAIL',
+    'RETRY_ELAPSED',
+    'RESTORED',
+    'HEARD',
+  ] as const
 ).map((type) => ({ type }));
 
 interface Daemon {
@@ -42,6 +59,8 @@ interface Daemon {
   readonly result: Record<string, unknown>;
   /** The category of each event type it emits. */
   readonly categories: Readonly<Record<string, Category>>;
+  /** Events it listens to only for its notes. */
+  readonly heard?: readonly { type: string; payload: Record<string, unknown> }[];
 }
 
 const DAEMONS: Daemon[] = [
@@ -53,6 +72,7 @@ const DAEMONS: Daemon[] = [
     badRequest: { config_key: 'c', target_games: 0 },
     result: { games_played: 10, db_path: 'x.db', duration_seconds: 1 },
     categories: { SELFPLAY_COMPLETE: 'completed', TASK_FAILED: 'failed' },
+    heard: [{ type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 5 } }],
   },
   {
     name: 'AUTO_SYNC',
@@ -80,6 +100,10 @@ const DAEMONS: Daemon[] = [
       NEW_GAMES_AVAILABLE: 'completed',
       EXPORT_VALIDATION_FAILED: 'failed',
     },
+    heard: [
+      { type: 'TRAINING_COMPLETED', payload: { config_key: 'c', success: true } },
+      { type: 'PROMOTION_FAILED', payload: { config_key: 'c', model_id: 'm', error: 'x' } },
+    ],
   },
   {
     name: 'CONTINUOUS_TRAINING_LOOP',
@@ -156,6 +180,8 @@ function jobModel(emitsStarted: boolean, emitsProgress: boolean) {
       FAIL: { actions: assign({ out: [] }) },
       RETRY_ELAPSED: { actions: assign({ out: [] }) },
       RESTORED: { actions: assign({ out: [] }) },
+      // An event heard only for the daemon's notes: no state change, nothing emitted.
+      HEARD: { actions: assign({ out: [] }) },
     },
     states: {
       idle: {
@@ -192,11 +218,17 @@ function jobModel(emitsStarted: boolean, emitsProgress: boolean) {
   });
 }
 
+let heardCount = 0;
+
 /** The faked worker: the replay answers for it through `feedback`. */
 let feedback: ((f: JobFeedback) => void) | null = null;
-const fakeWorker = fromCallback<JobFeedback>(({ sendBack }) => {
-  feedback = sendBack;
-});
+const jobs: { input: Record<string, unknown> }[] = [];
+const fakeWorker = fromCallback<JobFeedback, { input: Record<string, unknown> }>(
+  ({ sendBack, input }) => {
+    feedback = sendBack;
+    jobs.push(input);
+  },
+);
 
 function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnyStateMachine } {
   const kinds = new Set(Object.values(daemon.categories));
@@ -238,6 +270,10 @@ function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnySta
           return;
         case 'RESTORED':
           actor.send({ type: 'daemon.restored' });
+          return;
+        case 'HEARD':
+          // Each in turn across the replays (the count is not reset), so that every one is heard.
+          if (daemon.heard) actor.send(daemon.heard[heardCount++ % daemon.heard.length]);
           return;
       }
     },
@@ -286,5 +322,74 @@ describe('job daemon emits in order', () => {
       'started',
       'failed',
     ]);
+  });
+});
+
+describe('what the job daemons know beyond their queue', () => {
+  const start = (machine: AnyStateMachine) => {
+    feedback = null;
+    jobs.length = 0;
+    return createActor(machine.provide({ actors: { runJob: fakeWorker as never } })).start();
+  };
+
+  it('SELFPLAY_COORDINATOR runs the waiting batch of the config with the fewest new games first', () => {
+    const actor = start(selfplayCoordinatorMachine);
+    const ask = (config: string) =>
+      actor.send({
+        type: 'SELFPLAY_TARGET_UPDATED',
+        payload: { config_key: config, target_games: 10 },
+      });
+    ask('busy');
+    ask('rich');
+    ask('poor');
+    actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'rich', new_games: 500 } });
+    actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'poor', new_games: 20 } });
+    expect(actor.getSnapshot().context.notes).toEqual({ gamesAvailable: { rich: 500, poor: 20 } });
+    feedback?.({
+      type: 'job.done',
+      result: { games_played: 10, db_path: 'x', duration_seconds: 1 },
+    });
+    feedback?.({
+      type: 'job.done',
+      result: { games_played: 10, db_path: 'x', duration_seconds: 1 },
+    });
+    expect(jobs.map((j) => j.input.config_key)).toEqual(['busy', 'poor', 'rich']);
+    actor.stop();
+  });
+
+  it('DATA_PIPELINE keeps each config at the stage of the last pipeline event it heard or said', () => {
+    const actor = start(createDataPipelineMachine('h'));
+    const stage = () => actor.getSnapshot().context.notes.stages;
+    actor.send({
+      type: 'DATA_SYNC_COMPLETED',
+      payload: { config_key: 'a', host: 'h', games_synced: 5 },
+    });
+    expect(stage()).toEqual({ a: 'exporting' });
+    feedback?.({ type: 'job.done', result: { samples: 300, npz_path: 'a.npz' } });
+    expect(stage()).toEqual({ a: 'exported' });
+    actor.send({ type: 'TRAINING_COMPLETED', payload: { config_key: 'a', success: true } });
+    expect(stage()).toEqual({ a: 'trained' });
+    actor.send({
+      type: 'PROMOTION_FAILED',
+      payload: { config_key: 'a', model_id: 'm', error: 'x' },
+    });
+    actor.send({ type: 'TRAINING_COMPLETED', payload: { config_key: 'b', success: false } });
+    expect(stage()).toEqual({ a: 'promotion_failed', b: 'training_failed' });
+    actor.stop();
+  });
+
+  it('the TrainingCoordinator trains with the learning rate the request carries', () => {
+    const actor = start(createTrainingCoordinatorMachine(3));
+    actor.send({
+      type: 'TRAINING_THRESHOLD_REACHED',
+      payload: { config_key: 'a', games: 10, hyperparameters: { learning_rate: 0.0005 } },
+    });
+    expect(jobs[0]?.input).toEqual({
+      config_key: 'a',
+      samples: 600,
+      epochs: 3,
+      learning_rate: 0.0005,
+    });
+    actor.stop();
   });
 });

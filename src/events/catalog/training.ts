@@ -15,6 +15,8 @@ export const trainingEvents = defineDomain('training', {
     payload: {
       config_key: f.str,
       games: f.int,
+      // Not in the original: the config's training parameters as HYPERPARAMETER_UPDATED left them.
+      hyperparameters: f.numRecord.optional(),
     },
   },
   TRAINING_THRESHOLD_PENDING: {

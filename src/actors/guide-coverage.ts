@@ -1,0 +1,129 @@
+/**
+ * How far a set of daemons covers the rows of the original guide's event tables: for each row,
+ * the components of this runtime that play the guide's emitters must emit the event and those
+ * that play its subscribers must subscribe to it. Components this runtime does not build are
+ * listed, not failed; the few rows a built daemon deliberately does not follow are listed with
+ * their reason.
+ */
+import { GUIDE_ROWS } from '../events/guide-tables.js';
+
+/** The guide's component names that a pipeline daemon plays (null: not built here). */
+export function daemonOfComponent(component: string, event: string): string | null {
+  // The P2POrchestrator's data sync rows are AUTO_SYNC's; its host and leader rows are not built.
+  if (component === 'P2POrchestrator') return event.startsWith('DATA_SYNC_') ? 'AUTO_SYNC' : null;
+  return COMPONENTS[component] ?? null;
+}
+
+const COMPONENTS: Readonly<Record<string, string>> = {
+  TrainingCoordinator: 'CONTINUOUS_TRAINING_LOOP',
+  FeedbackLoop: 'FEEDBACK_LOOP',
+  DataPipeline: 'DATA_PIPELINE',
+  DataPipelineOrchestrator: 'DATA_PIPELINE',
+  ModelDistribution: 'MODEL_DISTRIBUTION',
+  UnifiedDistributionDaemon: 'MODEL_DISTRIBUTION',
+  GameGauntlet: 'EVALUATION',
+  EvaluationDaemon: 'EVALUATION',
+  AutoPromotion: 'AUTO_PROMOTION',
+  AutoPromotionDaemon: 'AUTO_PROMOTION',
+  PromotionController: 'AUTO_PROMOTION',
+  AutoSyncDaemon: 'AUTO_SYNC',
+  SelfplayScheduler: 'SELFPLAY_COORDINATOR',
+  TrainingTrigger: 'TRAINING_TRIGGER',
+  MasterLoop: 'MASTER_LOOP',
+  // The training script's early stop reaches the bus through the training daemon's result.
+  'train.py': 'CONTINUOUS_TRAINING_LOOP',
+};
+
+/** Rows a built daemon does not follow, on purpose. */
+export const GUIDE_DEVIATIONS: readonly { event: string; component: string; why: string }[] = [
+  {
+    event: 'TRAINING_COMPLETED',
+    component: 'ModelDistribution',
+    why: 'a model is copied to the cluster on MODEL_PROMOTED, once the gate passed it; pre-staging candidates is not built',
+  },
+  {
+    event: 'EVALUATION_COMPLETED',
+    component: 'FeedbackLoop',
+    why: "promotion decisions are AUTO_PROMOTION's; the curriculum half is CurriculumIntegration's, not built",
+  },
+];
+
+export interface DaemonWiring {
+  readonly type: string;
+  readonly subscribes: readonly string[];
+  readonly emits: readonly string[];
+}
+
+export interface GuideCoverage {
+  /** Rows whose every component is built here and wired as the guide says. */
+  readonly complete: number;
+  readonly gaps: readonly string[];
+  readonly deviations: readonly string[];
+  /** Rows a daemon here would subscribe to, but whose event nothing here emits (not wired). */
+  readonly idle: readonly string[];
+  /** Guide components no daemon of these plays (sorted). */
+  readonly notBuilt: readonly string[];
+}
+
+/**
+ * `supervisorEmits`: what the supervisor publishes (it plays the guide's DaemonManager as an
+ * emitter). `arriving`: events that reach these daemons from another process.
+ */
+export function checkGuideCoverage(
+  daemons: readonly DaemonWiring[],
+  supervisorEmits: readonly string[],
+  arriving: readonly string[] = [],
+): GuideCoverage {
+  const byType = new Map(daemons.map((d) => [d.type, d]));
+  const emittedHere = new Set([
+    ...supervisorEmits,
+    ...arriving,
+    ...daemons.flatMap((d) => d.emits),
+  ]);
+  const gaps: string[] = [];
+  const deviations: string[] = [];
+  const idle: string[] = [];
+  const notBuilt = new Set<string>();
+  let complete = 0;
+  for (const row of GUIDE_ROWS) {
+    let whole = true;
+    const check = (component: string, side: 'emits' | 'subscribes') => {
+      if (component === 'DaemonManager') {
+        // The supervisor plays the guide's DaemonManager as an emitter; it handles no events.
+        if (side === 'subscribes') {
+          notBuilt.add('DaemonManager (as a subscriber)');
+          whole = false;
+        } else if (!supervisorEmits.includes(row.event)) {
+          gaps.push(`${row.event}: the supervisor (the guide's DaemonManager) does not emit it`);
+        }
+        return;
+      }
+      const type = daemonOfComponent(component, row.event);
+      const daemon = type ? byType.get(type) : undefined;
+      if (!daemon) {
+        // Built but in another profile, or not built at all: either way not this set's to wire.
+        if (!type) notBuilt.add(component);
+        whole = false;
+        return;
+      }
+      if (daemon[side].includes(row.event)) return;
+      whole = false;
+      if (side === 'subscribes' && !emittedHere.has(row.event)) {
+        idle.push(
+          `${row.event} -> ${component} (${type}): nothing here emits it (${row.emitters.join(', ')} not built)`,
+        );
+        return;
+      }
+      const deviation = GUIDE_DEVIATIONS.find(
+        (d) => d.event === row.event && d.component === component,
+      );
+      const what = `${row.event}: ${component} (${type}) does not ${side === 'emits' ? 'emit' : 'subscribe to'} it`;
+      if (deviation) deviations.push(`${what}: ${deviation.why}`);
+      else gaps.push(what);
+    };
+    for (const c of row.emitters) check(c, 'emits');
+    for (const c of row.subscribers) check(c, 'subscribes');
+    if (whole) complete++;
+  }
+  return { complete, gaps, deviations, idle, notBuilt: [...notBuilt].sort() };
+}
