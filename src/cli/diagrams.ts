@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { AnyStateMachine } from 'xstate';
 import { toDirectedGraph } from 'xstate/graph';
-import { createPipelineDaemons } from '../actors/pipeline-daemons.js';
+import { createPipelineDaemons, PIPELINE_PROFILES } from '../actors/pipeline-daemons.js';
 import { createRuntime, daemonLifecycleMachine, type Envelope } from '../index.js';
 import { createSimulatedWorker } from '../workers/simulated.js';
 
@@ -69,6 +69,40 @@ export function wiringDiagram(): string {
   for (const e of [...events].sort()) lines.push(`  ${e}([${e}])`);
   for (const s of specs) {
     lines.push(`  ${s.type}[${s.type}]`);
+    for (const e of s.emits) lines.push(`  ${s.type} --> ${e}`);
+    for (const e of s.subscribes) lines.push(`  ${e} --> ${s.type}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The pipeline split into a coordinator and a training node: each process's daemons and the events
+ * they keep to themselves in its own box, the events that pass between them in the event log's.
+ */
+export function splitWiringDiagram(): string {
+  const specs = pipelineSpecs();
+  const sides = ['coordinator', 'training_node'] as const;
+  const sideOf = (type: string) =>
+    sides.find((p) => PIPELINE_PROFILES[p].includes(type)) ?? 'coordinator';
+  const crossing = new Set<string>();
+  for (const emitter of specs)
+    for (const e of emitter.emits)
+      for (const subscriber of specs)
+        if (subscriber.subscribes.includes(e) && sideOf(subscriber.type) !== sideOf(emitter.type))
+          crossing.add(e);
+  const lines = ['flowchart LR'];
+  for (const side of sides) {
+    lines.push(`  subgraph ${side}[${side} process]`);
+    const mine = specs.filter((s) => sideOf(s.type) === side);
+    for (const s of mine) lines.push(`    ${s.type}[${s.type}]`);
+    const events = new Set(mine.flatMap((s) => s.emits).filter((e) => !crossing.has(e)));
+    for (const e of [...events].sort()) lines.push(`    ${e}([${e}])`);
+    lines.push('  end');
+  }
+  lines.push('  subgraph log[SQLite event log]');
+  for (const e of [...crossing].sort()) lines.push(`    ${e}([${e}])`);
+  lines.push('  end');
+  for (const s of specs) {
     for (const e of s.emits) lines.push(`  ${s.type} --> ${e}`);
     for (const e of s.subscribes) lines.push(`  ${e} --> ${s.type}`);
   }
@@ -145,6 +179,10 @@ export async function renderDiagrams(): Promise<Record<string, string>> {
   for (const s of specs)
     files[`${s.type.toLowerCase()}.md`] = fence(`${s.type}`, stateDiagram(s.machine));
   files['wiring.md'] = fence('Wiring: daemon -> event -> daemon', wiringDiagram());
+  files['wiring-split.md'] = fence(
+    'Wiring split across a coordinator and a training node (run --profile)',
+    splitWiringDiagram(),
+  );
   const trace = await traceRun();
   files['flow-data-sync.md'] = fence(
     'Data sync flow',

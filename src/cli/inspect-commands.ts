@@ -35,46 +35,78 @@ const SUPERVISOR_EMITS = [
   'DAEMON_PERMANENTLY_FAILED',
 ];
 
-/** Daemon states (the last DAEMON_STATUS_CHANGED of each in the log), consumers, dead letters. */
+interface DaemonState {
+  status: string;
+  at: number;
+  reason: string;
+  restarts: number;
+}
+
+/** Every runtime seen in the log (several processes may share it), with its daemons' last states. */
+interface RuntimeStates {
+  readonly host: string;
+  readonly pid: number | null;
+  readonly daemons: Map<string, DaemonState>;
+}
+
+/**
+ * Daemon states (the last DAEMON_STATUS_CHANGED of each daemon of each runtime in the log: a
+ * coordinator and a training node both have an EVENT_ROUTER), consumers, dead letters.
+ */
 export function printStatus(dbPath: string, out: Out): void {
   const status = inspectEventLog(dbPath);
   const db = openDatabase(dbPath, { readonly: true });
   try {
     const rows = db.db
       .prepare(
-        `SELECT payload, created_at FROM events WHERE event_type IN ('DAEMON_STATUS_CHANGED', 'daemon_status_changed')
+        `SELECT payload, created_at, origin_runtime, origin_pid, hostname FROM events
+          WHERE event_type IN ('DAEMON_STATUS_CHANGED', 'daemon_status_changed')
           ORDER BY event_id DESC LIMIT 5000`,
       )
-      .all() as { payload: string; created_at: number }[];
-    const latest = new Map<
-      string,
-      { status: string; at: number; reason: string; restarts: number; host: string }
-    >();
-    const restarts = new Map<string, number>();
+      .all() as {
+      payload: string;
+      created_at: number;
+      origin_runtime: string | null;
+      origin_pid: number | null;
+      hostname: string;
+    }[];
+    const runtimes = new Map<string, RuntimeStates>();
     for (const row of rows) {
       const p = JSON.parse(row.payload) as Record<string, string>;
       const name = p.daemon_name as string;
-      if (p.old_status === 'backing_off' || p.new_status === 'backing_off') {
-        if (p.new_status === 'backing_off') restarts.set(name, (restarts.get(name) ?? 0) + 1);
+      // Rows written by the original (no envelope columns) are grouped by host.
+      const key = row.origin_runtime ?? `host ${row.hostname}`;
+      let runtime = runtimes.get(key);
+      if (!runtime) {
+        runtime = { host: row.hostname, pid: row.origin_pid, daemons: new Map() };
+        runtimes.set(key, runtime);
       }
-      if (!latest.has(name))
-        latest.set(name, {
+      let daemon = runtime.daemons.get(name);
+      if (!daemon) {
+        daemon = {
           status: p.new_status as string,
           at: row.created_at,
           reason: p.reason ?? '',
           restarts: 0,
-          host: p.hostname ?? '',
-        });
+        };
+        runtime.daemons.set(name, daemon);
+      }
+      if (p.new_status === 'backing_off') daemon.restarts++;
     }
     out(`database: ${status.path}`);
     out(`events: ${status.events.count} (ids ${status.events.firstId}..${status.events.lastId})`);
     out('daemons:');
-    if (latest.size === 0) out('  (no DAEMON_STATUS_CHANGED in the log)');
-    for (const [name, d] of [...latest].sort((a, b) => a[0].localeCompare(b[0]))) {
-      const age = Math.max(0, Date.now() / 1000 - d.at).toFixed(0);
+    if (runtimes.size === 0) out('  (no DAEMON_STATUS_CHANGED in the log)');
+    for (const [key, runtime] of runtimes) {
       out(
-        `  ${name.padEnd(26)} ${d.status.padEnd(26)} restarts ${String(restarts.get(name) ?? 0).padEnd(3)} ${age}s ago on ${d.host}  (${d.reason})`,
+        `  runtime ${key} on ${runtime.host}${runtime.pid === null ? '' : `, pid ${runtime.pid}`}`,
       );
+      for (const [name, d] of [...runtime.daemons].sort((a, b) => a[0].localeCompare(b[0]))) {
+        const age = Math.max(0, Date.now() / 1000 - d.at).toFixed(0);
+        out(
+          `    ${name.padEnd(26)} ${d.status.padEnd(12)} restarts ${String(d.restarts).padEnd(3)} ${age}s ago  (${d.reason})`,
+        );
+      }
     }
     out('durable consumers:');
     if (status.consumers.length === 0) out('  (none)');

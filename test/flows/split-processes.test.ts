@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../support/log.js';
-import { type Fixture, startFixture } from '../support/processes.js';
+import { type Fixture, runCli, startFixture } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
 interface Row {
@@ -130,6 +130,16 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     expect(coordinator.lines.join('\n')).toMatch(
       new RegExp(`MODEL_DISTRIBUTION_COMPLETE\\s+${typed(all, 'MODEL_PROMOTED').length}\n`),
     );
+    // `status` tells the two processes apart (both have an EVENT_ROUTER) and shows the durable
+    // consumers of both, caught up.
+    const { stdout: statusOut } = await runCli('status', '--db', db);
+    const runtimeHeaders = statusOut.split('\n').filter((l) => l.startsWith('  runtime '));
+    expect(runtimeHeaders).toHaveLength(2);
+    expect(runtimeHeaders.some((l) => l.endsWith(`pid ${nodePid}`))).toBe(true);
+    expect(runtimeHeaders.some((l) => l.endsWith(`pid ${coordinatorPid}`))).toBe(true);
+    expect(statusOut.match(/ {4}EVENT_ROUTER\s+stopped/g)).toHaveLength(2);
+    expect(statusOut).toMatch(/CONTINUOUS_TRAINING_LOOP\s+lag 0 /);
+    expect(statusOut).toMatch(/FEEDBACK_LOOP\s+lag 0 /);
     // The node's ALL_CRITICAL_DAEMONS_READY reached the coordinator, which did not start a
     // second loop on it: one request per config and iteration.
     expect(typed(all, 'SELFPLAY_TARGET_UPDATED')).toHaveLength(4);
