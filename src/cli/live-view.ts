@@ -63,14 +63,25 @@ export function renderLiveView(state: LiveState): string[] {
   const iterations = state.iterations
     ? `  iteration ${state.iterations.done}/${state.iterations.of === 0 ? '∞' : state.iterations.of}`
     : '';
+  // Columns as wide as their longest value (waiting_for_dependencies is long), never narrower.
+  const width = (values: readonly string[], least: number) =>
+    Math.max(least, ...values.map((v) => v.length + 2));
+  const stateWidth = width(
+    state.daemons.map((d) => d.state),
+    10,
+  );
+  const doingWidth = width(
+    state.daemons.map((d) => d.activity ?? '-'),
+    12,
+  );
   const lines = [
     `ringrift-coord run · profile ${state.profile} · ${seconds} s · ${state.events} events${iterations}`,
     '',
-    `  ${'daemon'.padEnd(26)}${'state'.padEnd(10)}${'doing'.padEnd(12)}restarts  rejected`,
+    `  ${'daemon'.padEnd(26)}${'state'.padEnd(stateWidth)}${'doing'.padEnd(doingWidth)}restarts  rejected`,
   ];
   for (const d of state.daemons) {
     lines.push(
-      `  ${d.daemon.padEnd(26)}${d.state.padEnd(10)}${(d.activity ?? '-').padEnd(12)}${String(d.restarts).padStart(8)}  ${String(d.rejections).padStart(8)}`,
+      `  ${d.daemon.padEnd(26)}${d.state.padEnd(stateWidth)}${(d.activity ?? '-').padEnd(doingWidth)}${String(d.restarts).padStart(8)}  ${String(d.rejections).padStart(8)}`,
     );
   }
   const configs = Object.entries(state.configs);

@@ -76,7 +76,13 @@ export async function runPipeline(
 ): Promise<RunSummary> {
   if (options.configs.length === 0)
     throw new InvalidOptionError('--configs', 'at least one config key', '');
-  const logger = createLogger({ name: 'run' });
+  const liveMode =
+    (options.view ?? ((out as { isTTY?: boolean }).isTTY ? 'live' : 'log')) === 'live';
+  // Info lines would scroll the live view away: it shows what they say. Asked-for levels stand.
+  const logger = createLogger({
+    name: 'run',
+    level: liveMode && process.env.RINGRIFT_LOG_LEVEL === undefined ? 'warn' : undefined,
+  });
   const worker = await workerFor(options, logger);
   const games = options.gamesPerBatch ?? 100;
   const profile = options.profile ?? 'standalone';
@@ -109,17 +115,16 @@ export async function runPipeline(
     inspect: options.inspect,
   });
   const counts: Record<string, number> = {};
-  const live =
-    (options.view ?? ((out as { isTTY?: boolean }).isTTY ? 'live' : 'log')) === 'live'
-      ? new LiveView(
-          {
-            profile,
-            iterationsAsked: drivesIterations ? options.iterations : null,
-            daemons: () => daemonRows(runtime),
-          },
-          out,
-        )
-      : null;
+  const live = liveMode
+    ? new LiveView(
+        {
+          profile,
+          iterationsAsked: drivesIterations ? options.iterations : null,
+          daemons: () => daemonRows(runtime),
+        },
+        out,
+      )
+    : null;
   runtime.router.subscribe('*', (e: Envelope) => {
     counts[e.type] = (counts[e.type] ?? 0) + 1;
     live?.observe(e);

@@ -44,6 +44,24 @@ describe('live view', () => {
     expect(frame).toContain('  EVALUATION                running   working            2         1');
     expect(frame).toContain('  MASTER_LOOP               starting  -                  0         0');
     const rows = frame.slice(frame.findIndex((l) => l.includes('config')) + 1);
+    // A long state widens its column rather than running into the next.
+    const waiting = renderLiveView({
+      profile: 'p',
+      elapsedMs: 0,
+      iterations: null,
+      events: 0,
+      daemons: [
+        {
+          daemon: 'A',
+          state: 'waiting_for_dependencies',
+          activity: null,
+          restarts: 0,
+          rejections: 0,
+        },
+      ],
+      configs: {},
+    });
+    expect(waiting.at(-1)).toMatch(/^ {2}A {25}waiting_for_dependencies {2}- /);
     expect(rows.map((l) => l.trim().split(/\s+/)[0])).toEqual(['a', 'b']);
   });
 
