@@ -107,8 +107,12 @@ export class HandlerTimeoutError extends CoordinationError {
 export class WaitTimeoutError extends CoordinationError {
   readonly eventType: string;
   readonly timeoutMs: number;
-  constructor(eventType: string, timeoutMs: number) {
-    super(`no '${eventType}' event arrived within ${timeoutMs} ms`);
+  constructor(
+    eventType: string,
+    timeoutMs: number,
+    message = `no '${eventType}' event arrived within ${timeoutMs} ms`,
+  ) {
+    super(message);
     this.eventType = eventType;
     this.timeoutMs = timeoutMs;
   }

@@ -187,7 +187,8 @@ export class Router {
   readonly name: string;
   readonly origin: Origin;
   private readonly logger: Logger;
-  private readonly clock: Clock;
+  /** The time its timeouts run on (also the StageEventBus's). */
+  readonly clock: Clock;
   private readonly handlerTimeoutMs: number;
   private readonly maxPayloadBytes: number;
   private readonly mailboxCapacity: number;

@@ -9,7 +9,7 @@
  * stage subscriber receives the events of its own stage plus those published directly as the
  * data event (no `stage`), never another stage's.
  */
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, WaitTimeoutError } from '../errors.js';
 import type { EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
 import { STAGE_EVENTS, STAGE_TO_DATA, type StageEventName } from '../events/stage-events.js';
@@ -135,7 +135,11 @@ export class StageEventBus {
     return envelope;
   }
 
-  /** Publishes and waits for every subscriber (stage and data alike) to finish or time out. */
+  /**
+   * Publishes and waits for every subscriber (stage and data alike) to finish.
+   * @throws {WaitTimeoutError} when they have not within `timeoutMs` (on the router's clock); the
+   *   event was published and its handlers go on.
+   */
   async emitAndWait(
     result: StageCompletionResult,
     timeoutMs?: number,
@@ -148,10 +152,18 @@ export class StageEventBus {
       this.record(name, report.envelope);
       return report;
     }
-    let timer: NodeJS.Timeout | undefined;
+    const clock = this.router.clock;
+    let timer: unknown;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`stage '${name}' handlers did not finish within ${timeoutMs} ms`)),
+      timer = clock.setTimeout(
+        () =>
+          reject(
+            new WaitTimeoutError(
+              type,
+              timeoutMs,
+              `the handlers of stage '${name}' did not finish within ${timeoutMs} ms`,
+            ),
+          ),
         timeoutMs,
       );
     });
@@ -160,7 +172,7 @@ export class StageEventBus {
       this.record(name, report.envelope);
       return report;
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
     }
   }
 

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { WaitTimeoutError } from '../../src/errors.js';
 import {
   EventValidationError,
   InvalidOptionError,
@@ -6,7 +8,7 @@ import {
   type StageCompletionResult,
   StageEventBus,
 } from '../../src/index.js';
-import { testRouter } from '../support/router.js';
+import { testRouter, tick } from '../support/router.js';
 
 let router: Router;
 afterEach(() => router.close());
@@ -102,6 +104,30 @@ describe('StageEventBus', () => {
     order.push('resolved');
     expect(order).toEqual(['handler', 'resolved']);
     expect(report.delivered).toHaveLength(1);
+  });
+
+  it('emitAndWait gives up after its timeout on the router clock, with a typed error', async () => {
+    const clock = new SimulatedClock();
+    ({ router } = testRouter({ clock, handlerTimeoutMs: 60_000 }));
+    const stages = new StageEventBus(router);
+    let release: () => void = () => {};
+    stages.subscribe('TRAINING_COMPLETE', () => new Promise<void>((r) => (release = r)));
+    const waiting = stages.emitAndWait(trainingResult(), 5_000);
+    let settled = false;
+    waiting.catch(() => {}).finally(() => (settled = true));
+    try {
+      await tick();
+      clock.increment(4_999);
+      await tick();
+      expect(settled).toBe(false);
+      clock.increment(1);
+      await expect(waiting).rejects.toThrow(WaitTimeoutError);
+      await expect(waiting).rejects.toThrow(
+        "the handlers of stage 'TRAINING_COMPLETE' did not finish within 5000 ms",
+      );
+    } finally {
+      release();
+    }
   });
 
   it('keeps history and stats of emitted results', () => {
