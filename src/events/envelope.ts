@@ -15,7 +15,7 @@ export interface Origin {
 }
 
 export interface Envelope<T extends EventName = EventName> {
-  /** Unique across processes and hosts: `<runtimeId>-<sequence>`. */
+  /** Unique across processes, hosts and restarts: `<runtimeId>.<incarnation>-<sequence>`. */
   readonly id: string;
   readonly type: T;
   readonly payload: PayloadOf<T>;
@@ -50,10 +50,17 @@ export function createOrigin(runtimeId: string): Origin {
   return Object.freeze({ host: hostname(), pid: process.pid, runtimeId });
 }
 
-/** Ids are `<runtimeId>-<sequence>`: unique without coordination and cheap to make. */
+/**
+ * Ids are `<runtimeId>.<incarnation>-<sequence>`: unique without coordination and cheap to make.
+ * The incarnation (40 random bits, new for each id source) keeps them unique when a process is
+ * restarted under the same, stable runtime id (which names its snapshots): a restarted sequence
+ * would otherwise repeat ids that peers and durable consumers already saw, and they would drop
+ * the new events as duplicates.
+ */
 export function createIdSource(runtimeId: string): () => string {
+  const prefix = `${runtimeId}.${randomBytes(5).readUIntBE(0, 5).toString(36)}-`;
   let seq = 0;
-  return () => `${runtimeId}-${(++seq).toString(36)}`;
+  return () => prefix + (++seq).toString(36);
 }
 
 export function stampEnvelope<T extends EventName>(

@@ -47,7 +47,7 @@ describe('router.publish()', () => {
     const e = router.publish('TRAINING_COMPLETED', trainingCompleted(), { source: 'trainer' });
     expect(e.type).toBe('TRAINING_COMPLETED');
     expect(e.source).toBe('trainer');
-    expect(e.id).toMatch(/^[0-9a-z]+-1$/);
+    expect(e.id).toMatch(new RegExp(`^${e.origin.runtimeId}\\.[0-9a-z]+-1$`));
     expect(e.traceId).toBe(e.id);
     expect(e.parentId).toBeNull();
     expect(e.origin.pid).toBe(process.pid);
