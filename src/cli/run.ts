@@ -4,6 +4,7 @@
  * summary. Progress goes to the log: pretty on a TTY, JSON lines otherwise.
  */
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import {
   createPipelineDaemons,
@@ -110,6 +111,10 @@ export async function runPipeline(
   const runtime = createRuntime({
     profile: members,
     daemons,
+    // A training node keeps one name per host, so that after a crash it resumes the training it
+    // was running from its snapshot. A run that drives iterations starts afresh each time (its
+    // MasterLoop must not resume a finished run), so it takes a new name.
+    runtimeId: drivesIterations ? undefined : `${profile}@${hostname()}`,
     dbPath: options.dbPath,
     logger,
     inspect: options.inspect,

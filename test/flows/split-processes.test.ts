@@ -4,6 +4,8 @@
  * included). The flows' events cross between them through the event log, in the guide's order and
  * with its causality; each MasterLoop-less or foreign ALL_CRITICAL_DAEMONS_READY is ignored.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../support/log.js';
@@ -23,8 +25,18 @@ interface Row {
 
 let tmp: TempDb | null = null;
 const fixtures: Fixture[] = [];
+/** Job processes a SIGKILLed runtime could not stop (nothing can, from inside it). */
+const orphans: number[] = [];
+const jobs = new URL('../fixtures/jobs/', import.meta.url).pathname;
 afterEach(() => {
   for (const f of fixtures.splice(0)) f.child.kill('SIGKILL');
+  for (const pid of orphans.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
   tmp?.cleanup();
   tmp = null;
 });
@@ -42,6 +54,17 @@ const rows = (path: string): Row[] => {
   }
 };
 const typed = (all: Row[], type: string) => all.filter((r) => r.event_type === type);
+/** A node is up once its supervisor announced its critical daemons (a cross-process event). */
+const nodeReady = (path: string, pid: number) => {
+  if (!existsSync(path)) return false;
+  try {
+    return typed(rows(path), 'ALL_CRITICAL_DAEMONS_READY').some((r) => r.origin_pid === pid);
+  } catch (error) {
+    // The file exists a moment before the node's migration created the table.
+    if (/no such table/.test((error as Error).message)) return false;
+    throw error;
+  }
+};
 
 describe('the pipeline split into a coordinator and a training-node process', () => {
   it('trains on the node, judges and distributes on the coordinator, through the shared file', async () => {
@@ -50,14 +73,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     const node = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
     fixtures.push(node);
     const nodePid = node.child.pid as number;
-    // The node is up once its own supervisor announced its critical daemons (a cross-process event).
-    await until(() => {
-      try {
-        return typed(rows(db), 'ALL_CRITICAL_DAEMONS_READY').some((r) => r.origin_pid === nodePid);
-      } catch {
-        return false; // the file is not created yet
-      }
-    }, 20_000);
+    await until(() => nodeReady(db, nodePid), 20_000, 'the training node');
 
     const coordinator = startFixture('src/cli/main', [
       'run',
@@ -144,6 +160,69 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     // second loop on it: one request per config and iteration.
     expect(typed(all, 'SELFPLAY_TARGET_UPDATED')).toHaveLength(4);
   }, 90_000);
+
+  it('a training node killed mid-training resumes that training when restarted; the iteration completes', async () => {
+    tmp = tempDb();
+    const db = tmp.path;
+    const marker = join(tmp.dir, 'first-training.pid');
+    const config = join(tmp.dir, 'ringrift.config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        workers: {
+          training: {
+            command: [
+              process.execPath,
+              `${jobs}train-once.mjs`,
+              marker,
+              'models/{config_key}/gen1.pth',
+            ],
+          },
+        },
+      }),
+    );
+    const nodeArgs = ['run', '--profile', 'training_node', '--db', db, '--config', config];
+    const first = startFixture('src/cli/main', nodeArgs);
+    fixtures.push(first);
+    await until(() => nodeReady(db, first.child.pid as number), 20_000, 'the first node');
+    const coordinator = startFixture('src/cli/main', [
+      'run',
+      '--profile',
+      'coordinator',
+      '--iterations',
+      '1',
+      '--configs',
+      'hex8_2p',
+      '--db',
+      db,
+    ]);
+    fixtures.push(coordinator);
+    // The first training run hangs: kill -9 its node while it trains.
+    await until(() => existsSync(marker), 30_000, 'the first training run');
+    orphans.push(Number(readFileSync(marker, 'utf8')));
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = startFixture('src/cli/main', nodeArgs);
+    fixtures.push(second);
+    await coordinator.waitFor(/iterations: 1 \(configs: hex8_2p\)/, 60_000);
+    expect(await coordinator.exited).toBe(0);
+    expect(coordinator.lines.join('\n')).toMatch(/trainings: 1\n/);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    const all = rows(db);
+    // Started by the first node; the second restored it in `working` from its snapshot (the
+    // state is restored, not entered again: no second TRAINING_STARTED) and ran the job again.
+    expect(typed(all, 'TRAINING_STARTED').map((r) => r.origin_pid)).toEqual([first.child.pid]);
+    const done = typed(all, 'TRAINING_COMPLETED');
+    expect(done).toHaveLength(1);
+    expect(done[0]?.origin_pid).toBe(second.child.pid);
+    // Still the answer to the coordinator's request: same chain, same parent.
+    const request = typed(all, 'TRAINING_THRESHOLD_REACHED')[0];
+    expect(done[0]?.parent_id).toBe(request?.envelope_id);
+    expect(done[0]?.correlation_id).toBe('iteration-1:hex8_2p');
+  }, 120_000);
 
   it('refuses a split profile without an event log, and iteration options on the training node', async () => {
     const refuse = async (args: string[], message: string) => {
