@@ -242,6 +242,19 @@ export default defineConfig({
     expect(await loadConfigFile(join(tmp.dir, 'esm', 'ringrift.config.ts'))).toEqual(config);
   });
 
+  it('loads the example config (examples/ringrift.config.ts), which imports the package by name', async () => {
+    const example = new URL('../../examples/ringrift.config.ts', import.meta.url).pathname;
+    const config = await loadConfigFile(example);
+    expect(config.training?.command.slice(1)).toEqual([
+      'train.py',
+      '--config',
+      '{config_key}',
+      '--epochs',
+      '{epochs}',
+    ]);
+    expect(config.evaluation?.timeoutMs).toBe(3_600_000);
+  });
+
   it('names the file and the problem: no default export, a throwing module, a bad value, an unknown extension', async () => {
     tmp = tempDb();
     const dir = tmp.dir;
