@@ -1,18 +1,16 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerConfigError, WorkerError } from '../../src/errors.js';
 import { createCommandWorker, loadCommandConfig } from '../../src/workers/command.js';
 import { loadConfigFile } from '../../src/workers/config-file.js';
 import type { Job, Progress, Worker } from '../../src/workers/worker.js';
+import { runCli } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
 const jobs = new URL('../fixtures/jobs/', import.meta.url).pathname;
 const node = process.execPath;
-const exec = promisify(execFile);
 let worker: Worker | null = null;
 let tmp: TempDb | null = null;
 afterEach(async () => {
@@ -290,26 +288,16 @@ export default defineConfig({
 `,
     );
     const db = join(tmp.dir, 'events.db');
-    const { stdout, stderr } = await exec(
-      node,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'run',
-        '--iterations',
-        '1',
-        '--configs',
-        'hex8_2p',
-        '--db',
-        db,
-        '--config',
-        config,
-      ],
-      {
-        cwd: new URL('../..', import.meta.url).pathname,
-        env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' },
-      },
+    const { stdout, stderr } = await runCli(
+      'run',
+      '--iterations',
+      '1',
+      '--configs',
+      'hex8_2p',
+      '--db',
+      db,
+      '--config',
+      config,
     );
     expect(stdout).toContain('trainings: 1');
     // The kinds it does not configure are simulated, and it says so.
