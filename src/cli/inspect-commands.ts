@@ -93,6 +93,7 @@ export function printStatus(dbPath: string, out: Out): void {
       }
       if (p.new_status === 'backing_off') daemon.restarts++;
     }
+    const machines = machineStates(db.db);
     out(`database: ${status.path}`);
     out(`events: ${status.events.count} (ids ${status.events.firstId}..${status.events.lastId})`);
     out('daemons:');
@@ -103,10 +104,19 @@ export function printStatus(dbPath: string, out: Out): void {
       );
       for (const [name, d] of [...runtime.daemons].sort((a, b) => a[0].localeCompare(b[0]))) {
         const age = Math.max(0, Date.now() / 1000 - d.at).toFixed(0);
+        const machine = machines.get(key)?.get(name);
         out(
-          `    ${name.padEnd(26)} ${d.status.padEnd(12)} restarts ${String(d.restarts).padEnd(3)} ${age}s ago  (${d.reason})`,
+          `    ${name.padEnd(26)} ${d.status.padEnd(12)} ${`snapshot ${machine?.value ?? '-'}`.padEnd(28)} restarts ${String(d.restarts).padEnd(3)} ${age}s ago  (${d.reason})`,
         );
       }
+      const stages = machines.get(key)?.get('DATA_PIPELINE')?.stages;
+      if (stages && Object.keys(stages).length > 0)
+        out(
+          `    pipeline stages: ${Object.entries(stages)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([config, stage]) => `${config} ${stage}`)
+            .join(', ')}`,
+        );
     }
     out('durable consumers:');
     if (status.consumers.length === 0) out('  (none)');
@@ -123,6 +133,50 @@ export function printStatus(dbPath: string, out: Out): void {
   } finally {
     db.close();
   }
+}
+
+/** `{ iterating: 'waiting' }` -> `iterating.waiting` (parallel states joined with `|`). */
+function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Object.entries(value)
+    .map(([k, v]) => `${k}.${statePath(v)}`)
+    .join('|');
+}
+
+/**
+ * What the daemons' machines were doing at their last snapshot (where a restart resumes), per runtime: the state, and the
+ * DATA_PIPELINE's stage per config. A snapshot this cannot read is shown as unreadable, not skipped.
+ */
+function machineStates(
+  db: import('better-sqlite3').Database,
+): Map<string, Map<string, { value: string; stages?: Record<string, string> }>> {
+  const rows = db.prepare('SELECT runtime_id, actor_id, snapshot FROM actor_snapshots').all() as {
+    runtime_id: string;
+    actor_id: string;
+    snapshot: string;
+  }[];
+  const out = new Map<string, Map<string, { value: string; stages?: Record<string, string> }>>();
+  for (const row of rows) {
+    let runtime = out.get(row.runtime_id);
+    if (!runtime) {
+      runtime = new Map();
+      out.set(row.runtime_id, runtime);
+    }
+    let snapshot: { value?: unknown; context?: { notes?: { stages?: Record<string, string> } } };
+    try {
+      snapshot = JSON.parse(row.snapshot);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      runtime.set(row.actor_id, { value: '(unreadable)' });
+      continue;
+    }
+    runtime.set(row.actor_id, {
+      value: statePath(snapshot.value),
+      stages: snapshot.context?.notes?.stages,
+    });
+  }
+  return out;
 }
 
 /** Prints the newest events (optionally of one type), then follows new ones until `signal` aborts. */

@@ -25,7 +25,8 @@ commands:
             --seed N                       simulated worker seed (default 1)
             --view live|log                live: daemons and per-config progress redrawn in
                                            place (default on a terminal); log: log lines
-  status [--db PATH]                     daemon states, restarts, consumer lag, dead letters
+  status [--db PATH]                     per runtime: daemon states, their machines at the last
+                                           snapshot, pipeline stages; consumer lag, dead letters
   events tail [--type T] [--no-follow] [--db PATH]
   events publish TYPE --payload JSON [--db PATH]
   wiring check [--profile P]             subscriptions without an emitter (in P, or in another

@@ -13,11 +13,14 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('operator commands', () => {
-  it('status reads daemon states, consumers and dead letters from the file', async () => {
+  it('status reads daemon states, machine states, pipeline stages, consumers and dead letters from the file', async () => {
     const { stdout } = await cli('status', '--db', tmp.path);
     expect(stdout).toContain(`database: ${tmp.path}`);
-    expect(stdout).toMatch(/MASTER_LOOP\s+stopped\s+restarts 0/);
-    expect(stdout).toMatch(/EVALUATION\s+stopped/);
+    expect(stdout).toMatch(/MASTER_LOOP\s+stopped\s+snapshot iterating\.waiting\s+restarts 0/);
+    expect(stdout).toMatch(/EVALUATION\s+stopped\s+snapshot idle/);
+    // The DATA_PIPELINE's stage per config, from its snapshot.
+    expect(stdout).toMatch(/pipeline stages: hex8_2p (trained|promotion_failed)\n/);
+    expect(stdout).toMatch(/FEEDBACK_LOOP\s+lag 0 /);
     expect(stdout).toContain('dead letters: 0 (0 not replayed)');
   });
 
