@@ -21,6 +21,13 @@ export {
 // ---- router: publish, subscribe, inspect
 export { getRouter, publish, resetRouter, subscribe } from './actors/default-router.js';
 export * from './actors/emitters.js';
+// ---- runtime: daemons, supervision, the embeddable runtime
+export {
+  checkGuideCoverage,
+  type DaemonWiring,
+  GUIDE_DEVIATIONS,
+  type GuideCoverage,
+} from './actors/guide-coverage.js';
 export {
   createLogger,
   eventTraceFromEnv,
@@ -29,6 +36,14 @@ export {
   type LogLevel,
   logLevelFromEnv,
 } from './actors/logger.js';
+export {
+  createPipelineDaemons,
+  PIPELINE_PROFILES,
+  type PipelineDaemonOptions,
+  type PipelineProfile,
+  pipelineProfile,
+  unimplementedOfOriginalProfile,
+} from './actors/pipeline-daemons.js';
 export { DaemonRegistry, type RegisteredDaemon } from './actors/registry.js';
 export {
   ALL_EVENTS,
@@ -46,7 +61,6 @@ export {
   type SubscriberStats,
   type Unsubscribe,
 } from './actors/router.js';
-// ---- runtime: daemons, supervision, the embeddable runtime
 export { createRuntime, type Runtime, type RuntimeOptions } from './actors/runtime.js';
 export {
   resolveStage,
@@ -136,6 +150,7 @@ export {
   runRetention,
   scheduleRetention,
 } from './persistence/retention.js';
+export { type EventRow, ROW_COLUMNS } from './persistence/row-codec.js';
 export { type LoadedSnapshot, type SnapshotInfo, SnapshotStore } from './persistence/snapshots.js';
 export {
   type CommandConfig,

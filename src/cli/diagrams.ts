@@ -9,9 +9,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { AnyStateMachine } from 'xstate';
 import { toDirectedGraph } from 'xstate/graph';
-import { createPipelineDaemons, PIPELINE_PROFILES } from '../actors/pipeline-daemons.js';
-import { createRuntime, daemonLifecycleMachine, type Envelope } from '../index.js';
-import { createSimulatedWorker } from '../workers/simulated.js';
+import {
+  createPipelineDaemons,
+  createRuntime,
+  createSimulatedWorker,
+  daemonLifecycleMachine,
+  type Envelope,
+  PIPELINE_PROFILES,
+} from '../index.js';
 
 type Graph = ReturnType<typeof toDirectedGraph>;
 

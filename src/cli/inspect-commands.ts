@@ -2,27 +2,26 @@
  * `status`, `events tail`, `events publish` and `wiring check`: what an operator runs next to a
  * runtime, reading and writing the same SQLite file.
  */
-import type { DaemonSpec } from '../actors/daemon-spec.js';
-import { checkGuideCoverage } from '../actors/guide-coverage.js';
 import {
-  createPipelineDaemons,
-  PIPELINE_PROFILES,
-  type PipelineProfile,
-} from '../actors/pipeline-daemons.js';
-import {
+  checkGuideCoverage,
   checkWiring,
+  createPipelineDaemons,
   createRouter,
   createSimulatedWorker,
+  type DaemonSpec,
   type DeclaredWiring,
   type EventName,
+  type EventRow,
   GUIDE_ROWS,
   inspectEventLog,
   isCrossProcess,
   openDatabase,
   openEventLog,
+  PIPELINE_PROFILES,
+  type PipelineProfile,
+  ROW_COLUMNS,
   resolveEventType,
 } from '../index.js';
-import { type EventRow, ROW_COLUMNS } from '../persistence/row-codec.js';
 
 type Out = (line: string) => void;
 

@@ -5,8 +5,7 @@
  * tested; `LiveView` gathers the state from the router and the supervisor and draws it.
  */
 
-import type { DaemonStatus } from '../actors/supervisor.js';
-import type { Envelope } from '../events/envelope.js';
+import type { DaemonStatus, Envelope } from '../index.js';
 
 /** Where a config's current chain is, by the last event of it that was seen. */
 export const STAGE_OF: Readonly<Record<string, string>> = {

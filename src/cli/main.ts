@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /** `ringrift-coord`: the command line. */
 import { parseArgs } from 'node:util';
-import { pipelineProfile } from '../actors/pipeline-daemons.js';
-import { CoordinationError, InvalidOptionError } from '../errors.js';
+import { CoordinationError, InvalidOptionError, pipelineProfile } from '../index.js';
 import { runDemo } from './demo.js';
 import { writeDiagrams } from './diagrams.js';
 import { checkPipelineWiring, printStatus, publishEvent, tailEvents } from './inspect-commands.js';

@@ -7,20 +7,18 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import {
-  createPipelineDaemons,
-  PIPELINE_PROFILES,
-  type PipelineProfile,
-  unimplementedOfOriginalProfile,
-} from '../actors/pipeline-daemons.js';
-import {
   createCommandWorker,
   createLogger,
+  createPipelineDaemons,
   createRuntime,
   createSimulatedWorker,
   type Envelope,
   InvalidOptionError,
   loadConfigFile,
+  PIPELINE_PROFILES,
+  type PipelineProfile,
   type Runtime,
+  unimplementedOfOriginalProfile,
   WORK_KINDS,
   type Worker,
 } from '../index.js';
