@@ -5,6 +5,7 @@
  * lacks the scores the gate reads.
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import type { Emitted } from './job-daemon.js';
 
 export interface AutoPromotionInput {
   /** Win rate against the baselines a model needs; 0.55. */
@@ -70,7 +71,7 @@ export const autoPromotionMachine = setup({
                 type: 'daemon.rejected',
                 reason: 'EVALUATION_COMPLETED has no model_path',
                 event: event.type,
-              } as never);
+              } satisfies Emitted as never);
               enqueue.emit({
                 type: 'PROMOTION_FAILED',
                 payload: {
@@ -78,7 +79,7 @@ export const autoPromotionMachine = setup({
                   model_id: p.model_id ?? 'unknown',
                   error: 'the evaluation names no model file',
                 },
-              } as never);
+              } satisfies Emitted as never);
             }),
           },
           {
@@ -90,7 +91,7 @@ export const autoPromotionMachine = setup({
                 type: 'daemon.rejected',
                 reason: 'EVALUATION_COMPLETED without config_key, elo and win_rate',
                 event: event.type,
-              } as never);
+              } satisfies Emitted as never);
               enqueue.emit({
                 type: 'PROMOTION_FAILED',
                 payload: {
@@ -98,7 +99,7 @@ export const autoPromotionMachine = setup({
                   model_id: p.model_id ?? 'unknown',
                   error: 'the evaluation has no scores to judge',
                 },
-              } as never);
+              } satisfies Emitted as never);
             }),
           },
           {
@@ -121,7 +122,7 @@ export const autoPromotionMachine = setup({
                     elo_gain: previous ? p.elo - previous.elo : 0,
                     model_path: p.model_path,
                   },
-                } as never);
+                } satisfies Emitted as never);
               }),
               assign(({ context, event }) => {
                 const p = event.payload as {
@@ -164,7 +165,7 @@ export const autoPromotionMachine = setup({
                     reason,
                     elo_improvement: gain,
                   },
-                } as never);
+                } satisfies Emitted as never);
               }),
               assign({ rejected: ({ context }) => context.rejected + 1 }),
             ],

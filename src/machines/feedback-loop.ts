@@ -4,6 +4,7 @@
  * (the learning rate decays with each promotion) and announce them.
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import type { Emitted } from './job-daemon.js';
 
 export interface FeedbackLoopInput {
   /** Games per evaluation; 200. */
@@ -50,13 +51,15 @@ export const feedbackLoopMachine = setup({
             actions: assign({ failedTrainings: ({ context }) => context.failedTrainings + 1 }),
           },
           {
-            guard: ({ event }) => typeof event.payload.model_path !== 'string',
+            guard: ({ event }) =>
+              typeof event.payload.model_path !== 'string' ||
+              typeof event.payload.config_key !== 'string',
             actions: enqueueActions(({ enqueue }) =>
               enqueue.emit({
                 type: 'daemon.rejected',
-                reason: 'TRAINING_COMPLETED has no model_path to evaluate',
+                reason: 'TRAINING_COMPLETED has no model_path and config_key to evaluate',
                 event: 'TRAINING_COMPLETED',
-              } as never),
+              } satisfies Emitted as never),
             ),
           },
           {
@@ -66,12 +69,12 @@ export const feedbackLoopMachine = setup({
                 enqueue.emit({
                   type: 'EVALUATION_REQUESTED',
                   payload: {
-                    config_key: event.payload.config_key,
+                    config_key: event.payload.config_key as string,
                     model_path: modelPath,
                     model_id: modelIdOf(modelPath),
                     games: context.evaluationGames,
                   },
-                } as never);
+                } satisfies Emitted as never);
               }),
               assign({ evaluationsRequested: ({ context }) => context.evaluationsRequested + 1 }),
             ],
@@ -85,7 +88,7 @@ export const feedbackLoopMachine = setup({
                 type: 'daemon.rejected',
                 reason: 'MODEL_PROMOTED without config_key: no training parameters to update',
                 event: 'MODEL_PROMOTED',
-              } as never),
+              } satisfies Emitted as never),
             ),
           },
           {
@@ -102,7 +105,7 @@ export const feedbackLoopMachine = setup({
                     new_value: old * context.decay,
                     optimizer: 'feedback_loop',
                   },
-                } as never);
+                } satisfies Emitted as never);
               }),
               assign({
                 learningRates: ({ context, event }) => {

@@ -9,11 +9,20 @@
  * `ready` (the daemon takes requests in every one of them).
  */
 import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
+import type { EventName, PayloadInput } from '../events/catalog/index.js';
 import type { Job, JobResult, Progress, WorkKind } from '../workers/worker.js';
+
+/**
+ * A catalog event a machine emits for its host to publish: the compiler checks its payload
+ * against the event's schema (publishing checks it again at run time).
+ */
+export type CatalogEmit = {
+  [T in EventName]: { readonly type: T; readonly payload: PayloadInput<T> };
+}[EventName];
 
 /** What a job daemon emits: a catalog event (published by the host) or a rejection (logged). */
 export type Emitted =
-  | { readonly type: string; readonly payload: Record<string, unknown> }
+  | CatalogEmit
   | { readonly type: 'daemon.rejected'; readonly reason: string; readonly event: string };
 
 /** What the `runJob` actor sends back. */

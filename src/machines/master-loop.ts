@@ -6,6 +6,7 @@
  * next, until `iterations` are done (then the machine is done) or forever.
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import type { Emitted } from './job-daemon.js';
 
 export interface MasterLoopInput {
   readonly configs: readonly string[];
@@ -76,7 +77,7 @@ export const masterLoopMachine = setup({
             reason: `iteration ${iteration}`,
           },
           correlationId: correlation(iteration, config),
-        } as never);
+        } satisfies Emitted & { correlationId: string } as never);
       }
     }),
     endChain: assign(({ context, event }) => {
@@ -99,7 +100,7 @@ export const masterLoopMachine = setup({
       enqueue.emit({
         type: 'ITERATION_COMPLETE',
         payload: { iteration: context.iteration, success: true },
-      } as never),
+      } satisfies Emitted as never),
     ),
   },
 }).createMachine({

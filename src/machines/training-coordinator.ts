@@ -4,7 +4,7 @@
  * TRAINING_EARLY_STOPPED when the run stopped early) or, after retries with backoff,
  * TRAINING_FAILED.
  */
-import { createJobDaemonMachine } from './job-daemon.js';
+import { createJobDaemonMachine, type Emitted } from './job-daemon.js';
 
 interface Request {
   readonly config_key: string;
@@ -36,21 +36,8 @@ export function createTrainingCoordinatorMachine(epochs: number) {
       },
     }),
     started: (r) => ({ type: 'TRAINING_STARTED', payload: { config_key: r.config_key } }),
-    completed: (r, result) => [
-      ...(result.early_stopped
-        ? [
-            {
-              type: 'TRAINING_EARLY_STOPPED',
-              payload: {
-                config_key: r.config_key,
-                epoch: result.epochs,
-                best_loss: result.final_loss,
-                final_loss: result.final_loss,
-              },
-            },
-          ]
-        : []),
-      {
+    completed: (r, result) => {
+      const done: Emitted = {
         type: 'TRAINING_COMPLETED',
         payload: {
           config_key: r.config_key,
@@ -58,8 +45,19 @@ export function createTrainingCoordinatorMachine(epochs: number) {
           duration: result.duration,
           model_path: result.model_path,
         },
-      },
-    ],
+      };
+      if (!result.early_stopped) return [done];
+      const stopped: Emitted = {
+        type: 'TRAINING_EARLY_STOPPED',
+        payload: {
+          config_key: r.config_key,
+          epoch: result.epochs,
+          best_loss: result.final_loss,
+          final_loss: result.final_loss,
+        },
+      };
+      return [stopped, done];
+    },
     failed: (r, error) => [
       { type: 'TRAINING_FAILED', payload: { config_key: r.config_key, error } },
     ],

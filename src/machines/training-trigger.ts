@@ -10,6 +10,7 @@
  * next training run uses it.
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import type { Emitted } from './job-daemon.js';
 
 type Ev = { type: string; payload: Record<string, unknown> };
 
@@ -59,7 +60,7 @@ export const trainingTriggerMachine = setup({
                 type: 'daemon.rejected',
                 reason: 'NEW_GAMES_AVAILABLE without config_key',
                 event: 'NEW_GAMES_AVAILABLE',
-              } as never),
+              } satisfies Emitted as never),
             ),
           },
           {
@@ -69,7 +70,7 @@ export const trainingTriggerMachine = setup({
                 type: 'daemon.rejected',
                 reason: 'NEW_GAMES_AVAILABLE without a whole, non-negative new_games',
                 event: 'NEW_GAMES_AVAILABLE',
-              } as never),
+              } satisfies Emitted as never),
             ),
           },
           {
@@ -85,7 +86,7 @@ export const trainingTriggerMachine = setup({
                     games: (context.pending[config] ?? 0) + newGames(event),
                     ...(hyperparameters ? { hyperparameters } : {}),
                   },
-                } as never);
+                } satisfies Emitted as never);
               }),
               assign(({ context, event }) => ({
                 pending: { ...context.pending, [configOf(event)]: 0 },
@@ -106,10 +107,10 @@ export const trainingTriggerMachine = setup({
                   type: 'TRAINING_THRESHOLD_PENDING',
                   payload: {
                     config_key: configOf(event),
-                    games: context.pending[configOf(event)],
+                    games: context.pending[configOf(event)] ?? 0,
                     threshold: context.threshold,
                   },
-                } as never),
+                } satisfies Emitted as never),
               ),
             ],
           },
@@ -123,7 +124,7 @@ export const trainingTriggerMachine = setup({
                 reason:
                   'HYPERPARAMETER_UPDATED without config_key, param_name and a numeric new_value',
                 event: 'HYPERPARAMETER_UPDATED',
-              } as never),
+              } satisfies Emitted as never),
             ),
           },
           {
