@@ -124,7 +124,9 @@ describe('model promotion flow (one process, simulated worker)', () => {
     r.router.publish('TRAINING_COMPLETED', trainingCompleted(undefined));
     await r.router.whenIdle();
     await until(() =>
-      log.records.some((l) => l.reason === 'TRAINING_COMPLETED has no model_path and config_key to evaluate'),
+      log.records.some(
+        (l) => l.reason === 'TRAINING_COMPLETED has no model_path and config_key to evaluate',
+      ),
     );
     expect(events.some((e) => e.type === 'EVALUATION_REQUESTED')).toBe(false);
     expect(r.status().daemons.find((d) => d.daemon === 'FEEDBACK_LOOP')?.rejections).toBe(1);
