@@ -50,9 +50,10 @@ interface RuntimeStates {
 
 /**
  * Daemon states (the last DAEMON_STATUS_CHANGED of each daemon of each runtime in the log: a
- * coordinator and a training node both have an EVENT_ROUTER), consumers, dead letters.
+ * coordinator and a training node both have an EVENT_ROUTER), consumers, dead letters. Every run
+ * is a runtime of its own, so only the `shownRuntimes` most recently active are listed.
  */
-export function printStatus(dbPath: string, out: Out): void {
+export function printStatus(dbPath: string, out: Out, shownRuntimes = 5): void {
   const status = inspectEventLog(dbPath);
   const db = openDatabase(dbPath, { readonly: true });
   try {
@@ -97,7 +98,9 @@ export function printStatus(dbPath: string, out: Out): void {
     out(`events: ${status.events.count} (ids ${status.events.firstId}..${status.events.lastId})`);
     out('daemons:');
     if (runtimes.size === 0) out('  (no DAEMON_STATUS_CHANGED in the log)');
-    for (const [key, runtime] of runtimes) {
+    // Rows were read newest first, so the runtimes are in order of their last activity.
+    const all = [...runtimes];
+    for (const [key, runtime] of all.slice(0, shownRuntimes)) {
       out(
         `  runtime ${key} on ${runtime.host}${runtime.pid === null ? '' : `, pid ${runtime.pid}`}`,
       );
@@ -117,6 +120,10 @@ export function printStatus(dbPath: string, out: Out): void {
             .join(', ')}`,
         );
     }
+    if (all.length > shownRuntimes)
+      out(
+        `  (${all.length - shownRuntimes} older runtime${all.length - shownRuntimes === 1 ? '' : 's'} not shown; --all shows them)`,
+      );
     out('durable consumers:');
     if (status.consumers.length === 0) out('  (none)');
     for (const c of status.consumers) {

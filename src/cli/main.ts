@@ -24,7 +24,8 @@ commands:
             --seed N                       simulated worker seed (default 1)
             --view live|log                live: daemons and per-config progress redrawn in
                                            place (default on a terminal); log: log lines
-  status [--db PATH]                     per runtime: daemon states, their machines at the last
+  status [--db PATH] [--all]             per runtime (the 5 most recently active; --all: every
+                                           one): daemon states, their machines at the last
                                            snapshot, pipeline stages; consumer lag, dead letters
   events tail [--type T] [--no-follow] [--db PATH]
   events publish TYPE --payload JSON [--db PATH]
@@ -90,10 +91,10 @@ async function main(argv: string[]): Promise<number> {
     case 'status': {
       const { values } = parseArgs({
         args: rest,
-        options: { db: { type: 'string' } },
+        options: { db: { type: 'string' }, all: { type: 'boolean' } },
         strict: true,
       });
-      printStatus(values.db ?? DEFAULT_DB, print);
+      printStatus(values.db ?? DEFAULT_DB, print, values.all ? Number.POSITIVE_INFINITY : 5);
       return 0;
     }
     case 'events': {

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { printStatus } from '../../src/cli/inspect-commands.js';
 import { until } from '../support/log.js';
 import { type Fixture, runCli, startFixture } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
@@ -156,6 +157,11 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     expect(statusOut.match(/ {4}EVENT_ROUTER\s+stopped/g)).toHaveLength(2);
     expect(statusOut).toMatch(/CONTINUOUS_TRAINING_LOOP\s+lag 0 /);
     expect(statusOut).toMatch(/FEEDBACK_LOOP\s+lag 0 /);
+    // Only the most recently active runtimes are listed unless asked.
+    const one: string[] = [];
+    printStatus(db, (l) => one.push(l), 1);
+    expect(one.filter((l) => l.startsWith('  runtime '))).toHaveLength(1);
+    expect(one).toContain('  (1 older runtime not shown; --all shows them)');
     // The node's ALL_CRITICAL_DAEMONS_READY reached the coordinator, which did not start a
     // second loop on it: one request per config and iteration.
     expect(typed(all, 'SELFPLAY_TARGET_UPDATED')).toHaveLength(4);
