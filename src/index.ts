@@ -124,6 +124,7 @@ export {
   replayDeadLetters,
 } from './persistence/dead-letters.js';
 export {
+  busyConsumers,
   type DeliveryInfo,
   type DurableHandler,
   type DurableOptions,

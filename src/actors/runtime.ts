@@ -20,6 +20,8 @@ import { type DaemonStatus, Supervisor } from './supervisor.js';
 export interface RuntimeOptions {
   /** A profile name of the original (`coordinator`, `training_node`, ...) or a list of daemon types. */
   readonly profile: string | readonly string[];
+  /** Names a profile given as a list (in ALL_CRITICAL_DAEMONS_READY and logs); 'custom'. */
+  readonly profileName?: string;
   readonly daemons: readonly DaemonSpec[];
   /** The SQLite file; `false` runs without one (no cross-process events, no snapshots, no durable daemons). */
   readonly dbPath?: string | false;
@@ -83,7 +85,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     runtimeId,
     eventLog: eventLog ?? undefined,
   });
-  const profileName = typeof options.profile === 'string' ? options.profile : 'custom';
+  const profileName =
+    typeof options.profile === 'string' ? options.profile : (options.profileName ?? 'custom');
   // Actors are created before start(); the Stately inspector only exists after it, so they get a
   // forwarding observer.
   let stately: StatelyInspector | null = null;

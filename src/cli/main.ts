@@ -86,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
         seed: values.seed === undefined ? undefined : Number(values.seed),
         view: values.view as 'live' | 'log' | undefined,
       });
+      if (summary.failedDaemons.length > 0) return 1;
       return summary.interrupted || summary.iterations === iterations || iterations === 0 ? 0 : 1;
     }
     case 'status': {

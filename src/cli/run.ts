@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import {
+  busyConsumers,
+  ConsumerBusyError,
   createCommandWorker,
   createLogger,
   createPipelineDaemons,
@@ -50,6 +52,8 @@ export interface RunSummary {
   readonly failures: number;
   readonly eventsByType: Readonly<Record<string, number>>;
   readonly interrupted: boolean;
+  /** Daemons that failed for good (the run ended because of them), with their last error. */
+  readonly failedDaemons: readonly { readonly daemon: string; readonly error: string | null }[];
 }
 
 const FAILURES = new Set([
@@ -105,9 +109,19 @@ export async function runPipeline(
       { profile, daemons: unimplemented },
       `the original's ${profile} profile also lists ${unimplemented.length} daemons that have no machine here; they do not run`,
     );
-  if (options.dbPath) mkdirSync(dirname(options.dbPath), { recursive: true });
+  if (options.dbPath) {
+    // Another process serving the same durable daemons on this file (a second training node)
+    // would be refused them at start and retried until it gives up: say so now instead.
+    const busy = busyConsumers(
+      options.dbPath,
+      daemons.filter((d) => d.durable).map((d) => d.type),
+    );
+    if (busy[0]) throw new ConsumerBusyError(busy[0].name, busy[0].owner);
+    mkdirSync(dirname(options.dbPath), { recursive: true });
+  }
   const runtime = createRuntime({
     profile: members,
+    profileName: profile,
     daemons,
     // A training node keeps one name per host, so that after a crash it resumes the training it
     // was running from its snapshot. A run that drives iterations starts afresh each time (its
@@ -140,7 +154,15 @@ export async function runPipeline(
   });
   const started = performance.now();
   let interrupted = false;
+  const failedDaemons: { daemon: string; error: string | null }[] = [];
   const finished = new Promise<void>((resolve) => {
+    // A daemon that failed for good will not come back by itself (restart intensity exceeded, or
+    // another process holds what it needs): waiting on would hide it, so the run ends, failed.
+    onDaemonFailedForGood(runtime, (daemon, error) => {
+      failedDaemons.push({ daemon, error });
+      logger.error({ daemon, error }, 'a daemon failed for good; stopping the run');
+      resolve();
+    });
     const onSignal = () => {
       interrupted = true;
       logger.info('interrupted; stopping the daemons');
@@ -182,9 +204,25 @@ export async function runPipeline(
     failures: [...FAILURES].reduce((n, t) => n + (counts[t] ?? 0), 0),
     eventsByType: counts,
     interrupted,
+    failedDaemons,
   };
   printSummary(summary, options, out);
   return summary;
+}
+
+/**
+ * Calls `onFailed` for each daemon of this runtime that fails for good (DAEMON_PERMANENTLY_FAILED
+ * of its own; other processes' on the same event log are theirs), with its last error.
+ */
+export function onDaemonFailedForGood(
+  runtime: Runtime,
+  onFailed: (daemon: string, error: string | null) => void,
+): void {
+  runtime.router.subscribe('DAEMON_PERMANENTLY_FAILED', (e) => {
+    if (e.origin.runtimeId !== runtime.runtimeId) return;
+    const daemon = e.payload.daemon_name as string;
+    onFailed(daemon, runtime.status().daemons.find((d) => d.daemon === daemon)?.lastError ?? null);
+  });
 }
 
 function daemonRows(runtime: Runtime): DaemonRow[] {
@@ -237,9 +275,15 @@ function printSummary(summary: RunSummary, options: RunOptions, out: NodeJS.Writ
   const line = (text: string) => out.write(`${text}\n`);
   line('');
   line(
-    `Pipeline run (profile ${summary.profile}) ${summary.interrupted ? 'stopped by a signal' : 'finished'} in ${(summary.durationMs / 1000).toFixed(2)} s`,
+    `Pipeline run (profile ${summary.profile}) ${summary.failedDaemons.length > 0 ? 'FAILED' : summary.interrupted ? 'stopped by a signal' : 'finished'} in ${(summary.durationMs / 1000).toFixed(2)} s`,
   );
-  line(`  iterations: ${summary.iterations} (configs: ${options.configs.join(', ')})`);
+  for (const f of summary.failedDaemons)
+    line(`  daemon ${f.daemon} failed for good: ${f.error ?? 'no error recorded'}`);
+  line(
+    PIPELINE_PROFILES[summary.profile].includes('MASTER_LOOP')
+      ? `  iterations: ${summary.iterations} (configs: ${options.configs.join(', ')})`
+      : `  iterations: ${summary.iterations} (driven by the coordinator)`,
+  );
   line(`  trainings: ${summary.trainings}`);
   line(
     `  promotions: ${summary.promotions}  rejections: ${summary.rejections}  failures: ${summary.failures}`,

@@ -13,6 +13,7 @@
  * - One process runs a given consumer at a time (a lease with a heartbeat); a dead owner on the
  *   same host is detected at once, another host's after `leaseMs` without heartbeat.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from '../actors/logger.js';
 import {
@@ -26,6 +27,7 @@ import { EVENT_NAMES, type EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
 import { newRuntimeId } from '../events/envelope.js';
 import { positiveNumber } from '../options.js';
+import { openDatabase } from './database.js';
 import { insertDeadLetter } from './dead-letters.js';
 import type { SqliteEventLog } from './event-log.js';
 import { decodeRow, type EventRow, ROW_COLUMNS } from './row-codec.js';
@@ -490,19 +492,8 @@ class DurableConsumer implements DurableSubscription {
 
   private checkLease(row: ConsumerRow, t: number): void {
     if (!row.owner || row.owner === this.owner) return;
-    const sameHost = row.owner_host === hostname();
-    if (sameHost && row.owner_pid !== null && !isAlive(row.owner_pid)) {
-      this.logger?.info({ previous_owner: row.owner }, 'taking over from a process that is gone');
-      return;
-    }
-    if (!sameHost && t - row.heartbeat_at > this.leaseMs / 1000) {
-      this.logger?.warn(
-        { previous_owner: row.owner },
-        'taking over from an owner without heartbeat',
-      );
-      return;
-    }
-    throw new ConsumerBusyError(this.name, row.owner);
+    if (holdsLease(row, t, this.leaseMs)) throw new ConsumerBusyError(this.name, row.owner);
+    this.logger?.info({ previous_owner: row.owner }, 'taking over from an owner that is gone');
   }
 
   private startCursor(db: import('better-sqlite3').Database): number {
@@ -528,6 +519,46 @@ class DurableConsumer implements DurableSubscription {
       }
       this.wake = done;
     });
+  }
+}
+
+/**
+ * True while the row's owner may still be running: on this host, while its pid is alive; on
+ * another host, until `leaseMs` pass without a heartbeat.
+ */
+function holdsLease(
+  row: Pick<ConsumerRow, 'owner' | 'owner_host' | 'owner_pid' | 'heartbeat_at'>,
+  nowSeconds: number,
+  leaseMs: number,
+): boolean {
+  if (!row.owner) return false;
+  if (row.owner_host === hostname()) return row.owner_pid === null || isAlive(row.owner_pid);
+  return nowSeconds - row.heartbeat_at <= leaseMs / 1000;
+}
+
+/**
+ * The durable consumers among `names` that a live process holds in the log at `path` (none when
+ * the file does not exist yet): what a new process taking those names would be refused.
+ */
+export function busyConsumers(
+  path: string,
+  names: readonly string[],
+  leaseMs = 30_000,
+): { readonly name: string; readonly owner: string }[] {
+  if (names.length === 0 || !existsSync(path)) return [];
+  const database = openDatabase(path, { readonly: true });
+  try {
+    const rows = database.db
+      .prepare('SELECT name, owner, owner_host, owner_pid, heartbeat_at FROM consumers')
+      .all() as (Pick<ConsumerRow, 'owner' | 'owner_host' | 'owner_pid' | 'heartbeat_at'> & {
+      name: string;
+    })[];
+    const now = Date.now() / 1000;
+    return rows
+      .filter((r) => names.includes(r.name) && holdsLease(r, now, leaseMs))
+      .map((r) => ({ name: r.name, owner: r.owner as string }));
+  } finally {
+    database.close();
   }
 }
 

@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inspectEventLog } from '../../src/index.js';
+import { onDaemonFailedForGood } from '../../src/cli/run.js';
+import { createRuntime, inspectEventLog } from '../../src/index.js';
+import { testDaemon } from '../support/daemons.js';
+import { until } from '../support/log.js';
 import { runCli as cli } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
@@ -44,6 +48,43 @@ describe('ringrift-coord run', () => {
       code: 2,
       stderr: expect.stringContaining("Unknown option '--bogus'"),
     });
+  });
+});
+
+describe('a daemon that fails for good ends the run', () => {
+  it("reports each of its own runtime's daemons that failed for good, with the last error", async () => {
+    const runtime = createRuntime({
+      profile: ['STUCK'],
+      daemons: [
+        testDaemon('STUCK', {
+          neverReady: true,
+          startTimeoutMs: 20,
+          backoff: { initialMs: 1, maxMs: 2, jitter: 0 },
+          intensity: { maxRestarts: 1, periodMs: 60_000 },
+        }),
+      ],
+      dbPath: false,
+      logger: pino({ level: 'silent' }),
+    });
+    const failed: [string, string | null][] = [];
+    onDaemonFailedForGood(runtime, (daemon, error) => failed.push([daemon, error]));
+    // Another runtime's failure, seen through a shared log, is not this run's.
+    runtime.router.deliverRemote({
+      ...runtime.router.publish('HOST_ONLINE', { host: 'h' }),
+      id: 'elsewhere-1',
+      type: 'DAEMON_PERMANENTLY_FAILED',
+      payload: {
+        daemon_name: 'OTHER',
+        hostname: 'h',
+        restart_count: 6,
+        requires_intervention: true,
+      },
+      origin: { host: 'h', pid: 1, runtimeId: 'elsewhere' },
+    } as never);
+    await runtime.start();
+    await until(() => failed.length > 0, 5_000, 'the failure');
+    expect(failed).toEqual([['STUCK', expect.stringMatching(/did not become ready within 20 ms/)]]);
+    await runtime.stop();
   });
 });
 

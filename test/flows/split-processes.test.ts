@@ -230,6 +230,24 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     expect(done[0]?.correlation_id).toBe('iteration-1:hex8_2p');
   }, 120_000);
 
+  it('refuses a second training node on the same file at once, naming the one that runs', async () => {
+    tmp = tempDb();
+    const db = tmp.path;
+    const node = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
+    fixtures.push(node);
+    await until(() => nodeReady(db, node.child.pid as number), 20_000, 'the training node');
+    const second = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
+    fixtures.push(second);
+    expect(await second.exited).toBe(2);
+    expect(second.stderr()).toMatch(
+      new RegExp(
+        `durable consumer 'CONTINUOUS_TRAINING_LOOP' is already running in [^:]+:${node.child.pid}:`,
+      ),
+    );
+    node.child.kill('SIGTERM');
+    expect(await node.exited).toBe(0);
+  }, 60_000);
+
   it('refuses a split profile without an event log, and iteration options on the training node', async () => {
     const refuse = async (args: string[], message: string) => {
       const f = startFixture('src/cli/main', ['run', ...args]);
