@@ -75,7 +75,6 @@ async function routerOnly(events: number): Promise<number> {
 const result = await pipeline();
 const baseline =
   (await routerOnly(Math.round(result.eventsPerIteration * ITERATIONS))) / ITERATIONS;
-const h = result.heap;
 printTable(
   `Pipeline overhead, ${ITERATIONS} iterations, zero-duration work (Node ${process.version})`,
   ['measure', 'pipeline', 'baseline', 'ratio'],
@@ -87,13 +86,19 @@ printTable(
       (result.msPerIteration / baseline).toFixed(1),
     ],
     ['events per iteration', fmt(result.eventsPerIteration, 1), '', ''],
-    ['heap after 10 iterations', MiB(h[10] ?? 0), '', ''],
-    ['heap after 100 iterations', MiB(h[100] ?? 0), '', `+${MiB((h[100] ?? 0) - (h[10] ?? 0))}`],
-    [
-      `heap after ${ITERATIONS} iterations`,
-      MiB(h[ITERATIONS] ?? 0),
-      '',
-      `+${MiB((h[ITERATIONS] ?? 0) - (h[100] ?? 0))} from 100`,
-    ],
+    ...heapRows(result.heap),
   ],
 );
+
+/** Heap after 10, 100 and all iterations, each with its growth from the one before. */
+function heapRows(heap: Record<number, number>): string[][] {
+  const points = [10, 100, ITERATIONS].filter(
+    (n, i, all) => n <= ITERATIONS && all.indexOf(n) === i,
+  );
+  return points.map((n, i) => {
+    const before = i > 0 ? (points[i - 1] as number) : null;
+    const growth =
+      before === null ? '' : `+${MiB((heap[n] ?? 0) - (heap[before] ?? 0))} from ${before}`;
+    return [`heap after ${n} iterations`, MiB(heap[n] ?? 0), '', growth];
+  });
+}
