@@ -55,6 +55,18 @@ const rows = (path: string): Row[] => {
   }
 };
 const typed = (all: Row[], type: string) => all.filter((r) => r.event_type === type);
+/** The state the training loop's last snapshot holds. */
+const trainingSnapshot = (path: string): unknown => {
+  const db = new Database(path, { readonly: true });
+  try {
+    const row = db
+      .prepare("SELECT snapshot FROM actor_snapshots WHERE actor_id = 'CONTINUOUS_TRAINING_LOOP'")
+      .get() as { snapshot: string } | undefined;
+    return row ? JSON.parse(row.snapshot).value : undefined;
+  } finally {
+    db.close();
+  }
+};
 /** A node is up once its supervisor announced its critical daemons (a cross-process event). */
 const nodeReady = (path: string, pid: number) => {
   if (!existsSync(path)) return false;
@@ -203,8 +215,9 @@ describe('the pipeline split into a coordinator and a training-node process', ()
       db,
     ]);
     fixtures.push(coordinator);
-    // The first training run hangs: kill -9 its node while it trains.
+    // The first training run hangs: kill -9 its node while it trains, once its snapshot says so.
     await until(() => existsSync(marker), 30_000, 'the first training run');
+    await until(() => trainingSnapshot(db) === 'working', 10_000, 'the snapshot in working');
     orphans.push(Number(readFileSync(marker, 'utf8')));
     first.child.kill('SIGKILL');
     await first.exited;
