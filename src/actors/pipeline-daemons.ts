@@ -60,6 +60,14 @@ const ALL_PIPELINE_DAEMONS = [
 ] as const;
 
 /**
+ * Stored with each daemon's snapshot; a snapshot of another version is not restored. Version 2
+ * (session 2): the job daemons' context has `notes`, TRAINING_TRIGGER keeps hyperparameters, the
+ * MasterLoop ends chains on TRAINING_THRESHOLD_PENDING. Bump it when a machine's states or
+ * context change shape.
+ */
+const MACHINE_VERSION = '2';
+
+/**
  * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
  * `standalone` runs them all in one process. Split across processes that share one event log,
  * the training node runs the training and the coordinator everything else: the original
@@ -109,7 +117,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     {
       type: 'EVENT_ROUTER',
       machine: eventRouterMachine,
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       subscribes: [],
       emits: [],
     },
@@ -117,7 +125,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       type: 'FEEDBACK_LOOP',
       durable: options.durable,
       machine: feedbackLoopMachine,
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       input: options.feedback ?? {},
       subscribes: ['TRAINING_COMPLETED', 'MODEL_PROMOTED', 'TRAINING_EARLY_STOPPED'],
       emits: ['EVALUATION_REQUESTED', 'HYPERPARAMETER_UPDATED'],
@@ -125,21 +133,21 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     {
       type: 'SELFPLAY_COORDINATOR',
       machine: selfplayCoordinatorMachine.provide({ actors: { runJob } }),
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       subscribes: ['SELFPLAY_TARGET_UPDATED', 'NEW_GAMES_AVAILABLE'],
       emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED'],
     },
     {
       type: 'AUTO_SYNC',
       machine: createAutoSyncMachine(host, targets).provide({ actors: { runJob } }),
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       subscribes: ['SELFPLAY_COMPLETE'],
       emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
     },
     {
       type: 'DATA_PIPELINE',
       machine: createDataPipelineMachine(host).provide({ actors: { runJob } }),
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       subscribes: ['DATA_SYNC_COMPLETED', 'TRAINING_COMPLETED', 'PROMOTION_FAILED'],
       emits: [
         'NPZ_EXPORT_STARTED',
@@ -151,7 +159,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     {
       type: 'TRAINING_TRIGGER',
       machine: trainingTriggerMachine,
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       input: { threshold: options.trainingThreshold ?? 500 },
       subscribes: ['NEW_GAMES_AVAILABLE', 'HYPERPARAMETER_UPDATED'],
       emits: ['TRAINING_THRESHOLD_REACHED', 'TRAINING_THRESHOLD_PENDING'],
@@ -163,7 +171,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       machine: createTrainingCoordinatorMachine(options.epochs ?? 10).provide({
         actors: { runJob },
       }),
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       subscribes: ['TRAINING_THRESHOLD_REACHED'],
       emits: [
         'TRAINING_STARTED',
@@ -175,7 +183,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     {
       type: 'EVALUATION',
       machine: evaluationMachine.provide({ actors: { runJob } }),
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       subscribes: ['EVALUATION_REQUESTED'],
       emits: [
         'EVALUATION_STARTED',
@@ -187,7 +195,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     {
       type: 'AUTO_PROMOTION',
       machine: autoPromotionMachine,
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       input: options.promotion ?? {},
       subscribes: ['EVALUATION_COMPLETED'],
       emits: ['MODEL_PROMOTED', 'PROMOTION_REJECTED', 'PROMOTION_FAILED'],
@@ -195,7 +203,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     {
       type: 'MODEL_DISTRIBUTION',
       machine: createModelDistributionMachine(targets).provide({ actors: { runJob } }),
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       subscribes: ['MODEL_PROMOTED'],
       emits: [
         'MODEL_DISTRIBUTION_STARTED',
@@ -208,7 +216,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     specs.push({
       type: 'MASTER_LOOP',
       machine: masterLoopMachine,
-      machineVersion: '1',
+      machineVersion: MACHINE_VERSION,
       input: options.masterLoop,
       dependsOn: ['EVENT_ROUTER'],
       // Critical, so that ALL_CRITICAL_DAEMONS_READY cannot be published before it listens.

@@ -169,7 +169,6 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
           attempt: 1,
         };
       }),
-      emitAll: (_, emitted: readonly Emitted[]) => emitted,
     },
     guards: {
       hasQueued: ({ context }) => context.queue.length > 0,
