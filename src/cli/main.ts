@@ -20,7 +20,7 @@ commands:
             --db PATH | --no-db            the SQLite event log (default .ringrift/events.db)
             --config FILE                  worker commands: ringrift.config.json or .ts (.mts,
                                            .js, .mjs; default export, see defineConfig)
-            --inspect stately              start the Stately inspector server on port 8080
+            --inspect stately              the Stately inspector, served on 127.0.0.1:8080 only
             --seed N                       simulated worker seed (default 1)
             --view live|log                live: daemons and per-config progress redrawn in
                                            place (default on a terminal); log: log lines
