@@ -67,17 +67,40 @@ const trainingSnapshot = (path: string): unknown => {
     db.close();
   }
 };
-/** A node is up once its supervisor announced its critical daemons (a cross-process event). */
-const nodeReady = (path: string, pid: number) => {
-  if (!existsSync(path)) return false;
+/**
+ * Waits for a node to serve: its training loop holds its durable consumer in the file (from then
+ * on, a training request written to the log waits for it). A node that exits or stays silent
+ * fails the test with what it wrote.
+ */
+async function nodeUp(node: Fixture, db: string): Promise<void> {
+  const pid = node.child.pid as number;
+  const started = Date.now();
+  while (consumerOwner(db, 'CONTINUOUS_TRAINING_LOOP') !== pid) {
+    if (node.child.exitCode !== null || node.child.signalCode !== null)
+      throw new Error(`the training node exited before it served:\n${node.stderr()}`);
+    if (Date.now() - started > 30_000)
+      throw new Error(`the training node did not serve within 30 s:\n${node.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The pid of the process that holds a durable consumer, if any. */
+function consumerOwner(path: string, name: string): number | null {
+  if (!existsSync(path)) return null;
+  const db = new Database(path, { readonly: true });
   try {
-    return typed(rows(path), 'ALL_CRITICAL_DAEMONS_READY').some((r) => r.origin_pid === pid);
+    const row = db.prepare('SELECT owner_pid FROM consumers WHERE name = ?').get(name) as
+      | { owner_pid: number | null }
+      | undefined;
+    return row?.owner_pid ?? null;
   } catch (error) {
     // The file exists a moment before the node's migration created the table.
-    if (/no such table/.test((error as Error).message)) return false;
+    if (/no such table/.test((error as Error).message)) return null;
     throw error;
+  } finally {
+    db.close();
   }
-};
+}
 
 describe('the pipeline split into a coordinator and a training-node process', () => {
   it('trains on the node, judges and distributes on the coordinator, through the shared file', async () => {
@@ -86,7 +109,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     const node = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
     fixtures.push(node);
     const nodePid = node.child.pid as number;
-    await until(() => nodeReady(db, nodePid), 20_000, 'the training node');
+    await nodeUp(node, db);
 
     const coordinator = startFixture('src/cli/main', [
       'run',
@@ -202,7 +225,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     const nodeArgs = ['run', '--profile', 'training_node', '--db', db, '--config', config];
     const first = startFixture('src/cli/main', nodeArgs);
     fixtures.push(first);
-    await until(() => nodeReady(db, first.child.pid as number), 20_000, 'the first node');
+    await nodeUp(first, db);
     const coordinator = startFixture('src/cli/main', [
       'run',
       '--profile',
@@ -248,7 +271,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     const db = tmp.path;
     const node = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
     fixtures.push(node);
-    await until(() => nodeReady(db, node.child.pid as number), 20_000, 'the training node');
+    await nodeUp(node, db);
     const second = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
     fixtures.push(second);
     expect(await second.exited).toBe(2);
