@@ -78,8 +78,8 @@ async function nodeUp(node: Fixture, db: string): Promise<void> {
   while (consumerOwner(db, 'CONTINUOUS_TRAINING_LOOP') !== pid) {
     if (node.child.exitCode !== null || node.child.signalCode !== null)
       throw new Error(`the training node exited before it served:\n${node.stderr()}`);
-    if (Date.now() - started > 30_000)
-      throw new Error(`the training node did not serve within 30 s:\n${node.stderr()}`);
+    if (Date.now() - started > 60_000)
+      throw new Error(`the training node did not serve within 60 s:\n${node.stderr()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -200,7 +200,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     // The node's ALL_CRITICAL_DAEMONS_READY reached the coordinator, which did not start a
     // second loop on it: one request per config and iteration.
     expect(typed(all, 'SELFPLAY_TARGET_UPDATED')).toHaveLength(4);
-  }, 90_000);
+  }, 180_000);
 
   it('a training node killed mid-training resumes that training when restarted; the iteration completes', async () => {
     tmp = tempDb();
@@ -264,7 +264,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     const request = typed(all, 'TRAINING_THRESHOLD_REACHED')[0];
     expect(done[0]?.parent_id).toBe(request?.envelope_id);
     expect(done[0]?.correlation_id).toBe('iteration-1:hex8_2p');
-  }, 120_000);
+  }, 180_000);
 
   it('refuses a second training node on the same file at once, naming the one that runs', async () => {
     tmp = tempDb();
@@ -282,7 +282,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     );
     node.child.kill('SIGTERM');
     expect(await node.exited).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a split profile without an event log, and iteration options on the training node', async () => {
     const refuse = async (args: string[], message: string) => {
