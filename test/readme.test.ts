@@ -27,4 +27,24 @@ describe('README', () => {
     expect(stdout).toContain('training finished for hex8_2p: models/hex8_2p.pth');
     expect(stdout).toContain('Subscribers: { TRAINING_COMPLETED: 1, EVALUATION_COMPLETED: 1 }');
   });
+
+  it('embeds examples/embed-pipeline.ts verbatim, and one iteration runs through every flow', async () => {
+    const example = readFileSync(`${root}examples/embed-pipeline.ts`, 'utf8');
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'examples/embed-pipeline.ts'],
+      { cwd: root, env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn' } },
+    );
+    const types = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[1]);
+    for (const t of ['SELFPLAY_COMPLETE', 'TRAINING_COMPLETED', 'EVALUATION_COMPLETED'])
+      expect(types).toContain(t);
+    expect(types.at(-1)).toBe('ITERATION_COMPLETE');
+    expect(stdout.split('\n').every((l) => l === '' || l.startsWith('iteration-1:hex8_2p  '))).toBe(
+      true,
+    );
+  });
 });
