@@ -161,6 +161,13 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
         reason: (read(event) as { reject: string }).reject,
         event: event.type,
       })) as never,
+      announceStart: enqueueActions(({ context, enqueue }) => {
+        const started = config.started?.(req(context), context.attempt);
+        if (started) {
+          enqueue.emit(caused(started, context) as never);
+          enqueue.assign({ notes: fold(context.notes, [started]) });
+        }
+      }),
       takeNext: assign(({ context }) => {
         const i = nextIndex(context);
         return {
@@ -203,13 +210,7 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
       },
       working: {
         tags: ['ready', 'busy'],
-        entry: enqueueActions(({ context, enqueue }) => {
-          const started = config.started?.(req(context), context.attempt);
-          if (started) {
-            enqueue.emit(caused(started, context) as never);
-            enqueue.assign({ notes: fold(context.notes, [started]) });
-          }
-        }),
+        entry: 'announceStart',
         invoke: {
           src: 'runJob',
           input: ({ context }) =>
@@ -220,6 +221,9 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
             ),
         },
         on: {
+          // Restored from a snapshot in the middle of a job: XState starts the job again (the
+          // invoked actor is re-created, not the state entered), so say so again.
+          'daemon.restored': { actions: 'announceStart' },
           'job.progress': {
             actions: enqueueActions(({ context, event, enqueue }) => {
               const { progress } = event as Extract<JobFeedback, { type: 'job.progress' }>;

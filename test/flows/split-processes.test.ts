@@ -254,9 +254,12 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     expect(await second.exited).toBe(0);
 
     const all = rows(db);
-    // Started by the first node; the second restored it in `working` from its snapshot (the
-    // state is restored, not entered again: no second TRAINING_STARTED) and ran the job again.
-    expect(typed(all, 'TRAINING_STARTED').map((r) => r.origin_pid)).toEqual([first.child.pid]);
+    // Started by the first node; the second restored it in `working` from its snapshot, ran the
+    // job again and said so.
+    expect(typed(all, 'TRAINING_STARTED').map((r) => r.origin_pid)).toEqual([
+      first.child.pid,
+      second.child.pid,
+    ]);
     const done = typed(all, 'TRAINING_COMPLETED');
     expect(done).toHaveLength(1);
     expect(done[0]?.origin_pid).toBe(second.child.pid);

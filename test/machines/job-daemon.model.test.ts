@@ -198,6 +198,8 @@ function jobModel(emitsStarted: boolean, emitsProgress: boolean) {
       working: {
         on: {
           PROGRESS: { actions: assign({ out: emitsProgress ? ['progress'] : [] }) },
+          // Restored mid-job: the job runs again, and the daemon says it started again.
+          RESTORED: { actions: assign({ out: started }) },
           DONE: { target: 'idle', actions: assign({ out: ['completed'] }) },
           FAIL: [
             { guard: 'canRetry', target: 'backingOff', actions: assign({ out: [] }) },
