@@ -5,7 +5,7 @@
  * lacks the scores the gate reads.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { Emitted } from './job-daemon.js';
+import { type Emitted, rejection } from './emitted.js';
 
 export interface AutoPromotionInput {
   /** Win rate against the baselines a model needs; 0.55. */
@@ -67,11 +67,9 @@ export const autoPromotionMachine = setup({
             guard: 'noModelFile',
             actions: enqueueActions(({ event, enqueue }) => {
               const p = event.payload as { config_key: string; model_id?: string };
-              enqueue.emit({
-                type: 'daemon.rejected',
-                reason: 'EVALUATION_COMPLETED has no model_path',
-                event: event.type,
-              } satisfies Emitted as never);
+              enqueue.emit(
+                rejection(event.type, 'EVALUATION_COMPLETED has no model_path') as never,
+              );
               enqueue.emit({
                 type: 'PROMOTION_FAILED',
                 payload: {
@@ -87,11 +85,12 @@ export const autoPromotionMachine = setup({
             guard: 'noScores',
             actions: enqueueActions(({ event, enqueue }) => {
               const p = event.payload as { config_key?: string; model_id?: string };
-              enqueue.emit({
-                type: 'daemon.rejected',
-                reason: 'EVALUATION_COMPLETED without config_key, elo and win_rate',
-                event: event.type,
-              } satisfies Emitted as never);
+              enqueue.emit(
+                rejection(
+                  event.type,
+                  'EVALUATION_COMPLETED without config_key, elo and win_rate',
+                ) as never,
+              );
               enqueue.emit({
                 type: 'PROMOTION_FAILED',
                 payload: {

@@ -4,7 +4,7 @@
  * (the learning rate decays with each promotion) and announce them.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { Emitted } from './job-daemon.js';
+import { type Emitted, reject } from './emitted.js';
 
 export interface FeedbackLoopInput {
   /** Games per evaluation; 200. */
@@ -54,12 +54,9 @@ export const feedbackLoopMachine = setup({
             guard: ({ event }) =>
               typeof event.payload.model_path !== 'string' ||
               typeof event.payload.config_key !== 'string',
-            actions: enqueueActions(({ enqueue }) =>
-              enqueue.emit({
-                type: 'daemon.rejected',
-                reason: 'TRAINING_COMPLETED has no model_path and config_key to evaluate',
-                event: 'TRAINING_COMPLETED',
-              } satisfies Emitted as never),
+            actions: reject(
+              'TRAINING_COMPLETED',
+              'TRAINING_COMPLETED has no model_path and config_key to evaluate',
             ),
           },
           {
@@ -83,12 +80,9 @@ export const feedbackLoopMachine = setup({
         MODEL_PROMOTED: [
           {
             guard: ({ event }) => typeof event.payload.config_key !== 'string',
-            actions: enqueueActions(({ enqueue }) =>
-              enqueue.emit({
-                type: 'daemon.rejected',
-                reason: 'MODEL_PROMOTED without config_key: no training parameters to update',
-                event: 'MODEL_PROMOTED',
-              } satisfies Emitted as never),
+            actions: reject(
+              'MODEL_PROMOTED',
+              'MODEL_PROMOTED without config_key: no training parameters to update',
             ),
           },
           {

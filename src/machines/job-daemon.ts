@@ -9,21 +9,8 @@
  * `ready` (the daemon takes requests in every one of them).
  */
 import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
-import type { EventName, PayloadInput } from '../events/catalog/index.js';
 import type { Job, JobResult, Progress, WorkKind } from '../workers/worker.js';
-
-/**
- * A catalog event a machine emits for its host to publish: the compiler checks its payload
- * against the event's schema (publishing checks it again at run time).
- */
-export type CatalogEmit = {
-  [T in EventName]: { readonly type: T; readonly payload: PayloadInput<T> };
-}[EventName];
-
-/** What a job daemon emits: a catalog event (published by the host) or a rejection (logged). */
-export type Emitted =
-  | CatalogEmit
-  | { readonly type: 'daemon.rejected'; readonly reason: string; readonly event: string };
+import { type Emitted, rejection } from './emitted.js';
 
 /** What the `runJob` actor sends back. */
 export type JobFeedback =
@@ -92,11 +79,11 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
   const maxAttempts = config.maxAttempts ?? 3;
   const retryDelay = config.retryDelayMs ?? ((attempt: number) => 1_000 * 2 ** (attempt - 1));
   type Ctx = JobDaemonContext<R, N>;
+  const notesFold = config.notes?.fold;
   const fold = (notes: N, emitted: readonly { type: string; payload?: unknown }[]) =>
-    config.notes
+    notesFold
       ? emitted.reduce(
-          (n, e) =>
-            config.notes?.fold(n, e.type, (e.payload ?? {}) as Record<string, unknown>) ?? n,
+          (n, e) => notesFold(n, e.type, (e.payload ?? {}) as Record<string, unknown>),
           notes,
         )
       : notes;
@@ -105,14 +92,14 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
     const rank = config.notes?.rank;
     if (!rank) return 0;
     let best = 0;
-    for (let i = 1; i < context.queue.length; i++) {
-      const q = context.queue[i] as Queued<R>;
-      if (
-        rank(q.request, context.notes) <
-        rank((context.queue[best] as Queued<R>).request, context.notes)
-      )
+    let bestRank = Number.POSITIVE_INFINITY;
+    context.queue.forEach((q, i) => {
+      const r = rank(q.request, context.notes);
+      if (r < bestRank) {
         best = i;
-    }
+        bestRank = r;
+      }
+    });
     return best;
   };
   type Ev = { type: string; payload?: Record<string, unknown>; envelope?: unknown } | JobFeedback;
@@ -132,7 +119,7 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
           guard: ({ event }: { event: Ev }) => isRejection(read(event)),
           actions: ['countRejection', 'emitRejection'],
         },
-        { actions: 'enqueue' },
+        { actions: ['enqueue', 'noteHeard'] },
       ],
     ]),
   );
@@ -145,7 +132,6 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
           ...context.queue,
           { request: read(event) as R, cause: (event as { envelope?: unknown }).envelope },
         ],
-        notes: ({ context, event }) => fold(context.notes, [event as Emitted]),
       }),
       noteHeard: assign({
         notes: ({ context, event }) => fold(context.notes, [event as Emitted]),
@@ -156,11 +142,9 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
           return { ...context.rejected, [reason]: (context.rejected[reason] ?? 0) + 1 };
         },
       }),
-      emitRejection: emit(({ event }) => ({
-        type: 'daemon.rejected',
-        reason: (read(event) as { reject: string }).reject,
-        event: event.type,
-      })) as never,
+      emitRejection: emit(({ event }) =>
+        rejection(event.type, (read(event) as { reject: string }).reject),
+      ) as never,
       announceStart: enqueueActions(({ context, enqueue }) => {
         const started = config.started?.(req(context), context.attempt);
         if (started) {

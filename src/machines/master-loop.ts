@@ -6,7 +6,7 @@
  * next, until `iterations` are done (then the machine is done) or forever.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { Emitted } from './job-daemon.js';
+import type { Emitted } from './emitted.js';
 
 export interface MasterLoopInput {
   readonly configs: readonly string[];

@@ -10,7 +10,7 @@
  * next training run uses it.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { Emitted } from './job-daemon.js';
+import { type Emitted, reject } from './emitted.js';
 
 type Ev = { type: string; payload: Record<string, unknown> };
 
@@ -55,22 +55,13 @@ export const trainingTriggerMachine = setup({
         NEW_GAMES_AVAILABLE: [
           {
             guard: 'noConfig',
-            actions: enqueueActions(({ enqueue }) =>
-              enqueue.emit({
-                type: 'daemon.rejected',
-                reason: 'NEW_GAMES_AVAILABLE without config_key',
-                event: 'NEW_GAMES_AVAILABLE',
-              } satisfies Emitted as never),
-            ),
+            actions: reject('NEW_GAMES_AVAILABLE', 'NEW_GAMES_AVAILABLE without config_key'),
           },
           {
             guard: 'noGameCount',
-            actions: enqueueActions(({ enqueue }) =>
-              enqueue.emit({
-                type: 'daemon.rejected',
-                reason: 'NEW_GAMES_AVAILABLE without a whole, non-negative new_games',
-                event: 'NEW_GAMES_AVAILABLE',
-              } satisfies Emitted as never),
+            actions: reject(
+              'NEW_GAMES_AVAILABLE',
+              'NEW_GAMES_AVAILABLE without a whole, non-negative new_games',
             ),
           },
           {
@@ -118,13 +109,9 @@ export const trainingTriggerMachine = setup({
         HYPERPARAMETER_UPDATED: [
           {
             guard: 'badParameter',
-            actions: enqueueActions(({ enqueue }) =>
-              enqueue.emit({
-                type: 'daemon.rejected',
-                reason:
-                  'HYPERPARAMETER_UPDATED without config_key, param_name and a numeric new_value',
-                event: 'HYPERPARAMETER_UPDATED',
-              } satisfies Emitted as never),
+            actions: reject(
+              'HYPERPARAMETER_UPDATED',
+              'HYPERPARAMETER_UPDATED without config_key, param_name and a numeric new_value',
             ),
           },
           {

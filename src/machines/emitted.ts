@@ -1,0 +1,29 @@
+/**
+ * What daemon machines emit for their host: catalog events to publish, whose payloads the
+ * compiler checks against the catalog (publishing checks them again at run time), and named
+ * rejections of events that lack what the daemon needs, which the host logs and counts.
+ */
+import { emit } from 'xstate';
+import type { EventName, PayloadInput } from '../events/catalog/index.js';
+
+export type CatalogEmit = {
+  [T in EventName]: { readonly type: T; readonly payload: PayloadInput<T> };
+}[EventName];
+
+export interface Rejection {
+  readonly type: 'daemon.rejected';
+  readonly reason: string;
+  readonly event: string;
+}
+
+export type Emitted = CatalogEmit | Rejection;
+
+/** The rejection of an `event` for `reason` (never a silent skip). */
+export function rejection(event: string, reason: string): Rejection {
+  return { type: 'daemon.rejected', reason, event };
+}
+
+/** The action that emits that rejection. */
+export function reject(event: string, reason: string) {
+  return emit(rejection(event, reason)) as never;
+}
