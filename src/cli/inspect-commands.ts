@@ -22,6 +22,7 @@ import {
   ROW_COLUMNS,
   resolveEventType,
 } from '../index.js';
+import { statePath } from './state-path.js';
 
 type Out = (line: string) => void;
 
@@ -139,15 +140,6 @@ export function printStatus(dbPath: string, out: Out, shownRuntimes = 5): void {
   } finally {
     db.close();
   }
-}
-
-/** `{ iterating: 'waiting' }` -> `iterating.waiting` (parallel states joined with `|`). */
-function statePath(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === null || typeof value !== 'object') return String(value);
-  return Object.entries(value)
-    .map(([k, v]) => `${k}.${statePath(v)}`)
-    .join('|');
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   type Worker,
 } from '../index.js';
 import { type DaemonRow, LiveView } from './live-view.js';
+import { statePath } from './state-path.js';
 
 export interface RunOptions {
   /** Which pipeline daemons this process runs; standalone (all of them). */
@@ -234,12 +235,7 @@ function daemonRows(runtime: Runtime): DaemonRow[] {
       state: d.state,
       restarts: d.restarts,
       rejections: d.rejections,
-      activity:
-        value === null || value === undefined
-          ? null
-          : typeof value === 'string'
-            ? value
-            : (Object.keys(value)[0] ?? null),
+      activity: value === null || value === undefined ? null : statePath(value),
     };
   });
 }
