@@ -26,6 +26,12 @@ interface Row {
 
 let tmp: TempDb | null = null;
 const fixtures: Fixture[] = [];
+/** Starts `ringrift-coord` with `args`; whatever is still running after the test is killed. */
+function startCli(args: string[]): Fixture {
+  const fixture = startFixture('src/cli/main', args);
+  fixtures.push(fixture);
+  return fixture;
+}
 /** Job processes a SIGKILLed runtime could not stop (nothing can, from inside it). */
 const orphans: number[] = [];
 const jobs = new URL('../fixtures/jobs/', import.meta.url).pathname;
@@ -106,12 +112,11 @@ describe('the pipeline split into a coordinator and a training-node process', ()
   it('trains on the node, judges and distributes on the coordinator, through the shared file', async () => {
     tmp = tempDb();
     const db = tmp.path;
-    const node = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
-    fixtures.push(node);
+    const node = startCli(['run', '--profile', 'training_node', '--db', db]);
     const nodePid = node.child.pid as number;
     await nodeUp(node, db);
 
-    const coordinator = startFixture('src/cli/main', [
+    const coordinator = startCli([
       'run',
       '--profile',
       'coordinator',
@@ -122,7 +127,6 @@ describe('the pipeline split into a coordinator and a training-node process', ()
       '--db',
       db,
     ]);
-    fixtures.push(coordinator);
     const coordinatorPid = coordinator.child.pid as number;
     await coordinator.waitFor(/iterations: 2 \(configs: hex8_2p, square8_2p\)/, 60_000);
     expect(await coordinator.exited).toBe(0);
@@ -223,10 +227,9 @@ describe('the pipeline split into a coordinator and a training-node process', ()
       }),
     );
     const nodeArgs = ['run', '--profile', 'training_node', '--db', db, '--config', config];
-    const first = startFixture('src/cli/main', nodeArgs);
-    fixtures.push(first);
+    const first = startCli(nodeArgs);
     await nodeUp(first, db);
-    const coordinator = startFixture('src/cli/main', [
+    const coordinator = startCli([
       'run',
       '--profile',
       'coordinator',
@@ -237,7 +240,6 @@ describe('the pipeline split into a coordinator and a training-node process', ()
       '--db',
       db,
     ]);
-    fixtures.push(coordinator);
     // The first training run hangs: kill -9 its node while it trains, once its snapshot says so.
     await until(() => existsSync(marker), 30_000, 'the first training run');
     await until(() => trainingSnapshot(db) === 'working', 10_000, 'the snapshot in working');
@@ -245,8 +247,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     first.child.kill('SIGKILL');
     await first.exited;
 
-    const second = startFixture('src/cli/main', nodeArgs);
-    fixtures.push(second);
+    const second = startCli(nodeArgs);
     await coordinator.waitFor(/iterations: 1 \(configs: hex8_2p\)/, 60_000);
     expect(await coordinator.exited).toBe(0);
     expect(coordinator.lines.join('\n')).toMatch(/trainings: 1\n/);
@@ -272,11 +273,9 @@ describe('the pipeline split into a coordinator and a training-node process', ()
   it('refuses a second training node on the same file at once, naming the one that runs', async () => {
     tmp = tempDb();
     const db = tmp.path;
-    const node = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
-    fixtures.push(node);
+    const node = startCli(['run', '--profile', 'training_node', '--db', db]);
     await nodeUp(node, db);
-    const second = startFixture('src/cli/main', ['run', '--profile', 'training_node', '--db', db]);
-    fixtures.push(second);
+    const second = startCli(['run', '--profile', 'training_node', '--db', db]);
     expect(await second.exited).toBe(2);
     expect(second.stderr()).toMatch(
       new RegExp(
@@ -289,8 +288,7 @@ describe('the pipeline split into a coordinator and a training-node process', ()
 
   it('refuses a split profile without an event log, and iteration options on the training node', async () => {
     const refuse = async (args: string[], message: string) => {
-      const f = startFixture('src/cli/main', ['run', ...args]);
-      fixtures.push(f);
+      const f = startCli(['run', ...args]);
       expect(await f.exited).toBe(2);
       expect(f.stderr()).toContain(message);
     };
