@@ -3,6 +3,7 @@
  * copy the new games to the training nodes -> DATA_SYNC_COMPLETED (with its config_key) or,
  * after retries, DATA_SYNC_FAILED.
  */
+import { isConfigKey } from './emitted.js';
 import { createJobDaemonMachine } from './job-daemon.js';
 
 interface Request {
@@ -15,7 +16,7 @@ export function createAutoSyncMachine(sourceHost: string, trainingHosts: readonl
     id: 'autoSync',
     triggers: ['SELFPLAY_COMPLETE'],
     toRequest: (_, p) =>
-      typeof p.config_key === 'string' && p.config_key !== '' && Number.isInteger(p.games_played)
+      isConfigKey(p.config_key) && Number.isInteger(p.games_played)
         ? { config_key: p.config_key, games: p.games_played as number }
         : { reject: 'SELFPLAY_COMPLETE without config_key and games_played: nothing to sync' },
     job: (r, attempt, causeId) => ({

@@ -5,6 +5,7 @@
  * stage (`notes.stages`, in its snapshot and the inspector), from its own work and from what it
  * hears of the rest: TRAINING_COMPLETED and PROMOTION_FAILED, as the guide wires them.
  */
+import { isConfigKey } from './emitted.js';
 import { createJobDaemonMachine } from './job-daemon.js';
 
 interface Request {
@@ -44,7 +45,7 @@ export function createDataPipelineMachine(host: string) {
       },
     },
     toRequest: (_, p) =>
-      typeof p.config_key === 'string' && p.config_key !== ''
+      isConfigKey(p.config_key)
         ? { config_key: p.config_key, host: String(p.host), games: Number(p.games_synced) }
         : { reject: 'DATA_SYNC_COMPLETED without config_key: nothing to export' },
     job: (r, attempt, causeId) => ({

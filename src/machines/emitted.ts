@@ -1,7 +1,8 @@
 /**
  * What daemon machines emit for their host: catalog events to publish, whose payloads the
  * compiler checks against the catalog (publishing checks them again at run time), and named
- * rejections of events that lack what the daemon needs, which the host logs and counts.
+ * rejections of events that lack what the daemon needs, which the host logs and counts; and the
+ * check of the field most of those rejections are about.
  */
 import { emit } from 'xstate';
 import type { EventName, PayloadInput } from '../events/catalog/index.js';
@@ -26,4 +27,9 @@ export function rejection(event: string, reason: string): Rejection {
 /** The action that emits that rejection. */
 export function reject(event: string, reason: string) {
   return emit(rejection(event, reason)) as never;
+}
+
+/** A usable `config_key`: a non-empty string (what every per-config decision is keyed by). */
+export function isConfigKey(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
 }

@@ -4,6 +4,7 @@
  * config_key the promotion gate needs) or, after its retries, EVALUATION_FAILED.
  */
 
+import { isConfigKey } from './emitted.js';
 import { modelIdOf } from './feedback-loop.js';
 import { createJobDaemonMachine } from './job-daemon.js';
 
@@ -19,7 +20,7 @@ export const evaluationMachine = createJobDaemonMachine<'evaluation', Request>({
   triggers: ['EVALUATION_REQUESTED'],
   toRequest: (_, p) => {
     if (typeof p.model_path !== 'string') return { reject: 'no model_path to evaluate' };
-    if (typeof p.config_key !== 'string' || p.config_key === '')
+    if (!isConfigKey(p.config_key))
       return { reject: 'no config_key: the promotion gate could not judge the result' };
     return {
       config_key: p.config_key,

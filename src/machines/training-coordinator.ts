@@ -4,7 +4,7 @@
  * TRAINING_EARLY_STOPPED when the run stopped early) or, after retries with backoff,
  * TRAINING_FAILED.
  */
-import type { Emitted } from './emitted.js';
+import { type Emitted, isConfigKey } from './emitted.js';
 import { createJobDaemonMachine } from './job-daemon.js';
 
 interface Request {
@@ -19,7 +19,7 @@ export function createTrainingCoordinatorMachine(epochs: number) {
     id: 'trainingCoordinator',
     triggers: ['TRAINING_THRESHOLD_REACHED'],
     toRequest: (_, p) =>
-      typeof p.config_key === 'string' && p.config_key !== '' && Number.isInteger(p.games)
+      isConfigKey(p.config_key) && Number.isInteger(p.games)
         ? {
             config_key: p.config_key,
             games: p.games as number,

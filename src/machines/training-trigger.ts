@@ -10,7 +10,7 @@
  * next training run uses it.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { type Emitted, reject } from './emitted.js';
+import { type Emitted, isConfigKey, reject } from './emitted.js';
 
 type Ev = { type: string; payload: Record<string, unknown> };
 
@@ -29,8 +29,7 @@ export const trainingTriggerMachine = setup({
     input: {} as { threshold?: number },
   },
   guards: {
-    noConfig: ({ event }) =>
-      typeof event.payload.config_key !== 'string' || event.payload.config_key === '',
+    noConfig: ({ event }) => !isConfigKey(event.payload.config_key),
     noGameCount: ({ event }) => !Number.isInteger(event.payload.new_games) || newGames(event) < 0,
     badParameter: ({ event }) =>
       typeof event.payload.config_key !== 'string' ||
