@@ -10,7 +10,6 @@ import {
   createSimulatedWorker,
   type DaemonSpec,
   type DeclaredWiring,
-  type EventName,
   type EventRow,
   GUIDE_ROWS,
   inspectEventLog,
@@ -285,11 +284,12 @@ export function checkPipelineWiring(
   );
   // Split: an event may come from (or go to) the other process, if it crosses processes.
   const elsewhere = all.filter((d) => !members.includes(d.type));
+  // Specs may name an event by any of its spellings.
+  const crosses = (t: string) => isCrossProcess(resolveEventType(t).name);
   const crossesFrom = (t: string, side: 'emits' | 'subscribes') =>
-    isCrossProcess(t as EventName) &&
-    elsewhere.some((d) => d[side].includes(t) && !(d.localOnly ?? []).includes(t));
+    crosses(t) && elsewhere.some((d) => d[side].includes(t) && !(d.localOnly ?? []).includes(t));
   const onlyElsewhere = (t: string, side: 'emits' | 'subscribes') =>
-    !isCrossProcess(t as EventName) && elsewhere.some((d) => d[side].includes(t));
+    !crosses(t) && elsewhere.some((d) => d[side].includes(t));
   const errors = [
     ...report.unknownTypes.map((u) => `${u.component}: ${u.message}`),
     ...report.noEmitter
@@ -306,9 +306,7 @@ export function checkPipelineWiring(
           `${t}: emitted here, subscribed to only in the other process, and it does not cross processes`,
       ),
   ];
-  const arriving = elsewhere
-    .flatMap((d) => d.emits)
-    .filter((t) => isCrossProcess(resolveEventType(t).name));
+  const arriving = elsewhere.flatMap((d) => d.emits).filter(crosses);
   const guide = checkGuideCoverage(daemons, SUPERVISOR_EMITS, arriving);
   errors.push(...guide.gaps.map((g) => `guide: ${g}`));
   out(`profile: ${profile}; daemons: ${daemons.length}; guide table rows: ${GUIDE_ROWS.length}`);
