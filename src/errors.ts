@@ -160,6 +160,23 @@ export class EventLogError extends CoordinationError {
   }
 }
 
+/**
+ * The file has refused writes for so long that `limit` accepted cross-process events wait in
+ * memory: this event is refused (back-pressure) rather than dropped or held without bound.
+ * Nothing was delivered. It passes once the file accepts writes again.
+ */
+export class OutboxFullError extends EventLogError {
+  readonly limit: number;
+  constructor(path: string, limit: number, code: string | null, reason: string | null) {
+    super(
+      path,
+      `${limit} accepted events are waiting to be written ${code ? `because the file refuses writes (${code}: ${reason})` : 'because they come faster than the file takes them'}; this event is refused until they are written`,
+      { code: code ?? undefined },
+    );
+    this.limit = limit;
+  }
+}
+
 /** The database was written by a newer version of this package; this one will not touch it. */
 export class SchemaTooNewError extends EventLogError {
   readonly found: number;

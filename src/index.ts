@@ -61,7 +61,12 @@ export {
   type SubscriberStats,
   type Unsubscribe,
 } from './actors/router.js';
-export { createRuntime, type Runtime, type RuntimeOptions } from './actors/runtime.js';
+export {
+  createRuntime,
+  type Runtime,
+  type RuntimeOptions,
+  type RuntimeStatus,
+} from './actors/runtime.js';
 export {
   resolveStage,
   type StageBusStats,
@@ -130,6 +135,7 @@ export {
   type DurableOptions,
   type DurableStats,
   type DurableSubscription,
+  holdsLease,
   type StartAt,
   subscribeDurable,
 } from './persistence/durable-consumer.js';
@@ -152,7 +158,14 @@ export {
   scheduleRetention,
 } from './persistence/retention.js';
 export { type EventRow, ROW_COLUMNS } from './persistence/row-codec.js';
+export {
+  type Liveness,
+  listRuntimes,
+  livenessOf,
+  type RuntimeRow,
+} from './persistence/runtimes.js';
 export { type LoadedSnapshot, type SnapshotInfo, SnapshotStore } from './persistence/snapshots.js';
+export type { StorageHealth, StorageState } from './persistence/storage-health.js';
 export {
   type CommandConfig,
   type CommandSpec,

@@ -198,7 +198,7 @@ export class DaemonHost {
           'is durable, but the runtime has no event log (dbPath)',
         );
       }
-      this.durable = await subscribeDurable(
+      const durable = await subscribeDurable(
         this.options.eventLog,
         this.type,
         subscribes,
@@ -206,6 +206,17 @@ export class DaemonHost {
         {
           logger: this.logger,
         },
+      );
+      this.durable = durable;
+      // A consumer that ends by itself (the file is damaged, or another process took it over)
+      // leaves the machine deaf: that is a fault of the daemon, for the supervisor to handle.
+      const ended = (why: string) => {
+        if (this.durable === durable && !this.stopping)
+          this.exit({ reason: 'error', error: `its durable consumer stopped: ${why}` });
+      };
+      durable.done.then(
+        () => ended('taken over by another process'),
+        (error: Error) => ended(error.message),
       );
       return;
     }

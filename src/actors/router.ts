@@ -142,6 +142,8 @@ export interface RouterHealth {
   readonly handlerTimeouts: number;
   /** Subscribers whose mailbox is over 80 % of capacity. */
   readonly backedUp: readonly string[];
+  /** The event log's state: `degraded` while its file refuses writes, `failed` when damaged. */
+  readonly storage: 'ok' | 'degraded' | 'failed' | 'none';
   readonly problems: readonly string[];
 }
 
@@ -315,6 +317,10 @@ export class Router {
       this.origin,
       options,
     );
+    // Written (queued) before local delivery, so that a handler reacting to it cannot publish a
+    // follow-up event that reaches the log first; and first of all, so that an outbox that
+    // refuses it (back-pressure) leaves nothing delivered.
+    if (this.transport && CATALOG[name].crossProcess) this.transport.append(envelope);
     this.counts.published++;
     this.byType.set(name, (this.byType.get(name) ?? 0) + 1);
     this.history.push(envelope);
@@ -324,9 +330,6 @@ export class Router {
         'publish',
       );
     }
-    // Written before local delivery, so that a handler reacting to it cannot publish a
-    // follow-up event that reaches the log first.
-    if (this.transport && CATALOG[name].crossProcess) this.transport.append(envelope);
     for (const box of targets) {
       this.active.add(box);
       box.push(envelope);
@@ -612,6 +615,11 @@ export class Router {
     const problems: string[] = [];
     if (this.closed) problems.push('router is closed');
     for (const name of backedUp) problems.push(`subscriber '${name}' is backed up`);
+    const storage = this.transport?.health?.();
+    if (storage && storage.state !== 'ok')
+      problems.push(
+        `event log ${storage.state}: ${storage.reason ?? 'no reason recorded'} (${storage.queuedEvents} events queued)`,
+      );
     return {
       healthy: problems.length === 0,
       closed: this.closed,
@@ -620,6 +628,7 @@ export class Router {
       handlerErrors: this.counts.handlerErrors,
       handlerTimeouts: this.counts.handlerTimeouts,
       backedUp,
+      storage: storage?.state ?? 'none',
       problems,
     };
   }

@@ -3,12 +3,19 @@
  * a host program (the master loop).
  */
 import type { InspectionEvent, Observer } from 'xstate';
+import type { EventLogError } from '../errors.js';
 import { newRuntimeId } from '../events/envelope.js';
 import type { Strategy } from '../machines/supervision.js';
-import { openEventLog, type SqliteEventLog } from '../persistence/event-log.js';
+import {
+  type EventLogOptions,
+  openEventLog,
+  type SqliteEventLog,
+} from '../persistence/event-log.js';
 import { defaultDbPath } from '../persistence/paths.js';
 import { type RetentionOptions, scheduleRetention } from '../persistence/retention.js';
+import { registerRuntime } from '../persistence/runtimes.js';
 import { SnapshotStore } from '../persistence/snapshots.js';
+import type { StorageHealth } from '../persistence/storage-health.js';
 import { type Clock, realClock } from './clock.js';
 import type { DaemonSpec } from './daemon-spec.js';
 import { createLogger, type Logger } from './logger.js';
@@ -25,6 +32,8 @@ export interface RuntimeOptions {
   readonly daemons: readonly DaemonSpec[];
   /** The SQLite file; `false` runs without one (no cross-process events, no snapshots, no durable daemons). */
   readonly dbPath?: string | false;
+  /** The event log's bounds and timeouts (`maxQueuedEvents`, `maxBytes`, `lockWaitMs`, ...). */
+  readonly eventLog?: Omit<EventLogOptions, 'path' | 'logger'>;
   readonly logger?: Logger;
   /**
    * Any XState inspection observer, passed to every actor, or `'stately'` to start the Stately
@@ -54,7 +63,20 @@ export interface Runtime {
   whenReady(): Promise<void>;
   /** Stops the daemons in reverse order, then closes the router and the event log. Always resolves. */
   stop(): Promise<void>;
-  status(): { readonly healthy: boolean; readonly daemons: readonly DaemonStatus[] };
+  status(): RuntimeStatus;
+  /**
+   * Called once if the event log's file turns out to be damaged mid-run. The runtime has then
+   * begun to stop by itself (nothing more can be written); `stop()` resolves when it is done.
+   */
+  onFatal(listener: (error: EventLogError) => void): void;
+}
+
+export interface RuntimeStatus {
+  /** False while a critical daemon is FAILED, the router is unhealthy or the file refuses writes. */
+  readonly healthy: boolean;
+  readonly daemons: readonly DaemonStatus[];
+  /** The event log's file: `degraded` (with why, since when, what waits) or `failed`; null without one. */
+  readonly storage: StorageHealth | null;
 }
 
 /**
@@ -74,7 +96,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const eventLog =
     options.dbPath === false
       ? null
-      : openEventLog({ path: options.dbPath ?? defaultDbPath(), logger });
+      : openEventLog({ ...options.eventLog, path: options.dbPath ?? defaultDbPath(), logger });
   const snapshots = eventLog ? new SnapshotStore(eventLog, logger) : undefined;
   if (eventLog && options.retention !== false)
     scheduleRetention(eventLog, { logger, ...options.retention });
@@ -110,7 +132,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     random: options.random,
   });
   let stopped: Promise<void> | null = null;
-  return {
+  const registration = eventLog ? registerRuntime(eventLog, runtimeId, profileName) : null;
+  const fatalListeners: ((error: EventLogError) => void)[] = [];
+  let stopReason = 'stopped';
+  let fatal: EventLogError | null = null;
+  const runtime: Runtime = {
     runtimeId,
     router,
     supervisor,
@@ -130,6 +156,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (stopped) return stopped;
       stopped = (async () => {
         await supervisor.stop();
+        await registration?.stop(stopReason);
         await snapshots
           ?.flush()
           .catch((error: Error) => logger.error({ err: error }, 'final snapshots not written'));
@@ -140,7 +167,27 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     status() {
       const daemons = supervisor.status();
-      return { healthy: supervisor.health().healthy && router.health().healthy, daemons };
+      const storage = eventLog?.health() ?? null;
+      return {
+        healthy:
+          supervisor.health().healthy &&
+          router.health().healthy &&
+          (storage?.state ?? 'ok') === 'ok',
+        daemons,
+        storage,
+      };
+    },
+    onFatal(listener) {
+      if (fatal) listener(fatal);
+      else fatalListeners.push(listener);
     },
   };
+  // A damaged file cannot be written again: stop cleanly and tell the host, who decides what then.
+  eventLog?.onFatal((error) => {
+    fatal = error;
+    stopReason = `event log damaged: ${error.message}`;
+    void runtime.stop();
+    for (const listener of fatalListeners) listener(error);
+  });
+  return runtime;
 }

@@ -464,6 +464,8 @@ export class Supervisor {
       this.options.router.publish(type, payload, { source: 'supervisor' });
     } catch (error) {
       if (!(error instanceof CoordinationError)) throw error;
+      // A damaged event log refuses every cross-process event; it said so once, loudly.
+      if (this.options.router.health().storage === 'failed') return;
       this.logger.error({ type, err: error }, 'lifecycle event refused');
     }
   }

@@ -31,4 +31,10 @@ export interface EventTransport {
   start(sink: RemoteSink): void;
   /** Flushes, stops feeding, releases resources. */
   close(): Promise<void>;
+  /** Whether it can write now; `problems` say why not. Never throws. */
+  health?(): {
+    readonly state: 'ok' | 'degraded' | 'failed';
+    readonly reason: string | null;
+    readonly queuedEvents: number;
+  };
 }

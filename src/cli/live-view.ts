@@ -5,7 +5,7 @@
  * tested; `LiveView` gathers the state from the router and the supervisor and draws it.
  */
 
-import type { DaemonStatus, Envelope } from '../index.js';
+import type { DaemonStatus, Envelope, StorageHealth } from '../index.js';
 
 /** Where a config's current chain is, by the last event of it that was seen. */
 export const STAGE_OF: Readonly<Record<string, string>> = {
@@ -54,6 +54,17 @@ export interface LiveState {
   readonly events: number;
   readonly daemons: readonly DaemonRow[];
   readonly configs: Readonly<Record<string, ConfigProgress>>;
+  /** The event log, when it is not ok (a full disk, a held lock): shown under the title. */
+  readonly storage?: StorageHealth | null;
+}
+
+/** One line on a file that refuses writes, for the live view and the log. */
+export function describeStorage(storage: StorageHealth, nowMs = Date.now()): string {
+  const since =
+    storage.since === null ? '' : ` for ${((nowMs - storage.since) / 1000).toFixed(0)} s`;
+  return storage.state === 'failed'
+    ? `event log FAILED: ${storage.reason ?? storage.code ?? 'damaged'}`
+    : `event log DEGRADED${since} (${storage.code ?? 'unknown'}): ${storage.queuedEvents} events queued in memory; waiting: ${storage.waiting.join(', ')}`;
 }
 
 /** One frame, as lines (no colours: it must read the same in a log capture). */
@@ -75,6 +86,9 @@ export function renderLiveView(state: LiveState): string[] {
   );
   const lines = [
     `ringrift-coord run · profile ${state.profile} · ${seconds} s · ${state.events} events${iterations}`,
+    ...(state.storage && state.storage.state !== 'ok'
+      ? [`  ${describeStorage(state.storage)}`]
+      : []),
     '',
     `  ${'daemon'.padEnd(26)}${'state'.padEnd(stateWidth)}${'doing'.padEnd(doingWidth)}restarts  rejected`,
   ];
@@ -124,6 +138,7 @@ export interface LiveViewSource {
   readonly profile: string;
   readonly iterationsAsked: number | null;
   daemons(): readonly DaemonRow[];
+  storage?(): StorageHealth | null;
 }
 
 /** Redraws the frame in place on `out` (a terminal) every `intervalMs`, and once at the end. */
@@ -172,6 +187,7 @@ export class LiveView {
       events: this.events,
       daemons: this.source.daemons(),
       configs: this.configs,
+      storage: this.source.storage?.(),
     });
     // Up over the previous frame, then each line cleared and rewritten; lines left over from a
     // longer previous frame are cleared below.

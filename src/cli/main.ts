@@ -86,6 +86,10 @@ async function main(argv: string[]): Promise<number> {
         seed: values.seed === undefined ? undefined : Number(values.seed),
         view: values.view as 'live' | 'log' | undefined,
       });
+      if (summary.fatal) {
+        console.error(`ringrift-coord: ${summary.fatal}`);
+        return 1;
+      }
       if (summary.failedDaemons.length > 0) return 1;
       return summary.interrupted || summary.iterations === iterations || iterations === 0 ? 0 : 1;
     }

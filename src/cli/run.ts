@@ -55,6 +55,10 @@ export interface RunSummary {
   readonly interrupted: boolean;
   /** Daemons that failed for good (the run ended because of them), with their last error. */
   readonly failedDaemons: readonly { readonly daemon: string; readonly error: string | null }[];
+  /** Set when the run stopped because its event log's file is damaged: one line, naming the file. */
+  readonly fatal: string | null;
+  /** Accepted cross-process events the file never took (it refused writes until the end). */
+  readonly unwrittenEvents: number;
 }
 
 const FAILURES = new Set([
@@ -139,6 +143,7 @@ export async function runPipeline(
           profile,
           iterationsAsked: drivesIterations ? options.iterations : null,
           daemons: () => daemonRows(runtime),
+          storage: () => runtime.status().storage,
         },
         out,
       )
@@ -155,8 +160,14 @@ export async function runPipeline(
   });
   const started = performance.now();
   let interrupted = false;
+  let fatal: string | null = null;
   const failedDaemons: { daemon: string; error: string | null }[] = [];
   const finished = new Promise<void>((resolve) => {
+    // A damaged file: the runtime stops itself; the run ends with the reason (exit 1).
+    runtime.onFatal((error) => {
+      fatal = error.message;
+      resolve();
+    });
     // A daemon that failed for good will not come back by itself (restart intensity exceeded, or
     // another process holds what it needs): waiting on would hide it, so the run ends, failed.
     onDaemonFailedForGood(runtime, (daemon, error) => {
@@ -206,6 +217,8 @@ export async function runPipeline(
     eventsByType: counts,
     interrupted,
     failedDaemons,
+    fatal,
+    unwrittenEvents: runtime.eventLog?.unwritten ?? 0,
   };
   printSummary(summary, options, out);
   return summary;
@@ -270,9 +283,15 @@ async function workerFor(
 function printSummary(summary: RunSummary, options: RunOptions, out: NodeJS.WritableStream): void {
   const line = (text: string) => out.write(`${text}\n`);
   line('');
+  const failed = summary.failedDaemons.length > 0 || summary.fatal !== null;
   line(
-    `Pipeline run (profile ${summary.profile}) ${summary.failedDaemons.length > 0 ? 'FAILED' : summary.interrupted ? 'stopped by a signal' : 'finished'} in ${(summary.durationMs / 1000).toFixed(2)} s`,
+    `Pipeline run (profile ${summary.profile}) ${failed ? 'FAILED' : summary.interrupted ? 'stopped by a signal' : 'finished'} in ${(summary.durationMs / 1000).toFixed(2)} s`,
   );
+  if (summary.fatal) line(`  stopped: ${summary.fatal}`);
+  if (summary.unwrittenEvents > 0)
+    line(
+      `  ${summary.unwrittenEvents} accepted cross-process events were never written: the file refused writes until the end`,
+    );
   for (const f of summary.failedDaemons)
     line(`  daemon ${f.daemon} failed for good: ${f.error ?? 'no error recorded'}`);
   line(

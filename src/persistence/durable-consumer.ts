@@ -27,10 +27,12 @@ import { EVENT_NAMES, type EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
 import { newRuntimeId } from '../events/envelope.js';
 import { positiveNumber } from '../options.js';
-import { openDatabase } from './database.js';
+import { CANCELLED, openDatabase } from './database.js';
 import { insertDeadLetter } from './dead-letters.js';
 import type { SqliteEventLog } from './event-log.js';
+import { OWN_IDENTITY, sameProcessAlive } from './process-identity.js';
 import { decodeRow, type EventRow, ROW_COLUMNS } from './row-codec.js';
+import { isCorruption, isSqliteError, retryDelay } from './storage-health.js';
 
 export type StartAt = 'earliest' | 'latest' | number;
 
@@ -51,6 +53,11 @@ export interface DurableOptions {
   readonly leaseMs?: number;
   /** How long `stop()` waits for a running handler before abandoning it (unacknowledged); 10 s. */
   readonly stopTimeoutMs?: number;
+  /**
+   * While catching up on a backlog, the loop gives the event loop a turn after this many events
+   * or milliseconds, whichever comes first (timers, heartbeats, signals run meanwhile); 200 / 20.
+   */
+  readonly yieldEvery?: { readonly events?: number; readonly ms?: number };
   /** Default: the event log's logger. */
   readonly logger?: Logger;
 }
@@ -92,6 +99,7 @@ interface ConsumerRow {
   owner: string | null;
   owner_host: string | null;
   owner_pid: number | null;
+  owner_start: string | null;
   heartbeat_at: number;
   pending_event_id: number | null;
   pending_attempts: number;
@@ -136,6 +144,11 @@ class DurableConsumer implements DurableSubscription {
   private readonly heartbeatMs: number;
   private readonly leaseMs: number;
   private readonly stopTimeoutMs: number;
+  private readonly yieldEvents: number;
+  private readonly yieldMs: number;
+  /** Set when stop() stopped waiting: pending writes give up (the event is delivered again). */
+  private abandoned = false;
+  private heartbeating = false;
   /** Ends the wait for the running handler (stop timeout); it stays unacknowledged. */
   private abandon: (() => void) | null = null;
   private readonly logger: Logger | undefined;
@@ -177,6 +190,8 @@ class DurableConsumer implements DurableSubscription {
     this.heartbeatMs = positiveNumber('heartbeatMs', options.heartbeatMs, 5_000);
     this.leaseMs = positiveNumber('leaseMs', options.leaseMs, 30_000);
     this.stopTimeoutMs = positiveNumber('stopTimeoutMs', options.stopTimeoutMs, 10_000);
+    this.yieldEvents = positiveNumber('yieldEvery.events', options.yieldEvery?.events, 200);
+    this.yieldMs = positiveNumber('yieldEvery.ms', options.yieldEvery?.ms, 20);
     this.startAt = options.startAt ?? 'latest';
     this.logger = (options.logger ?? log.baseLogger)?.child({
       component: 'durable-consumer',
@@ -217,14 +232,22 @@ class DurableConsumer implements DurableSubscription {
       if (existing) {
         this.checkLease(existing, t);
         db.prepare(
-          'UPDATE consumers SET types = ?, owner = ?, owner_host = ?, owner_pid = ?, heartbeat_at = ? WHERE name = ?',
-        ).run(JSON.stringify(this.types), this.owner, hostname(), process.pid, t, this.name);
+          'UPDATE consumers SET types = ?, owner = ?, owner_host = ?, owner_pid = ?, owner_start = ?, heartbeat_at = ? WHERE name = ?',
+        ).run(
+          JSON.stringify(this.types),
+          this.owner,
+          hostname(),
+          process.pid,
+          OWN_IDENTITY,
+          t,
+          this.name,
+        );
         return existing;
       }
       const cursor = this.startCursor(db);
       db.prepare(
-        `INSERT INTO consumers (name, types, cursor, owner, owner_host, owner_pid, heartbeat_at, created_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO consumers (name, types, cursor, owner, owner_host, owner_pid, owner_start, heartbeat_at, created_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         this.name,
         JSON.stringify(this.types),
@@ -232,6 +255,7 @@ class DurableConsumer implements DurableSubscription {
         this.owner,
         hostname(),
         process.pid,
+        OWN_IDENTITY,
         t,
         t,
       );
@@ -267,6 +291,7 @@ class DurableConsumer implements DurableSubscription {
     this.stopped = (async () => {
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
       const grace = setTimeout(() => {
+        this.abandoned = true;
         if (!this.abandon) return;
         this.logger?.warn(
           {
@@ -309,19 +334,43 @@ class DurableConsumer implements DurableSubscription {
     );
     const maxId = this.log.db.db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck();
     let idleMs = 1;
+    let sinceYield = 0;
+    let yieldedAt = performance.now();
+    let readFailures = 0;
     while (!this.stopping) {
-      const token = this.log.changeToken();
-      const upTo = maxId.get() as number;
-      const rows = select.all({
-        cursor: this.cursor,
-        upTo,
-        name: this.name,
-        types: this.typeSpellings,
-        limit: this.batchSize,
-      }) as EventRow[];
+      let token: string;
+      let upTo: number;
+      let rows: EventRow[];
+      try {
+        token = this.log.changeToken();
+        upTo = maxId.get() as number;
+        rows = select.all({
+          cursor: this.cursor,
+          upTo,
+          name: this.name,
+          types: this.typeSpellings,
+          limit: this.batchSize,
+        }) as EventRow[];
+        if (readFailures > 0) this.log.db.monitor.recovered(this.writer);
+        readFailures = 0;
+      } catch (error) {
+        if (!isSqliteError(error)) throw error;
+        if (isCorruption(error)) throw this.log.db.monitor.fatal(error);
+        this.log.db.monitor.report(this.writer, error);
+        await this.sleep(retryDelay(readFailures++));
+        continue;
+      }
       for (const row of rows) {
         if (this.stopping) return;
         await this.process(row);
+        // Every await above may resolve as a microtask: without a turn of the event loop now and
+        // then, a long backlog would starve this process's timers (the heartbeat, so the lease),
+        // signal handlers and I/O until it is done.
+        if (++sinceYield >= this.yieldEvents || performance.now() - yieldedAt >= this.yieldMs) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sinceYield = 0;
+          yieldedAt = performance.now();
+        }
       }
       if (rows.length < this.batchSize && !this.stopping)
         this.idleUpTo = Math.max(this.idleUpTo, upTo);
@@ -335,7 +384,29 @@ class DurableConsumer implements DurableSubscription {
         await this.sleep(idleMs);
         if (performance.now() - idleSince > 100) idleMs = Math.min(idleMs * 2, 25);
       }
+      yieldedAt = performance.now();
     }
+  }
+
+  /** Names this consumer's writes in the storage monitor. */
+  private get writer(): string {
+    return `consumer ${this.name}`;
+  }
+
+  /**
+   * A write of this consumer's progress. While the file refuses writes it waits (degraded, never
+   * dropping the step); it gives up only when stop() stopped waiting for it. Returns false then.
+   */
+  private async persist(what: string, fn: (db: import('better-sqlite3').Database) => unknown) {
+    const result = await this.log.db.persist(
+      this.writer,
+      `consumer '${this.name}' ${what}`,
+      fn,
+      () => this.abandoned,
+    );
+    if (result === CANCELLED) return false;
+    this.log.noteLocalCommit();
+    return true;
   }
 
   private async process(row: EventRow): Promise<void> {
@@ -368,7 +439,7 @@ class DurableConsumer implements DurableSubscription {
     let attempt = this.pendingEventId === row.event_id ? this.pendingAttempts : 0;
     for (;;) {
       attempt++;
-      await this.markAttempt(row.event_id, attempt);
+      if (!(await this.markAttempt(row.event_id, attempt))) return;
       const error = await this.invoke(envelope, row.event_id, attempt);
       if (error === ABANDONED) return; // stopping: the event is delivered again after restart
       if (error === null) {
@@ -429,22 +500,25 @@ class DurableConsumer implements DurableSubscription {
     });
   }
 
-  private async markAttempt(eventId: number, attempt: number): Promise<void> {
-    await this.log.db.write(`consumer '${this.name}' attempt`, () =>
+  private async markAttempt(eventId: number, attempt: number): Promise<boolean> {
+    const written = await this.persist('attempt', () =>
       this.statements.markAttempt.run(eventId, attempt, now(), this.name),
     );
-    this.log.noteLocalCommit();
+    if (!written) return false;
     this.pendingEventId = eventId;
     this.pendingAttempts = attempt;
+    return true;
   }
 
   private async ack(row: EventRow, envelopeId: string, handled: boolean): Promise<void> {
-    await this.log.db.write(`consumer '${this.name}' ack`, () => {
+    const written = await this.persist('ack', () => {
       const t = now();
       this.statements.ack.run(row.event_id, handled ? 1 : 0, t, this.name);
       if (handled) this.statements.inboxAdd.run(this.name, envelopeId, t);
     });
-    this.log.noteLocalCommit();
+    // Not written (stopped meanwhile): the event is delivered again, and handled again, after
+    // the restart. At least once, as documented; the inbox only helps once the ack is written.
+    if (!written) return;
     this.cursor = row.event_id;
     this.pendingEventId = null;
     this.pendingAttempts = 0;
@@ -452,7 +526,7 @@ class DurableConsumer implements DurableSubscription {
   }
 
   private async deadLetter(row: EventRow, error: string, attempts: number): Promise<void> {
-    await this.log.db.write(`consumer '${this.name}' dead letter`, (db) => {
+    const written = await this.persist('dead letter', (db) => {
       const t = now();
       insertDeadLetter(db, this.name, row, error, attempts, t);
       db.prepare(
@@ -460,7 +534,7 @@ class DurableConsumer implements DurableSubscription {
            dead_lettered = dead_lettered + 1, heartbeat_at = ? WHERE name = ?`,
       ).run(row.event_id, t, this.name);
     });
-    this.log.noteLocalCommit();
+    if (!written) return;
     this.cursor = row.event_id;
     this.pendingEventId = null;
     this.pendingAttempts = 0;
@@ -468,9 +542,11 @@ class DurableConsumer implements DurableSubscription {
   }
 
   private async heartbeat(): Promise<void> {
-    if (this.stopping || this.log.db.isClosed) return;
+    // One at a time: while the file refuses writes, heartbeats must not pile up behind each other.
+    if (this.stopping || this.log.db.isClosed || this.heartbeating) return;
+    this.heartbeating = true;
     try {
-      await this.log.db.write(`consumer '${this.name}' heartbeat`, (db) =>
+      const result = this.log.db.tryWrite(`consumer '${this.name}' heartbeat`, (db) =>
         db
           .prepare(
             'UPDATE consumers SET heartbeat_at = ?, cursor = MAX(cursor, ?) WHERE name = ? AND owner = ?',
@@ -482,13 +558,31 @@ class DurableConsumer implements DurableSubscription {
             this.owner,
           ),
       );
+      if (!result.ok) return; // locked now: the next beat tries again
       this.log.noteLocalCommit();
+      if (result.value.changes === 0) {
+        // Another process took the consumer over (this one's heartbeat was older than the lease):
+        // two owners would both handle its events, so this one stops.
+        this.logger?.error(
+          { lease_ms: this.leaseMs },
+          'lost the consumer to another process (no heartbeat within the lease); stopping',
+        );
+        this.lostLease = true;
+        void this.stop({ abandonAfterMs: 0 });
+        return;
+      }
       if (this.pendingEventId === null) this.cursor = Math.max(this.cursor, this.idleUpTo);
     } catch (error) {
       if (!(error instanceof EventLogError)) throw error;
-      this.logger?.warn({ err: error }, 'heartbeat not recorded');
+      if (isCorruption(error)) this.log.db.monitor.fatal(error);
+      else this.logger?.warn({ err: error, code: error.code }, 'heartbeat not recorded');
+    } finally {
+      this.heartbeating = false;
     }
   }
+
+  /** True once another process took this consumer over. */
+  lostLease = false;
 
   private checkLease(row: ConsumerRow, t: number): void {
     if (!row.owner || row.owner === this.owner) return;
@@ -523,17 +617,24 @@ class DurableConsumer implements DurableSubscription {
 }
 
 /**
- * True while the row's owner may still be running: on this host, while its pid is alive; on
- * another host, until `leaseMs` pass without a heartbeat.
+ * True while the row's owner may still be running: its heartbeat is younger than the lease and,
+ * on this host, the very process that took it (PID and start identity) is alive. A heartbeat
+ * older than the lease frees it whatever `kill(pid, 0)` says: in a container the restarted
+ * runtime has the dead one's PID.
  */
-function holdsLease(
-  row: Pick<ConsumerRow, 'owner' | 'owner_host' | 'owner_pid' | 'heartbeat_at'>,
+export function holdsLease(
+  row: Pick<ConsumerRow, 'owner' | 'owner_host' | 'owner_pid' | 'heartbeat_at'> & {
+    readonly owner_start?: string | null;
+  },
   nowSeconds: number,
   leaseMs: number,
 ): boolean {
   if (!row.owner) return false;
-  if (row.owner_host === hostname()) return row.owner_pid === null || isAlive(row.owner_pid);
-  return nowSeconds - row.heartbeat_at <= leaseMs / 1000;
+  if (nowSeconds - row.heartbeat_at > leaseMs / 1000) return false;
+  if (row.owner_host !== hostname() || row.owner_pid === null) return true;
+  // Our own PID in the row, from another incarnation of it: that process is gone.
+  if (row.owner_pid === process.pid && row.owner_start !== OWN_IDENTITY) return false;
+  return sameProcessAlive(row.owner_pid, row.owner_start ?? null);
 }
 
 /**
@@ -548,9 +649,18 @@ export function busyConsumers(
   if (names.length === 0 || !existsSync(path)) return [];
   const database = openDatabase(path, { readonly: true });
   try {
+    // A new file, or the original service's (its tables only), has no consumers yet.
+    const hasTable = database.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'consumers'")
+      .get();
+    if (!hasTable) return [];
     const rows = database.db
-      .prepare('SELECT name, owner, owner_host, owner_pid, heartbeat_at FROM consumers')
-      .all() as (Pick<ConsumerRow, 'owner' | 'owner_host' | 'owner_pid' | 'heartbeat_at'> & {
+      // `*`: a file of an older schema (read before its migration) has no owner_start yet.
+      .prepare('SELECT * FROM consumers')
+      .all() as (Pick<
+      ConsumerRow,
+      'owner' | 'owner_host' | 'owner_pid' | 'owner_start' | 'heartbeat_at'
+    > & {
       name: string;
     })[];
     const now = Date.now() / 1000;
@@ -559,14 +669,5 @@ export function busyConsumers(
       .map((r) => ({ name: r.name, owner: r.owner as string }));
   } finally {
     database.close();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
   }
 }

@@ -15,7 +15,7 @@
 
 import type { Logger } from '../actors/logger.js';
 import type { RemoteSink } from '../actors/transport.js';
-import { EventLogError } from '../errors.js';
+import { EventLogError, OutboxFullError } from '../errors.js';
 import { resolveEventType } from '../events/aliases.js';
 import type { Envelope } from '../events/envelope.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
@@ -27,6 +27,7 @@ import {
   ROW_COLUMNS,
   toRowValues,
 } from './row-codec.js';
+import { isCorruption, isSqliteError, retryDelay, type StorageHealth } from './storage-health.js';
 import { WriterThread } from './writer-thread.js';
 
 export interface EventLogOptions {
@@ -46,6 +47,18 @@ export interface EventLogOptions {
   readonly writeTimeoutMs?: number;
   /** How long `close()` waits for queued events to be written; 10 s. */
   readonly closeTimeoutMs?: number;
+  /**
+   * Cross-process events kept in memory while the file refuses writes (full disk, held lock);
+   * 100,000. Past it `append()` (and so `publish` of such an event) throws OutboxFullError.
+   */
+  readonly maxQueuedEvents?: number;
+  /** The largest the file may grow, in bytes (SQLite's `max_page_count`); unbounded by default. */
+  readonly maxBytes?: number;
+  /**
+   * How long the writer thread waits for another connection's lock per transaction before the
+   * batch counts as failed (and is retried); 10 s. Waiting blocks only that thread.
+   */
+  readonly lockWaitMs?: number;
 }
 
 interface FlushWaiter {
@@ -123,6 +136,14 @@ export class SqliteEventLog {
   private readonly closeHooks: (() => Promise<void> | void)[] = [];
   private readonly statements;
   private readonly writer: WriterThread;
+  private readonly maxQueued: number;
+  /** Failed write attempts in a row: drives the retry delay. */
+  private writeFailures = 0;
+  /**
+   * Rows per transaction now: halved after each failed batch, so that a nearly full file still
+   * takes what fits (one big transaction would fail as a whole), and grown back after successes.
+   */
+  private batchLimit: number;
 
   constructor(options: EventLogOptions = {}) {
     this.path = options.path ?? defaultDbPath();
@@ -136,8 +157,30 @@ export class SqliteEventLog {
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     // The main-thread connection runs the migrations, so the writer thread finds the schema ready.
-    this.db = openDatabase(this.path, { writeTimeoutMs: options.writeTimeoutMs });
-    this.writer = new WriterThread({ path: this.path, sql: INSERT_EVENT_SQL });
+    this.db = openDatabase(this.path, {
+      writeTimeoutMs: options.writeTimeoutMs,
+      maxBytes: options.maxBytes,
+      logger: options.logger,
+    });
+    this.maxQueued = options.maxQueuedEvents ?? 100_000;
+    this.batchLimit = this.batchSize;
+    this.db.monitor.queuedEvents = () => this.outbox.length;
+    this.writer = new WriterThread({
+      path: this.path,
+      sql: INSERT_EVENT_SQL,
+      maxPageCount: this.db.maxPageCount,
+      busyTimeoutMs: options.lockWaitMs,
+    });
+    this.writer.onCheckpoint = (message) => {
+      if (message.type === 'checkpoint-ok') this.db.monitor.recovered('checkpoint');
+      else
+        this.db.monitor.report(
+          'checkpoint',
+          new EventLogError(this.path, `checkpoint failed: ${message.message}`, {
+            code: message.code,
+          }),
+        );
+    };
     // Acks and snapshots written here must not run a checkpoint either: the checkpoint thread does.
     this.db.db.pragma('wal_autocheckpoint = 0');
     const db = this.db.db;
@@ -151,9 +194,19 @@ export class SqliteEventLog {
 
   // ------------------------------------------------------------------ writing
 
-  /** Queues an envelope for the next group commit. */
+  /**
+   * Queues an envelope for the next group commit.
+   * @throws {OutboxFullError} when `maxQueuedEvents` wait already (the file has refused writes
+   *   for a while): back-pressure, nothing is dropped. {EventLogError} when closed or damaged.
+   */
   append(envelope: Envelope): void {
     if (this.closed) throw new EventLogError(this.path, 'append: the event log is closed');
+    const failure = this.db.monitor.failure;
+    if (failure) throw failure;
+    if (this.outbox.length >= this.maxQueued) {
+      const health = this.db.monitor.health();
+      throw new OutboxFullError(this.path, this.maxQueued, health.code, health.reason);
+    }
     this.outbox.push(envelope);
     this.appended++;
     this.scheduleWrite();
@@ -165,6 +218,8 @@ export class SqliteEventLog {
    */
   flush(): Promise<void> {
     if (this.committed >= this.appended) return Promise.resolve();
+    const failure = this.db.monitor.failure;
+    if (failure) return Promise.reject(failure);
     const target = this.appended;
     return new Promise((resolve, reject) => {
       this.waiters.push({ target, resolve, reject });
@@ -195,22 +250,33 @@ export class SqliteEventLog {
     this.writing = true;
     try {
       while (this.outbox.length > 0) {
-        const batch = this.outbox.slice(0, this.batchSize);
+        const batch = this.outbox.slice(0, this.batchLimit);
         try {
           await this.writer.write(batch.map((envelope) => toRowValues(envelope)));
         } catch (error) {
+          if (isCorruption(error)) {
+            // Nothing more can be written to this file: the runtime stops (it listens to the monitor).
+            this.failWaiters(this.db.monitor.fatal(error));
+            return;
+          }
           this.failWaiters(error as Error);
-          this.logger?.error(
-            { err: error, pending: this.outbox.length },
-            'event log write failed; the events stay queued and are retried in 1 s',
+          // Degraded: the events stay queued, in order, and are tried again in smaller batches.
+          this.db.monitor.report('outbox', error);
+          this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
+          this.retryTimer = setTimeout(
+            () => {
+              this.retryTimer = null;
+              this.scheduleWrite();
+            },
+            retryDelay(this.writeFailures++),
           );
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            this.scheduleWrite();
-          }, 1000);
           return;
         }
+        this.writeFailures = 0;
+        this.batchLimit = Math.min(this.batchSize, this.batchLimit * 2);
         this.outbox = this.outbox.slice(batch.length);
+        // A nearly full file takes a small batch now and then: recovered once all of it is written.
+        if (this.outbox.length === 0) this.db.monitor.recovered('outbox');
         this.committed += batch.length;
         this.resolveWaiters();
       }
@@ -254,7 +320,23 @@ export class SqliteEventLog {
 
   private readonly poll = (): void => {
     this.pollTimer = null;
-    if (this.closed || !this.sink) return;
+    if (this.closed || !this.sink || this.db.monitor.failure) return;
+    try {
+      this.readNew();
+      this.db.monitor.recovered('reader');
+    } catch (error) {
+      if (!isSqliteError(error)) throw error;
+      // A read that fails is retried; a damaged file ends the runtime (the monitor tells it).
+      if (isCorruption(error)) {
+        this.db.monitor.fatal(error);
+        return;
+      }
+      this.db.monitor.report('reader', error);
+      this.schedulePoll(this.pollMax * 10);
+    }
+  };
+
+  private readNew(): void {
     const version = this.db.db.pragma('data_version', { simple: true }) as number;
     if (version === this.lastDataVersion) {
       // Events arrive in bursts with short gaps: keep polling fast for a while after the last one.
@@ -278,7 +360,7 @@ export class SqliteEventLog {
     if (!blocked && rows.length < this.readBatchSize) this.lastDataVersion = version;
     this.pollInterval = this.pollMin;
     this.schedulePoll(blocked ? 10 : rows.length === this.readBatchSize ? 0 : this.pollMin);
-  };
+  }
 
   /** False when the router cannot take the event now (a full mailbox): offer it again later. */
   private offer(row: EventRow): boolean {
@@ -317,6 +399,21 @@ export class SqliteEventLog {
   }
 
   // ------------------------------------------------------------------ lifecycle
+
+  /** Whether the file accepts writes, and if not why, since when and what waits (never throws). */
+  health(): StorageHealth {
+    return this.db.monitor.health();
+  }
+
+  /** Called once if the file turns out to be damaged mid-run (at once when it already is). */
+  onFatal(listener: (error: EventLogError) => void): void {
+    this.db.monitor.onFatal(listener);
+  }
+
+  /** Accepted cross-process events not written (yet): after close, the ones that never were. */
+  get unwritten(): number {
+    return this.outbox.length;
+  }
 
   getStats(): BridgeStats {
     return {

@@ -116,6 +116,31 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'lease holders by process identity; runtimes and their heartbeats',
+    up(db) {
+      const present = new Set(
+        (db.prepare('PRAGMA table_info(consumers)').all() as { name: string }[]).map((c) => c.name),
+      );
+      // `<boot id>:<start ticks>`: a PID alone is reused (always 1 in a container).
+      if (!present.has('owner_start')) db.exec('ALTER TABLE consumers ADD COLUMN owner_start TEXT');
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS runtimes (
+          runtime_id TEXT PRIMARY KEY,
+          host TEXT NOT NULL,
+          pid INTEGER NOT NULL,
+          process_start TEXT,
+          profile TEXT NOT NULL,
+          started_at REAL NOT NULL,
+          heartbeat_at REAL NOT NULL,
+          stopped_at REAL,
+          stop_reason TEXT,
+          storage TEXT
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../actors/logger.js';
 import { EventLogError } from '../errors.js';
+import { CANCELLED } from './database.js';
 import type { SqliteEventLog } from './event-log.js';
 
 export type LoadedSnapshot<T = unknown> =
@@ -38,7 +39,12 @@ interface Pending {
   snapshot: unknown;
 }
 
+/** How long closing waits for snapshots the file refuses; then they are reported as lost. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
 /**
+ * While the file refuses writes (full, locked), saves keep coalescing in memory, one slot per
+ * actor, so what waits is bounded by the number of actors, and is written on recovery.
  * @example
  * const store = new SnapshotStore(log);
  * store.saveSnapshot(runtimeId, 'FEEDBACK_LOOP', '3', actor.getPersistedSnapshot());
@@ -51,6 +57,7 @@ export class SnapshotStore {
   private scheduled = false;
   private writing: Promise<void> | null = null;
   private readonly logger: Logger | undefined;
+  private closing = false;
   saves = 0;
   writes = 0;
 
@@ -59,7 +66,7 @@ export class SnapshotStore {
     logger?: Logger,
   ) {
     this.logger = (logger ?? log.baseLogger)?.child({ component: 'snapshots' });
-    log.onClose(() => this.flush());
+    log.onClose(() => this.close());
   }
 
   /** Queues a save; the snapshot is serialised when written, so pass one that is not mutated later. */
@@ -84,12 +91,42 @@ export class SnapshotStore {
     }
   }
 
-  /** Resolves when every save made before it is written. */
+  /**
+   * Resolves when every save made before it is written; waits while the file refuses writes.
+   * @throws {EventLogError} when the file is damaged.
+   */
   async flush(): Promise<void> {
     while (this.pending.size > 0 || this.writing) {
+      if (this.closing) return;
+      const failure = this.log.db.monitor.failure;
+      if (failure) throw failure;
       if (this.writing) await this.writing;
       else await this.writePending();
     }
+  }
+
+  /** Flushes for up to `timeoutMs`, then gives up on what the file still refuses (logged). */
+  async close(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    let outcome: 'timeout' | 'error' | undefined;
+    try {
+      outcome = (await Promise.race([this.flush(), gaveUp])) ?? undefined;
+    } catch (error) {
+      if (!(error instanceof EventLogError)) throw error;
+      outcome = 'error';
+    } finally {
+      clearTimeout(timer);
+    }
+    this.closing = true;
+    await this.writing;
+    if (outcome && this.pending.size > 0)
+      this.logger?.error(
+        { actors: [...this.pending.values()].map((p) => p.actorId) },
+        'closed with snapshots the database file did not accept; those actors resume from older ones',
+      );
   }
 
   /** The actor's snapshot, or `undefined` when none was saved. */
@@ -143,33 +180,41 @@ export class SnapshotStore {
     const batch = [...this.pending.values()];
     this.pending = new Map();
     const rows = batch.map((p) => ({ ...p, json: JSON.stringify(p.snapshot) }));
+    const requeue = () => {
+      // Keep the newest of what failed unless a newer save arrived meanwhile.
+      for (const p of batch) {
+        const key = `${p.runtimeId}\u0000${p.actorId}`;
+        if (!this.pending.has(key)) this.pending.set(key, p);
+      }
+    };
+    // persist() waits out a full or locked file (reporting it as degraded); it never gives up
+    // on its own, so nothing here rejects in the background.
     this.writing = this.log.db
-      .write('save snapshots', (db) => {
-        const upsert = db.prepare(
-          `INSERT INTO actor_snapshots (runtime_id, actor_id, machine_version, snapshot, saved_at)
+      .persist(
+        'snapshots',
+        'save snapshots',
+        (db) => {
+          const upsert = db.prepare(
+            `INSERT INTO actor_snapshots (runtime_id, actor_id, machine_version, snapshot, saved_at)
             VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (runtime_id, actor_id) DO UPDATE SET
               machine_version = excluded.machine_version, snapshot = excluded.snapshot, saved_at = excluded.saved_at`,
-        );
-        const t = Date.now() / 1000;
-        for (const r of rows) upsert.run(r.runtimeId, r.actorId, r.machineVersion, r.json, t);
-      })
+          );
+          const t = Date.now() / 1000;
+          for (const r of rows) upsert.run(r.runtimeId, r.actorId, r.machineVersion, r.json, t);
+        },
+        () => this.closing || this.log.db.isClosed,
+      )
       .then(
-        () => {
+        (result) => {
+          if (result === CANCELLED) return requeue();
           this.writes++;
           this.log.noteLocalCommit();
         },
-        (error: Error) => {
-          // Keep the newest of what failed unless a newer save arrived meanwhile.
-          for (const p of batch) {
-            const key = `${p.runtimeId}\u0000${p.actorId}`;
-            if (!this.pending.has(key)) this.pending.set(key, p);
-          }
-          this.logger?.error(
-            { err: error, actors: batch.length },
-            'snapshot write failed; will retry',
-          );
-          throw error;
+        (error: unknown) => {
+          if (!(error instanceof EventLogError)) throw error;
+          // Damaged or closed: the monitor has said so (the runtime stops); keep them for the report.
+          requeue();
         },
       )
       .finally(() => {

@@ -23,6 +23,7 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 // Checkpoints (and their fsync) run on the checkpoint thread, never between two commits here.
 db.pragma('wal_autocheckpoint = 0');
+if (workerData.maxPageCount) db.pragma('max_page_count = ' + workerData.maxPageCount);
 const insert = db.prepare(workerData.sql);
 const write = db.transaction((rows) => {
   for (const row of rows) insert.run(...row);
@@ -53,11 +54,18 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 0');
+let failing = false;
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
+    if (failing) parentPort.postMessage({ type: 'checkpoint-ok' });
+    failing = false;
   } catch (error) {
-    if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') throw error;
+    if (typeof error.code !== 'string' || !error.code.startsWith('SQLITE_')) throw error;
+    if (error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_LOCKED') return;
+    // A full disk or an I/O error: the WAL keeps the data; the next interval tries again.
+    if (!failing) parentPort.postMessage({ type: 'checkpoint-failed', code: error.code, message: error.message });
+    failing = true;
   }
 }, workerData.intervalMs);
 parentPort.on('message', () => {
@@ -78,6 +86,8 @@ export interface WriterThreadOptions {
   readonly sql: string;
   /** How long the thread waits for another process's lock per transaction; 10 s. */
   readonly busyTimeoutMs?: number;
+  /** The file's size bound (`max_page_count`), as on the main connection. */
+  readonly maxPageCount?: number;
 }
 
 export class WriterThread {
@@ -88,6 +98,9 @@ export class WriterThread {
   private seq = 0;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private broken: Error | null = null;
+  /** Told when checkpoints start failing (`checkpoint-failed`, with SQLite's code) and recover. */
+  onCheckpoint: ((message: { type: string; code?: string; message?: string }) => void) | null =
+    null;
   private closing: Promise<void> | null = null;
 
   constructor(options: WriterThreadOptions) {
@@ -98,6 +111,7 @@ export class WriterThread {
         path: options.path,
         sql: options.sql,
         busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
+        maxPageCount: options.maxPageCount ?? 0,
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       },
     });
@@ -114,6 +128,9 @@ export class WriterThread {
     this.checkpointer.unref();
     this.checkpointerExit = new Promise<void>((resolve) =>
       this.checkpointer.once('exit', () => resolve()),
+    );
+    this.checkpointer.on('message', (message: { type: string; code?: string; message?: string }) =>
+      this.onCheckpoint?.(message),
     );
     this.checkpointer.on('error', (error) =>
       this.fail(
