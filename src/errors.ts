@@ -237,10 +237,23 @@ export class DaemonStartTimeoutError extends CoordinationError {
   }
 }
 
+/** The inspector's port cannot be listened on (taken by another program, or privileged). */
+export class InspectorPortError extends CoordinationError {
+  readonly port: number;
+  constructor(host: string, port: number, code: string) {
+    super(
+      code === 'EADDRINUSE'
+        ? `inspector port ${port} on ${host} is already in use; choose another with --inspect-port (inspectPort)`
+        : `inspector port ${port} on ${host} cannot be used (${code}); choose another with --inspect-port (inspectPort)`,
+    );
+    this.port = port;
+  }
+}
+
 // ---------------------------------------------------------------- workers
 
 /** Why a job failed: the process exited non-zero, wrote output that is not a result, ran out of time, or was cancelled. */
-export type WorkerFailure = 'exit' | 'output' | 'timeout' | 'aborted' | 'simulated';
+export type WorkerFailure = 'exit' | 'output' | 'timeout' | 'aborted' | 'simulated' | 'input';
 
 /** A job that did not produce a result. `stderrTail` holds the end of a command's stderr. */
 export class WorkerError extends CoordinationError {

@@ -98,6 +98,11 @@ export {
   type PayloadInput,
   type PayloadOf,
 } from './events/catalog/index.js';
+export {
+  CONFIG_KEY_PATTERN,
+  CONFIG_KEY_RULE,
+  isValidConfigKey,
+} from './events/config-key.js';
 export type { EventDefinition, EventDomain } from './events/define-event.js';
 export type { CausalityOptions, Envelope, Origin } from './events/envelope.js';
 export { GUIDE_EVENTS, GUIDE_ROWS, type GuideRow } from './events/guide-tables.js';

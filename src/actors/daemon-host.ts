@@ -13,6 +13,7 @@ import { createActor } from 'xstate';
 import { CoordinationError, DaemonStartTimeoutError, InvalidDaemonSpecError } from '../errors.js';
 import type { EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
+import type { AttemptFailed } from '../machines/emitted.js';
 import type { ExitReason } from '../machines/supervision.js';
 import { type DurableSubscription, subscribeDurable } from '../persistence/durable-consumer.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
@@ -288,6 +289,14 @@ export class DaemonHost {
     reason?: string;
     event?: string;
   }): void {
+    if (emitted.type === 'daemon.attempt_failed') {
+      const a = emitted as unknown as AttemptFailed;
+      this.logger.warn(
+        { job: a.job, attempt: a.attempt, error: a.error, retrying: a.retrying },
+        `${a.job} job attempt ${a.attempt} failed: ${a.error}${a.retrying ? '; retrying' : '; giving up'}`,
+      );
+      return;
+    }
     if (emitted.type === 'daemon.rejected') {
       // A request the machine could not act on (a missing model path, say): logged and counted,
       // never dropped silently (the original blocked promotions for weeks on one missing key).

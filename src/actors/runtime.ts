@@ -146,7 +146,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     async start() {
       if (options.inspect === 'stately' && !stately) {
-        stately = await startStatelyInspector(options.inspectPort);
+        try {
+          stately = await startStatelyInspector(options.inspectPort);
+        } catch (error) {
+          // Nothing has started yet: release the file and the router before saying why.
+          await runtime.stop();
+          throw error;
+        }
         logger.info({ url: stately.url }, 'Stately inspector server started');
       }
       supervisor.start();

@@ -6,16 +6,26 @@
  * takes no host. A WebSocket inspector from `@statelyai/inspect` feeds it; `stop()` closes both.
  * The page embeds the inspector UI from stately.ai, so the browser (not this process) needs the
  * internet. Development only: the inspector buffers heavily (about 228 MB of heap per 100k events).
+ *
+ * Loopback is not enough on its own: any page open in the operator's browser can open a
+ * WebSocket to 127.0.0.1 (cross-site WebSocket hijacking) or reach it under a name it controls
+ * (DNS rebinding). So every request must carry the random token of the printed URL, its `Host`
+ * must be this loopback address, and a WebSocket's `Origin` must be this page (or absent: the
+ * runtime's own inspector, which also holds a second, unprinted, source token). Only that
+ * source's messages are relayed; what a page sends goes nowhere.
  */
-import { createServer, type Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { InspectionEvent } from 'xstate';
+import { InspectorPortError } from '../errors.js';
 
 export interface StatelyInspector {
-  /** Open this in a browser. */
+  /** Open this in a browser (it carries the token). */
   readonly url: string;
   /** The address the server listens on: loopback only. */
   readonly host: string;
+  readonly port: number;
   readonly observe: (event: InspectionEvent) => void;
   stop(): void;
 }
@@ -25,15 +35,20 @@ const HOST = '127.0.0.1';
 const REPLAY = 200;
 
 export async function startStatelyInspector(port = 8080): Promise<StatelyInspector> {
-  const server = await startBridge(port);
+  const token = randomBytes(16).toString('hex');
+  const sourceToken = randomBytes(16).toString('hex');
+  const server = await startBridge(port, token, sourceToken);
   const { createWebSocketInspector } = await import('@statelyai/inspect');
-  const inspector = createWebSocketInspector({ url: `ws://${HOST}:${port}` });
+  const inspector = createWebSocketInspector({
+    url: `ws://${HOST}:${port}/?token=${token}&source=${sourceToken}`,
+  });
   const observer = inspector.inspect as
     | ((event: InspectionEvent) => void)
     | { next?: (event: InspectionEvent) => void };
   return {
-    url: `http://${HOST}:${port}`,
+    url: `http://${HOST}:${port}/?token=${token}`,
     host: HOST,
+    port,
     observe: (event) => (typeof observer === 'function' ? observer(event) : observer.next?.(event)),
     stop() {
       inspector.stop();
@@ -42,29 +57,48 @@ export async function startStatelyInspector(port = 8080): Promise<StatelyInspect
   };
 }
 
-/** Resolves once listening; rejects when the port is taken (EADDRINUSE names it). */
-function startBridge(port: number): Promise<{ stop(): void }> {
-  const http: Server = createServer((_, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(bridgePage(port));
-  });
-  const wss = new WebSocketServer({ server: http });
-  const replay: string[] = [];
-  // What one client (this process's inspector) sends goes to every other (the browser pages).
-  wss.on('connection', (ws) => {
-    for (const message of replay) ws.send(message);
-    ws.on('message', (data) => {
-      const message = data.toString();
-      replay.push(message);
-      if (replay.length > REPLAY) replay.shift();
-      for (const client of wss.clients)
-        if (client !== ws && client.readyState === WebSocket.OPEN) client.send(message);
+/** The checks every request passes: loopback Host, this page's Origin (or none), the token. */
+export function allowedRequest(
+  request: Pick<IncomingMessage, 'headers' | 'url'>,
+  port: number,
+  token: string,
+): boolean {
+  const hosts = [`${HOST}:${port}`, `localhost:${port}`];
+  if (!hosts.includes(request.headers.host ?? '')) return false;
+  const origin = request.headers.origin;
+  if (origin !== undefined && !hosts.map((h) => `http://${h}`).includes(origin)) return false;
+  const url = new URL(request.url ?? '/', `http://${HOST}:${port}`);
+  return url.searchParams.get('token') === token;
+}
+
+/** Resolves once listening; rejects with InspectorPortError when the port is taken. */
+function startBridge(port: number, token: string, sourceToken: string): Promise<{ stop(): void }> {
+  const http: Server = createServer((req, res) => {
+    if (!allowedRequest(req, port, token)) {
+      res.writeHead(403, { 'Content-Type': 'text/plain' });
+      res.end('forbidden: open the URL the runtime printed (it carries the token)\n');
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'text/html',
+      // The page may be framed by nobody, and may only talk to this server and stately.ai.
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer',
     });
+    res.end(bridgePage(port, token));
   });
   return new Promise((resolve, reject) => {
-    http.once('error', reject);
+    http.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? new InspectorPortError(HOST, port, error.code)
+          : error,
+      ),
+    );
     http.listen(port, HOST, () => {
-      http.off('error', reject);
+      http.removeAllListeners('error');
+      // Attached once listening: ws re-emits the server's errors, and a taken port is ours to report.
+      const wss = relay(http, port, token, sourceToken);
       resolve({
         stop() {
           for (const client of wss.clients) client.terminate();
@@ -76,8 +110,35 @@ function startBridge(port: number): Promise<{ stop(): void }> {
   });
 }
 
+/** The WebSocket relay: the runtime's inspector (the source) to every page. */
+function relay(http: Server, port: number, token: string, sourceToken: string): WebSocketServer {
+  const wss = new WebSocketServer({
+    server: http,
+    verifyClient: ({ req }: { req: IncomingMessage }) => allowedRequest(req, port, token),
+  });
+  const replay: string[] = [];
+  const sources = new Set<WebSocket>();
+  wss.on('connection', (ws, req) => {
+    const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
+    const isSource = url.searchParams.get('source') === sourceToken;
+    if (isSource) sources.add(ws);
+    else for (const message of replay) ws.send(message);
+    ws.on('close', () => sources.delete(ws));
+    ws.on('message', (data) => {
+      // A page's messages are not relayed: only the runtime's inspector speaks.
+      if (!isSource) return;
+      const message = data.toString();
+      replay.push(message);
+      if (replay.length > REPLAY) replay.shift();
+      for (const client of wss.clients)
+        if (!sources.has(client) && client.readyState === WebSocket.OPEN) client.send(message);
+    });
+  });
+  return wss;
+}
+
 /** The page of `@statelyai/inspect/server` (0.7): the inspector UI in a frame, fed from the relay. */
-function bridgePage(port: number): string {
+function bridgePage(port: number, token: string): string {
   return `<!DOCTYPE html>
 <html>
 <head>
@@ -97,14 +158,14 @@ function bridgePage(port: number): string {
     window.addEventListener('message', (e) => {
       if (e.data && e.data.type === '@statelyai.connected') {
         connected = true;
-        buffer.forEach((event) => iframe.contentWindow.postMessage(event, '*'));
+        buffer.forEach((event) => iframe.contentWindow.postMessage(event, 'https://stately.ai'));
         buffer.length = 0;
       }
     });
-    const ws = new WebSocket('ws://${HOST}:${port}');
+    const ws = new WebSocket('ws://${HOST}:${port}/?token=${token}');
     ws.onmessage = (event) => {
       const data = JSON.parse(event.data);
-      if (connected) iframe.contentWindow.postMessage(data, '*');
+      if (connected) iframe.contentWindow.postMessage(data, 'https://stately.ai');
       else buffer.push(data);
     };
   </script>

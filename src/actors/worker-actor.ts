@@ -5,10 +5,32 @@
 import { fromCallback } from 'xstate';
 import { CoordinationError } from '../errors.js';
 import type { JobFeedback } from '../machines/job-daemon.js';
-import type { Job, Worker } from '../workers/worker.js';
+import { JOB_INPUTS, type Job, type Worker } from '../workers/worker.js';
+
+/**
+ * The problems of a job's input against its kind's schema, one line naming each field; null
+ * when valid. The input may come from another process's event: nothing unchecked reaches a
+ * worker (a `games: -5` once became `--samples -300` on a real command line).
+ */
+export function jobInputProblems(job: Job): string | null {
+  const checked = JOB_INPUTS[job.kind].safeParse(job.input);
+  if (checked.success) return null;
+  return checked.error.issues
+    .map((i) => `'${i.path.join('.') || '(input)'}': ${i.message}`)
+    .join('; ');
+}
 
 export function workerActor(worker: Worker) {
   return fromCallback<JobFeedback, Job>(({ input, sendBack }) => {
+    const problems = jobInputProblems(input);
+    if (problems !== null) {
+      sendBack({
+        type: 'job.failed',
+        error: `invalid ${input.kind} job input: ${problems}`,
+        retryable: false,
+      });
+      return () => {};
+    }
     const controller = new AbortController();
     let finished = false;
     worker

@@ -12,14 +12,20 @@ import {
   type DeclaredWiring,
   type EventRow,
   GUIDE_ROWS,
+  InvalidOptionError,
   inspectEventLog,
   isCrossProcess,
+  type Liveness,
+  listRuntimes,
+  livenessOf,
   openDatabase,
   openEventLog,
   PIPELINE_PROFILES,
   type PipelineProfile,
   ROW_COLUMNS,
+  type RuntimeRow,
   resolveEventType,
+  type StorageHealth,
 } from '../index.js';
 import { statePath } from './state-path.js';
 
@@ -94,6 +100,7 @@ export function printStatus(dbPath: string, out: Out, shownRuntimes = 5): void {
       if (p.new_status === 'backing_off') daemon.restarts++;
     }
     const machines = machineStates(db.db);
+    const registered = new Map(listRuntimes(db).map((r) => [r.runtime_id, r]));
     out(`database: ${status.path}`);
     out(`events: ${status.events.count} (ids ${status.events.firstId}..${status.events.lastId})`);
     out('daemons:');
@@ -101,14 +108,24 @@ export function printStatus(dbPath: string, out: Out, shownRuntimes = 5): void {
     // Rows were read newest first, so the runtimes are in order of their last activity.
     const all = [...runtimes];
     for (const [key, runtime] of all.slice(0, shownRuntimes)) {
+      const row = registered.get(key);
+      const liveness = row ? livenessOf(row) : null;
       out(
-        `  runtime ${key} on ${runtime.host}${runtime.pid === null ? '' : `, pid ${runtime.pid}`}`,
+        `  runtime ${key} on ${runtime.host}${runtime.pid === null ? '' : `, pid ${runtime.pid}`}: ${liveness ? describeLiveness(liveness) : 'unknown (not registered: an older version or the original)'}`,
       );
+      const storage = row ? storageOf(row) : null;
+      if (storage && liveness?.state === 'running')
+        out(
+          `    event log ${storage.state.toUpperCase()} (${storage.code ?? 'unknown'}): ${storage.queuedEvents} events queued in memory; waiting: ${storage.waiting.join(', ')}`,
+        );
+      // A runtime that is gone is doing nothing, whatever its last status said.
+      const gone = liveness !== null && liveness.state !== 'running';
       for (const [name, d] of [...runtime.daemons].sort((a, b) => a[0].localeCompare(b[0]))) {
         const age = Math.max(0, Date.now() / 1000 - d.at).toFixed(0);
         const machine = machines.get(key)?.get(name);
+        const state = gone && d.status !== 'stopped' ? `was ${d.status}` : d.status;
         out(
-          `    ${name.padEnd(26)} ${d.status.padEnd(12)} ${`snapshot ${machine?.value ?? '-'}`.padEnd(28)} restarts ${String(d.restarts).padEnd(3)} ${age}s ago  (${d.reason})`,
+          `    ${name.padEnd(26)} ${state.padEnd(12)} ${`snapshot ${machine?.value ?? '-'}`.padEnd(28)} restarts ${String(d.restarts).padEnd(3)} ${age}s ago  (${d.reason})`,
         );
       }
       const stages = machines.get(key)?.get('DATA_PIPELINE')?.stages;
@@ -138,6 +155,24 @@ export function printStatus(dbPath: string, out: Out, shownRuntimes = 5): void {
       out(`  ${consumer}: ${n}`);
   } finally {
     db.close();
+  }
+}
+
+function describeLiveness(l: Liveness): string {
+  const ago = (s: number) => `${s.toFixed(0)} s ago`;
+  if (l.state === 'running') return `running (heartbeat ${ago(l.heartbeatAgeS)})`;
+  if (l.state === 'stopped')
+    return `stopped ${ago(Date.now() / 1000 - l.at)}${l.reason ? ` (${l.reason})` : ''}`;
+  return `dead (last heartbeat ${ago(l.heartbeatAgeS)}; ${l.why})`;
+}
+
+function storageOf(row: RuntimeRow): StorageHealth | null {
+  if (!row.storage) return null;
+  try {
+    return JSON.parse(row.storage) as StorageHealth;
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return null;
   }
 }
 
@@ -230,24 +265,27 @@ export async function tailEvents(
   }
 }
 
-/** Validates and publishes one event through the log; prints its envelope id. */
+/**
+ * Validates and publishes one event through the log; prints its envelope id. Only an event
+ * that crosses processes is written to the log: published from here, any other would reach
+ * nobody (this process has no subscribers), so it is refused rather than reported as sent.
+ */
 export async function publishEvent(
   dbPath: string,
   type: string,
-  payloadJson: string,
+  payload: Record<string, unknown>,
   out: Out,
 ): Promise<void> {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(payloadJson);
-  } catch (error) {
-    throw new Error(`--payload is not JSON: ${(error as Error).message}`);
-  }
+  const name = resolveEventType(type).name;
+  if (!isCrossProcess(name))
+    throw new InvalidOptionError(
+      'events publish TYPE',
+      'an event that crosses processes (the XP column of docs/EVENT_CATALOG.md): others stay inside the process that publishes them, and this one has no subscribers',
+      name,
+    );
   const router = createRouter({ name: 'cli', eventLog: openEventLog({ path: dbPath }) });
   try {
-    const envelope = router.publish(type, payload as Record<string, unknown>, {
-      source: 'ringrift-coord',
-    });
+    const envelope = router.publish(name, payload, { source: 'ringrift-coord' });
     await router.flush();
     out(`published ${envelope.type} ${envelope.id}`);
   } finally {

@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 /** `ringrift-coord`: the command line. */
 import { parseArgs } from 'node:util';
-import { CoordinationError, InvalidOptionError, pipelineProfile } from '../index.js';
+import {
+  CoordinationError,
+  defaultDbPath,
+  InvalidOptionError,
+  logLevelFromEnv,
+  pipelineProfile,
+} from '../index.js';
 import { runDemo } from './demo.js';
 import { writeDiagrams } from './diagrams.js';
+import { listLetters, replayLetters } from './dlq.js';
 import { checkPipelineWiring, printStatus, publishEvent, tailEvents } from './inspect-commands.js';
-import { runPipeline } from './run.js';
+import { choice, configKeys, intOption, parsePayload, payloadText } from './options.js';
+import { EXIT, runExitCode, runPipeline } from './run.js';
 
 const USAGE = `usage: ringrift-coord <command> [options]
 
@@ -16,29 +24,43 @@ commands:
                                            all; split: a coordinator and a training node
                                            process sharing one --db file)
             --configs hex8_2p,square8_2p   config keys (default hex8_2p,square8_2p)
-            --iterations N | --forever     iterations (default 3)
-            --db PATH | --no-db            the SQLite event log (default .ringrift/events.db)
+            --iterations N | --forever     iterations, at least 1 (default 3)
+            --db PATH | --no-db            the SQLite event log (default: as the library,
+                                           $RINGRIFT_COORDINATION_DIR/events.db, else
+                                           $XDG_RUNTIME_DIR/ringrift_coordination/events.db)
             --config FILE                  worker commands: ringrift.config.json or .ts (.mts,
                                            .js, .mjs; default export, see defineConfig)
-            --inspect stately              the Stately inspector, served on 127.0.0.1:8080 only
+            --inspect stately              the Stately inspector (needs internet in the browser)
+            --inspect-port N               its port on 127.0.0.1 (default 8080)
             --seed N                       simulated worker seed (default 1)
             --view live|log                live: daemons and per-config progress redrawn in
                                            place (default on a terminal); log: log lines
   status [--db PATH] [--all]             per runtime (the 5 most recently active; --all: every
-                                           one): daemon states, their machines at the last
-                                           snapshot, pipeline stages; consumer lag, dead letters
+                                           one): alive or dead, daemon states, their machines at
+                                           the last snapshot, pipeline stages, the file's state;
+                                           consumer lag, dead letters
   events tail [--type T] [--no-follow] [--db PATH]
-  events publish TYPE --payload JSON [--db PATH]
+  events publish TYPE --payload JSON|@FILE|- [--db PATH]
+                                         an event that crosses processes, validated first
+  dlq list [--consumer C] [--all] [--db PATH]
+                                         dead letters (--all: replayed ones too)
+  dlq replay [--consumer C] [--id N ...] [--db PATH]
+                                         send them back to the consumer that gave up on them
   wiring check [--profile P]             subscriptions without an emitter (in P, or in another
                                            process for cross-process events); exit 1 on a gap
   diagrams                               regenerate diagrams/ (Mermaid) from the machines and a run
-  demo    publish a small slice of the training flow through the router and print what happened`;
+  demo    publish a small slice of the training flow through the router and print what happened
 
-const DEFAULT_DB = '.ringrift/events.db';
+exit codes: 0 done; 1 a failure (a chain ended failed, a daemon failed for good, the event log
+is damaged, a wiring gap); 2 a usage error (bad option, unreadable file, a refused event);
+130 interrupted (SIGINT, SIGTERM, SIGHUP) before the iterations were done.`;
+
 const print = (line: string) => console.log(line);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Checked first: a bad level must be the one error, before anything opens a file.
+  if (command !== undefined && !['-h', '--help'].includes(command)) logLevelFromEnv();
   switch (command) {
     case 'run': {
       const { values } = parseArgs({
@@ -52,13 +74,13 @@ async function main(argv: string[]): Promise<number> {
           'no-db': { type: 'boolean' },
           config: { type: 'string' },
           inspect: { type: 'string' },
+          'inspect-port': { type: 'string' },
           seed: { type: 'string' },
           view: { type: 'string' },
         },
         strict: true,
       });
-      if (values.view !== undefined && values.view !== 'live' && values.view !== 'log')
-        throw new InvalidOptionError('--view', "'live' or 'log'", values.view);
+      const view = choice('--view', values.view, ['live', 'log'] as const);
       const profile = pipelineProfile(values.profile ?? 'standalone');
       if (profile === 'training_node') {
         const misplaced = (['configs', 'iterations', 'forever'] as const).find(
@@ -71,27 +93,35 @@ async function main(argv: string[]): Promise<number> {
             values[misplaced],
           );
       }
-      const iterations = values.forever ? 0 : Number(values.iterations ?? 3);
-      if (!Number.isInteger(iterations) || iterations < 0)
-        throw new InvalidOptionError('--iterations', 'a whole number', values.iterations);
-      if (values.inspect !== undefined && values.inspect !== 'stately')
-        throw new InvalidOptionError('--inspect', "'stately'", values.inspect);
+      if (values.forever && values.iterations !== undefined)
+        throw new InvalidOptionError(
+          '--iterations',
+          'left out with --forever (one or the other)',
+          values.iterations,
+        );
+      if (values.db !== undefined && values['no-db'])
+        throw new InvalidOptionError('--db', 'left out with --no-db', values.db);
+      if (values.db === '') throw new InvalidOptionError('--db', 'a file path', '');
+      const iterations = values.forever
+        ? 0
+        : (intOption('--iterations', values.iterations, 1) ?? 3);
+      const inspect = choice('--inspect', values.inspect, ['stately'] as const);
+      const inspectPort = intOption('--inspect-port', values['inspect-port'], 1, 65_535);
+      if (inspectPort !== undefined && !inspect)
+        throw new InvalidOptionError('--inspect-port', 'given with --inspect', inspectPort);
       const summary = await runPipeline({
         profile,
-        configs: (values.configs ?? 'hex8_2p,square8_2p').split(',').filter(Boolean),
+        configs: configKeys(values.configs ?? 'hex8_2p,square8_2p'),
         iterations,
-        dbPath: values['no-db'] ? false : (values.db ?? '.ringrift/events.db'),
+        dbPath: values['no-db'] ? false : (values.db ?? defaultDbPath()),
         configFile: values.config,
-        inspect: values.inspect as 'stately' | undefined,
-        seed: values.seed === undefined ? undefined : Number(values.seed),
-        view: values.view as 'live' | 'log' | undefined,
+        inspect,
+        inspectPort,
+        seed: intOption('--seed', values.seed, 0),
+        view,
       });
-      if (summary.fatal) {
-        console.error(`ringrift-coord: ${summary.fatal}`);
-        return 1;
-      }
-      if (summary.failedDaemons.length > 0) return 1;
-      return summary.interrupted || summary.iterations === iterations || iterations === 0 ? 0 : 1;
+      if (summary.fatal) console.error(`ringrift-coord: ${summary.fatal}`);
+      return runExitCode(summary, iterations);
     }
     case 'status': {
       const { values } = parseArgs({
@@ -99,8 +129,8 @@ async function main(argv: string[]): Promise<number> {
         options: { db: { type: 'string' }, all: { type: 'boolean' } },
         strict: true,
       });
-      printStatus(values.db ?? DEFAULT_DB, print, values.all ? Number.POSITIVE_INFINITY : 5);
-      return 0;
+      printStatus(values.db ?? defaultDbPath(), print, values.all ? Number.POSITIVE_INFINITY : 5);
+      return EXIT.ok;
     }
     case 'events': {
       const [sub, ...args] = rest;
@@ -115,36 +145,57 @@ async function main(argv: string[]): Promise<number> {
         allowPositionals: true,
         strict: true,
       });
+      const dbPath = values.db ?? defaultDbPath();
       if (sub === 'tail') {
         const controller = new AbortController();
         process.once('SIGINT', () => controller.abort());
-        await tailEvents(
-          values.db ?? DEFAULT_DB,
-          values.type,
-          print,
-          controller.signal,
-          !values['no-follow'],
-        );
-        return 0;
+        await tailEvents(dbPath, values.type, print, controller.signal, !values['no-follow']);
+        return EXIT.ok;
       }
       if (sub === 'publish') {
-        const [type] = positionals;
-        if (!type || values.payload === undefined)
+        const [type, ...extra] = positionals;
+        if (!type || values.payload === undefined || extra.length > 0)
           throw new InvalidOptionError(
             'events publish',
-            'TYPE --payload JSON',
-            positionals.join(' '),
+            'TYPE --payload JSON|@FILE|-',
+            positionals.join(' ') || 'nothing',
           );
-        await publishEvent(values.db ?? DEFAULT_DB, type, values.payload, print);
-        return 0;
+        const payload = parsePayload(await payloadText(values.payload));
+        await publishEvent(dbPath, type, payload, print);
+        return EXIT.ok;
       }
       console.error(`ringrift-coord: 'events' takes 'tail' or 'publish'\n\n${USAGE}`);
-      return 2;
+      return EXIT.usage;
+    }
+    case 'dlq': {
+      const [sub, ...args] = rest;
+      const { values } = parseArgs({
+        args,
+        options: {
+          db: { type: 'string' },
+          consumer: { type: 'string' },
+          id: { type: 'string', multiple: true },
+          all: { type: 'boolean' },
+        },
+        strict: true,
+      });
+      const dbPath = values.db ?? defaultDbPath();
+      if (sub === 'list') {
+        await listLetters(dbPath, values.consumer, values.all === true, print);
+        return EXIT.ok;
+      }
+      if (sub === 'replay') {
+        const ids = (values.id ?? []).map((id) => intOption('--id', id, 1) as number);
+        await replayLetters(dbPath, values.consumer, ids, print);
+        return EXIT.ok;
+      }
+      console.error(`ringrift-coord: 'dlq' takes 'list' or 'replay'\n\n${USAGE}`);
+      return EXIT.usage;
     }
     case 'wiring':
       if (rest[0] !== 'check') {
         console.error(`ringrift-coord: 'wiring' takes 'check'\n\n${USAGE}`);
-        return 2;
+        return EXIT.usage;
       }
       {
         const { values } = parseArgs({
@@ -153,13 +204,13 @@ async function main(argv: string[]): Promise<number> {
           strict: true,
         });
         return checkPipelineWiring(print, pipelineProfile(values.profile ?? 'standalone')) === 0
-          ? 0
-          : 1;
+          ? EXIT.ok
+          : EXIT.failure;
       }
     case 'diagrams': {
       const written = await writeDiagrams('diagrams');
       print(`wrote ${written.length} files in diagrams/`);
-      return 0;
+      return EXIT.ok;
     }
     case 'demo':
       return runDemo();
@@ -167,21 +218,24 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
       console.log(USAGE);
-      return command === undefined ? 2 : 0;
+      return command === undefined ? EXIT.usage : EXIT.ok;
     default:
       console.error(`ringrift-coord: unknown command '${command}'\n\n${USAGE}`);
-      return 2;
+      return EXIT.usage;
   }
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  // A misuse (bad option, bad environment) is the user's to fix: say what, not where in the code.
+  // A misuse (bad option, bad environment, an unusable file) is the user's to fix: say what, in
+  // one line, not where in the code. Anything else is a bug, and its stack is what helps.
   const misuse =
     error instanceof CoordinationError ||
     (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   if (!misuse) throw error;
-  console.error(`ringrift-coord: ${(error as Error).message}`);
-  process.exitCode = 2;
+  console.error(`ringrift-coord: ${(error as Error).message.split('\n')[0]}`);
+  process.exitCode = EXIT.usage;
 }
+// Whatever still runs (a worker thread, a timer) must not keep a finished command alive.
+setTimeout(() => process.exit(), 2_000).unref();

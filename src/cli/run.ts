@@ -3,9 +3,7 @@
  * the simulated worker (or configured commands), until the iterations are done or Ctrl-C; then a
  * summary. Progress goes to the log: pretty on a TTY, JSON lines otherwise.
  */
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
 import {
   busyConsumers,
   ConsumerBusyError,
@@ -36,6 +34,8 @@ export interface RunOptions {
   readonly dbPath: string | false;
   readonly configFile?: string;
   readonly inspect?: 'stately';
+  /** The inspector's port on 127.0.0.1; 8080. */
+  readonly inspectPort?: number;
   readonly seed?: number;
   readonly gamesPerBatch?: number;
   /** `live`: the live view on `out` (the default on a terminal); `log`: log lines only. */
@@ -59,6 +59,30 @@ export interface RunSummary {
   readonly fatal: string | null;
   /** Accepted cross-process events the file never took (it refused writes until the end). */
   readonly unwrittenEvents: number;
+  /** Each chain that ended in a failure event of this run: what failed, for which config, why. */
+  readonly failed: readonly {
+    readonly type: string;
+    readonly config: string;
+    readonly reason: string;
+  }[];
+}
+
+/** The exit codes of `ringrift-coord` (documented in its usage and the README). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/**
+ * 1 when something failed (the event log's file is damaged, a daemon failed for good, a chain
+ * ended in failure, fewer iterations than asked), 130 when a signal stopped a run before its
+ * iterations were done, else 0.
+ */
+export function runExitCode(summary: RunSummary, iterationsAsked: number): number {
+  if (summary.fatal || summary.failedDaemons.length > 0) return EXIT.failure;
+  const drives = PIPELINE_PROFILES[summary.profile].includes('MASTER_LOOP');
+  const unfinished = drives && iterationsAsked > 0 && summary.iterations < iterationsAsked;
+  if (summary.interrupted)
+    return unfinished || iterationsAsked === 0 || !drives ? EXIT.interrupted : EXIT.ok;
+  if (summary.failed.length > 0 || unfinished) return EXIT.failure;
+  return EXIT.ok;
 }
 
 const FAILURES = new Set([
@@ -122,7 +146,6 @@ export async function runPipeline(
       daemons.filter((d) => d.durable).map((d) => d.type),
     );
     if (busy[0]) throw new ConsumerBusyError(busy[0].name, busy[0].owner);
-    mkdirSync(dirname(options.dbPath), { recursive: true });
   }
   const runtime = createRuntime({
     profile: members,
@@ -135,6 +158,7 @@ export async function runPipeline(
     dbPath: options.dbPath,
     logger,
     inspect: options.inspect,
+    inspectPort: options.inspectPort,
   });
   const counts: Record<string, number> = {};
   const live = liveMode
@@ -148,8 +172,17 @@ export async function runPipeline(
         out,
       )
     : null;
+  const failed: { type: string; config: string; reason: string }[] = [];
   runtime.router.subscribe('*', (e: Envelope) => {
     counts[e.type] = (counts[e.type] ?? 0) + 1;
+    if (FAILURES.has(e.type))
+      failed.push({
+        type: e.type,
+        config: String(e.payload.config_key ?? e.correlationId ?? '-'),
+        reason: String(
+          e.payload.error ?? e.payload.reason ?? e.payload.errors ?? 'no reason given',
+        ),
+      });
     live?.observe(e);
     // The live view shows the milestones; log lines would scroll it away.
     if (!live && MILESTONES.has(e.type))
@@ -180,8 +213,8 @@ export async function runPipeline(
       logger.info('interrupted; stopping the daemons');
       resolve();
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // SIGHUP too: the terminal went away, which is a stop like any other, not a crash.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
     // Status changes of other processes on the same event log arrive here too: only ours count.
     if (drivesIterations)
       runtime.router.subscribe('DAEMON_STATUS_CHANGED', (e) => {
@@ -201,7 +234,9 @@ export async function runPipeline(
       ? `running ${options.iterations === 0 ? 'forever' : `${options.iterations} iterations`} over ${options.configs.join(', ')}`
       : 'serving the coordinator until SIGINT or SIGTERM',
   );
-  if (runtime.inspectorUrl) logger.info({ url: runtime.inspectorUrl }, 'Stately inspector');
+  // Printed, not only logged: the live view holds info lines back, and the URL carries the token.
+  if (runtime.inspectorUrl)
+    out.write(`Stately inspector (needs internet in the browser): ${runtime.inspectorUrl}\n`);
   await finished;
   await runtime.stop();
   live?.stop();
@@ -219,6 +254,7 @@ export async function runPipeline(
     failedDaemons,
     fatal,
     unwrittenEvents: runtime.eventLog?.unwritten ?? 0,
+    failed,
   };
   printSummary(summary, options, out);
   return summary;
@@ -285,7 +321,7 @@ function printSummary(summary: RunSummary, options: RunOptions, out: NodeJS.Writ
   line('');
   const failed = summary.failedDaemons.length > 0 || summary.fatal !== null;
   line(
-    `Pipeline run (profile ${summary.profile}) ${failed ? 'FAILED' : summary.interrupted ? 'stopped by a signal' : 'finished'} in ${(summary.durationMs / 1000).toFixed(2)} s`,
+    `Pipeline run (profile ${summary.profile}) ${failed ? 'FAILED' : summary.interrupted ? 'stopped by a signal' : summary.failed.length > 0 ? 'finished with failures' : 'finished'} in ${(summary.durationMs / 1000).toFixed(2)} s`,
   );
   if (summary.fatal) line(`  stopped: ${summary.fatal}`);
   if (summary.unwrittenEvents > 0)
@@ -300,6 +336,11 @@ function printSummary(summary: RunSummary, options: RunOptions, out: NodeJS.Writ
       : `  iterations: ${summary.iterations} (driven by the coordinator)`,
   );
   line(`  trainings: ${summary.trainings}`);
+  if (summary.failed.length > 0) {
+    line(`  failed (${summary.failed.length}):`);
+    for (const f of summary.failed.slice(0, 20)) line(`    ${f.type} ${f.config}: ${f.reason}`);
+    if (summary.failed.length > 20) line(`    ... and ${summary.failed.length - 20} more`);
+  }
   line(
     `  promotions: ${summary.promotions}  rejections: ${summary.rejections}  failures: ${summary.failures}`,
   );

@@ -3,6 +3,7 @@
  * that a catalog entry reads like the emitter it came from.
  */
 import { z } from 'zod';
+import { CONFIG_KEY_PATTERN, CONFIG_KEY_RULE } from './config-key.js';
 
 /** Largest number accepted as Unix seconds; anything above is almost surely milliseconds. */
 const MAX_UNIX_SECONDS = 1e11;
@@ -32,7 +33,12 @@ export const timestampField = z
   .optional();
 
 export const fields = {
-  str: z.string(),
+  /** A required string says something: empty is refused (`"host": ""` is not a host). */
+  str: z.string().min(1, 'must not be empty'),
+  /** Free text that may be empty (a message, a reason left blank). */
+  text: z.string(),
+  /** A config key, by the one rule (see config-key.ts): it becomes argv elements and paths. */
+  configKey: z.string().regex(CONFIG_KEY_PATTERN, `must be ${CONFIG_KEY_RULE}`),
   int: z.number().int(),
   num: z.number(),
   bool: z.boolean(),

@@ -4,8 +4,10 @@
  * rejections of events that lack what the daemon needs, which the host logs and counts; and the
  * check of the field most of those rejections are about.
  */
+
 import { emit } from 'xstate';
 import type { EventName, PayloadInput } from '../events/catalog/index.js';
+import { isValidConfigKey } from '../events/config-key.js';
 
 export type CatalogEmit = {
   [T in EventName]: { readonly type: T; readonly payload: PayloadInput<T> };
@@ -17,7 +19,16 @@ export interface Rejection {
   readonly event: string;
 }
 
-export type Emitted = CatalogEmit | Rejection;
+/** One failed attempt of a job, for the host to log at warn (the last one also fails the job). */
+export interface AttemptFailed {
+  readonly type: 'daemon.attempt_failed';
+  readonly job: string;
+  readonly attempt: number;
+  readonly error: string;
+  readonly retrying: boolean;
+}
+
+export type Emitted = CatalogEmit | Rejection | AttemptFailed;
 
 /** The rejection of an `event` for `reason` (never a silent skip). */
 export function rejection(event: string, reason: string): Rejection {
@@ -29,7 +40,7 @@ export function reject(event: string, reason: string) {
   return emit(rejection(event, reason)) as never;
 }
 
-/** A usable `config_key`: a non-empty string (what every per-config decision is keyed by). */
+/** A usable `config_key`, by the one rule (what every per-config decision is keyed by). */
 export function isConfigKey(value: unknown): value is string {
-  return typeof value === 'string' && value !== '';
+  return isValidConfigKey(value);
 }

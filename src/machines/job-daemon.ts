@@ -10,13 +10,14 @@
  */
 import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
 import type { Job, JobResult, Progress, WorkKind } from '../workers/worker.js';
-import { type Emitted, rejection } from './emitted.js';
+import { type AttemptFailed, type Emitted, rejection } from './emitted.js';
 
 /** What the `runJob` actor sends back. */
 export type JobFeedback =
   | { type: 'job.progress'; progress: Progress }
   | { type: 'job.done'; result: unknown }
-  | { type: 'job.failed'; error: string };
+  /** `retryable: false`: the same job cannot succeed (its input is invalid); no retry. */
+  | { type: 'job.failed'; error: string; retryable?: boolean };
 
 export interface JobDaemonConfig<K extends WorkKind, R, N = null> {
   readonly id: string;
@@ -152,6 +153,17 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
           enqueue.assign({ notes: fold(context.notes, [started]) });
         }
       }),
+      // Every failed attempt is said (the host logs it at warn), not only the last one.
+      reportAttempt: emit(({ context, event }, params: { retrying: boolean }) => {
+        const job = config.job(req(context as Ctx), (context as Ctx).attempt, '');
+        return {
+          type: 'daemon.attempt_failed',
+          job: `${job.kind} ${(job.input as { config_key?: string }).config_key ?? ''}`.trim(),
+          attempt: (context as Ctx).attempt,
+          error: (event as Extract<JobFeedback, { type: 'job.failed' }>).error,
+          retrying: params.retrying,
+        } satisfies AttemptFailed;
+      }) as never,
       takeNext: assign(({ context }) => {
         const i = nextIndex(context);
         return {
@@ -163,7 +175,9 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
     },
     guards: {
       hasQueued: ({ context }) => context.queue.length > 0,
-      canRetry: ({ context }) => context.attempt < maxAttempts,
+      canRetry: ({ context, event }) =>
+        context.attempt < maxAttempts &&
+        (event as Partial<Extract<JobFeedback, { type: 'job.failed' }>>).retryable !== false,
     },
     delays: {
       retry: ({ context }) => retryDelay(context.attempt),
@@ -235,14 +249,18 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
             {
               guard: 'canRetry',
               target: 'backingOff',
-              actions: assign({
-                lastError: ({ event }) =>
-                  (event as Extract<JobFeedback, { type: 'job.failed' }>).error,
-              }),
+              actions: [
+                { type: 'reportAttempt', params: { retrying: true } },
+                assign({
+                  lastError: ({ event }) =>
+                    (event as Extract<JobFeedback, { type: 'job.failed' }>).error,
+                }),
+              ],
             },
             {
               target: 'idle',
               actions: [
+                { type: 'reportAttempt', params: { retrying: false } },
                 enqueueActions(({ context, event, enqueue }) => {
                   const { error } = event as Extract<JobFeedback, { type: 'job.failed' }>;
                   const answers = config.failed(req(context), error, context.attempt);

@@ -14,6 +14,7 @@ import { resolveEventType } from '../events/aliases.js';
 import { insertDeadLetter } from './dead-letters.js';
 import type { SqliteEventLog } from './event-log.js';
 import { type EventRow, ROW_COLUMNS } from './row-codec.js';
+import { livenessOf, type RuntimeRow } from './runtimes.js';
 
 export interface RetentionOptions {
   /** Acknowledged rows older than this are deleted; 24 h. */
@@ -32,6 +33,9 @@ export interface RetentionReport {
   readonly deadLettered: number;
   readonly staleConsumers: readonly string[];
   readonly inboxPruned: number;
+  /** Runtimes stopped or dead for longer than the retention age, removed with their snapshots. */
+  readonly goneRuntimes: readonly string[];
+  readonly snapshotsDeleted: number;
 }
 
 const HOUR = 3_600_000;
@@ -124,11 +128,30 @@ function retentionPass(
   const inbox = db
     .prepare('DELETE FROM consumer_inbox WHERE processed_at < ?')
     .run(now - retention);
+  // Runtimes gone for longer than the retention age: their snapshots would only ever restore a
+  // machine nobody runs, and their rows would keep `status` listing them.
+  const gone = (db.prepare('SELECT * FROM runtimes').all() as RuntimeRow[])
+    .filter((r) => {
+      const l = livenessOf(r, now);
+      return l.state === 'stopped'
+        ? now - l.at > retention
+        : l.state === 'dead' && l.heartbeatAgeS > retention;
+    })
+    .map((r) => r.runtime_id);
+  const dropSnapshots = db.prepare('DELETE FROM actor_snapshots WHERE runtime_id = ?');
+  const dropRuntime = db.prepare('DELETE FROM runtimes WHERE runtime_id = ?');
+  let snapshotsDeleted = 0;
+  for (const id of gone) {
+    snapshotsDeleted += dropSnapshots.run(id).changes;
+    dropRuntime.run(id);
+  }
   return {
     deleted: deleteCapped.changes + deleteAcked.changes,
     deadLettered,
     staleConsumers,
     inboxPruned: inbox.changes,
+    goneRuntimes: gone,
+    snapshotsDeleted,
   };
 }
 

@@ -12,7 +12,7 @@
  *   killed on timeout, abort and `close()`: no orphans.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { WorkerConfigError, WorkerError } from '../errors.js';
@@ -53,7 +53,8 @@ const configFileSchema = z.strictObject({
   ),
 });
 
-const PLACEHOLDER = /\{([a-z_]+)\}/g;
+/** `{field}`, or `{field?}` for a field that may be absent (then it becomes an empty string). */
+const PLACEHOLDER = /\{([a-z_]+)(\?)?\}/g;
 /** Seconds a killed process group gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
 const STDERR_TAIL_BYTES = 4_096;
@@ -89,13 +90,24 @@ export function parseCommandConfig(path: string, raw: unknown): CommandConfig {
   return config;
 }
 
-/** Every placeholder must name a scalar field of its kind's input (checked before any job runs). */
+/**
+ * Every placeholder must name a scalar field of its kind's input, the executable must be written
+ * out (a value from an event must never choose the program), and `cwd` must be a directory:
+ * all checked at load, before any job runs.
+ */
 function checkPlaceholders(path: string, config: CommandConfig): void {
   const problems: string[] = [];
   for (const kind of WORK_KINDS) {
     const spec = config[kind];
     if (!spec) continue;
     const shape = JOB_INPUTS[kind].shape as Record<string, z.ZodType>;
+    if (PLACEHOLDER.test(spec.command[0] ?? ''))
+      problems.push(
+        `workers.${kind}.command[0]: the executable cannot be a placeholder (got '${spec.command[0]}'); name the program`,
+      );
+    PLACEHOLDER.lastIndex = 0;
+    if (spec.cwd !== undefined && !isDirectory(spec.cwd))
+      problems.push(`workers.${kind}.cwd: '${spec.cwd}' is not a directory`);
     for (const arg of spec.command) {
       for (const [, field] of arg.matchAll(PLACEHOLDER)) {
         if (field === 'idempotency_key' || field === 'kind') continue;
@@ -147,15 +159,37 @@ export function createCommandWorker(config: CommandConfig, fallback?: Worker): W
   };
 }
 
-function argvFor(spec: CommandSpec, job: Job): string[] {
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The argv of a job, or the placeholders that have no value: an absent field becomes an empty
+ * argument only when its placeholder is marked optional (`{learning_rate?}`); otherwise the
+ * job fails naming it (an empty `--lr ''` once reached a training script).
+ */
+function argvFor(spec: CommandSpec, job: Job): { argv: string[] } | { missing: string[] } {
   const values: Record<string, unknown> = {
     ...job.input,
     idempotency_key: job.idempotencyKey,
     kind: job.kind,
   };
-  return spec.command.map((arg) =>
-    arg.replace(PLACEHOLDER, (_, field: string) => String(values[field] ?? '')),
+  const missing: string[] = [];
+  const argv = spec.command.map((arg) =>
+    arg.replace(PLACEHOLDER, (_, field: string, optional: string | undefined) => {
+      const value = values[field];
+      if (value === undefined || value === null) {
+        if (!optional) missing.push(field);
+        return '';
+      }
+      return String(value);
+    }),
   );
+  return missing.length > 0 ? { missing } : { argv };
 }
 
 function runCommand<K extends WorkKind>(
@@ -171,7 +205,15 @@ function runCommand<K extends WorkKind>(
   ) => new WorkerError(job.kind, job.idempotencyKey, failure, detail, extra);
   return new Promise((resolve, reject) => {
     if (context.signal.aborted) return reject(fail('aborted', 'cancelled before it started'));
-    const [file, ...args] = argvFor(spec, job) as [string, ...string[]];
+    const built = argvFor(spec, job);
+    if ('missing' in built)
+      return reject(
+        fail(
+          'input',
+          `no value for ${built.missing.map((m) => `'{${m}}'`).join(', ')} in the command (mark a placeholder optional as '{${built.missing[0]}?}' to pass an empty argument instead)`,
+        ),
+      );
+    const [file, ...args] = built.argv as [string, ...string[]];
     const json = JSON.stringify(job);
     const child = spawn(file, args, {
       cwd: spec.cwd,

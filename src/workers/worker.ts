@@ -5,6 +5,7 @@
  * flight, and a worker may answer a repeated key with the result it already has.
  */
 import { z } from 'zod';
+import { CONFIG_KEY_PATTERN, CONFIG_KEY_RULE } from '../events/config-key.js';
 
 export const WORK_KINDS = [
   'selfplay',
@@ -16,7 +17,7 @@ export const WORK_KINDS = [
 ] as const;
 export type WorkKind = (typeof WORK_KINDS)[number];
 
-const configKey = z.string().min(1);
+const configKey = z.string().regex(CONFIG_KEY_PATTERN, `must be ${CONFIG_KEY_RULE}`);
 
 /** What each kind of job needs, as schemas (a command's result is checked against these too). */
 export const JOB_INPUTS = {

@@ -24,7 +24,7 @@ import {
 
 const MAX_ATTEMPTS = 3;
 const RETRY_MS = 1_000;
-type Category = 'started' | 'progress' | 'completed' | 'failed' | 'rejected';
+type Category = 'started' | 'progress' | 'completed' | 'failed' | 'rejected' | 'attempt_failed';
 type ModelEvent = {
   type:
     | 'REQUEST'
@@ -202,8 +202,12 @@ function jobModel(emitsStarted: boolean, emitsProgress: boolean) {
           RESTORED: { actions: assign({ out: started }) },
           DONE: { target: 'idle', actions: assign({ out: ['completed'] }) },
           FAIL: [
-            { guard: 'canRetry', target: 'backingOff', actions: assign({ out: [] }) },
-            { target: 'idle', actions: assign({ out: ['failed'] }) },
+            {
+              guard: 'canRetry',
+              target: 'backingOff',
+              actions: assign({ out: ['attempt_failed'] }),
+            },
+            { target: 'idle', actions: assign({ out: ['attempt_failed', 'failed'] }) },
           ],
         },
       },
@@ -283,7 +287,11 @@ function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnySta
       state: String(actor.getSnapshot().value),
       out: dedupe(
         takeEmitted().map((e) =>
-          e.type === 'daemon.rejected' ? 'rejected' : (daemon.categories[e.type] ?? e.type),
+          e.type === 'daemon.rejected'
+            ? 'rejected'
+            : e.type === 'daemon.attempt_failed'
+              ? 'attempt_failed'
+              : (daemon.categories[e.type] ?? e.type),
         ),
       ),
     }),
@@ -320,8 +328,11 @@ describe('job daemon emits in order', () => {
     expect(outs(['REQUEST', 'PROGRESS', 'DONE'])).toEqual(['started', 'progress', 'completed']);
     expect(outs(['REQUEST', 'FAIL', 'RETRY_ELAPSED', 'FAIL', 'RETRY_ELAPSED', 'FAIL'])).toEqual([
       'started',
+      'attempt_failed',
       'started',
+      'attempt_failed',
       'started',
+      'attempt_failed',
       'failed',
     ]);
   });

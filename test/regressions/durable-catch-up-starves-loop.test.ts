@@ -41,7 +41,9 @@ it('a durable consumer catching up on 20,000 events lets timers run throughout',
     clearInterval(interval);
   }
   const ms = performance.now() - started;
-  console.log(`caught up on 20,000 events in ${ms.toFixed(0)} ms; a 1 ms interval fired ${ticks} times`);
+  console.log(
+    `caught up on 20,000 events in ${ms.toFixed(0)} ms; a 1 ms interval fired ${ticks} times`,
+  );
   // Yielding at least every 20 ms (or 200 events): the interval gets a turn that often.
   expect(ticks).toBeGreaterThanOrEqual(Math.floor(ms / 100));
   expect(ticks).toBeGreaterThan(10);

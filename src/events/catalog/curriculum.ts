@@ -13,7 +13,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     value: 'curriculum_rebalanced',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       old_weights: f.numRecord,
       new_weights: f.numRecord,
       trigger: f.str.optional(),
@@ -23,7 +23,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     value: 'curriculum_advanced',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       old_tier: f.str,
       new_tier: f.str,
       trigger_reason: f.str,
@@ -39,7 +39,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     value: 'curriculum_rollback_completed',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       old_weight: f.num,
       new_weight: f.num,
       elo_delta: f.num,
@@ -51,7 +51,7 @@ export const curriculumEvents = defineDomain('curriculum', {
   WEIGHT_UPDATED: {
     value: 'weight_updated',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       component: f.str,
       old_weight: f.num,
       new_weight: f.num,
@@ -62,7 +62,7 @@ export const curriculumEvents = defineDomain('curriculum', {
   SELFPLAY_COMPLETE: {
     value: 'selfplay_complete',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       games_played: f.int,
       db_path: f.str.optional(),
       duration_seconds: f.num.optional(),
@@ -73,7 +73,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     value: 'selfplay_target_updated',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       target_games: f.int,
       reason: f.str,
       priority: f.int.optional(),
@@ -82,7 +82,7 @@ export const curriculumEvents = defineDomain('curriculum', {
   SELFPLAY_RATE_CHANGED: {
     value: 'selfplay_rate_changed',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       old_rate: f.num,
       new_rate: f.num,
       reason: f.str,
@@ -91,7 +91,7 @@ export const curriculumEvents = defineDomain('curriculum', {
   SELFPLAY_ALLOCATION_UPDATED: {
     value: 'selfplay_allocation_updated',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       allocation_weights: f.numRecord,
       reason: f.str,
       exploration_boost: f.num.optional(),
@@ -102,7 +102,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     payload: {
       batch_id: f.str,
       batch_type: f.str,
-      config_key: f.str,
+      config_key: f.configKey,
       job_count: f.int,
       target_nodes: f.strList,
       reason: f.str.optional(),
@@ -113,7 +113,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     payload: {
       batch_id: f.str,
       batch_type: f.str,
-      config_key: f.str,
+      config_key: f.configKey,
       jobs_dispatched: f.int,
       jobs_failed: f.int.optional(),
       target_nodes: f.strList.nullable().optional(),
@@ -123,7 +123,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     value: 'cmaes_triggered',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       reason: f.str,
       current_params: f.record,
     },
@@ -133,7 +133,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     value: 'nas_triggered',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       reason: f.str,
       search_space: f.record.nullable().optional(),
     },
@@ -142,7 +142,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     value: 'plateau_detected',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       current_elo: f.num,
       plateau_duration_games: f.int,
       plateau_duration_seconds: f.num,
@@ -152,7 +152,7 @@ export const curriculumEvents = defineDomain('curriculum', {
     value: 'hyperparameter_updated',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       param_name: f.str,
       old_value: f.unknown,
       new_value: f.unknown,
@@ -162,7 +162,7 @@ export const curriculumEvents = defineDomain('curriculum', {
   ADAPTIVE_PARAMS_CHANGED: {
     value: 'adaptive_params_changed',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       params: f.record,
       reason: f.str.optional(),
     },
@@ -178,7 +178,7 @@ export const curriculumEvents = defineDomain('curriculum', {
   EXPLORATION_BOOST: {
     value: 'exploration_boost',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       boost_factor: f.num,
       reason: f.str,
       anomaly_count: f.int.optional(),

@@ -15,7 +15,7 @@ export const dataEvents = defineDomain('data', {
       host: f.str,
       new_games: f.int,
       total_games: f.int,
-      config_key: f.str.optional(),
+      config_key: f.configKey.optional(),
     },
   },
   DATA_SYNC_STARTED: {
@@ -35,7 +35,7 @@ export const dataEvents = defineDomain('data', {
       bytes_transferred: f.int.optional(),
       avg_quality_score: f.num.optional(),
       high_quality_count: f.int.optional(),
-      config_key: f.str.optional(),
+      config_key: f.configKey.optional(),
     },
   },
   DATA_SYNC_FAILED: {
@@ -53,7 +53,7 @@ export const dataEvents = defineDomain('data', {
     value: 'data_stale',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       data_age_hours: f.num,
       last_sync_time: f.str,
       threshold_hours: f.num.optional(),
@@ -62,7 +62,7 @@ export const dataEvents = defineDomain('data', {
   DATA_FRESH: {
     value: 'data_fresh',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       data_age_hours: f.num,
       last_sync_time: f.str,
       threshold_hours: f.num.optional(),
@@ -73,7 +73,7 @@ export const dataEvents = defineDomain('data', {
   SYNC_TRIGGERED: {
     value: 'sync_triggered',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       reason: f.str,
       source_host: f.str.optional(),
       target_hosts: f.strList.nullable().optional(),
@@ -126,7 +126,7 @@ export const dataEvents = defineDomain('data', {
       game_id: f.str,
       error: f.str,
       error_type: f.str,
-      config_key: f.str,
+      config_key: f.configKey,
       board_type: f.str.nullable().optional(),
       num_players: f.int.nullable().optional(),
       db_path: f.str.nullable().optional(),
@@ -144,7 +144,7 @@ export const dataEvents = defineDomain('data', {
     value: 'repair_completed',
     payload: {
       host: f.str.optional(),
-      config_key: f.str.optional(),
+      config_key: f.configKey.optional(),
       repaired_count: f.int,
       duration_seconds: f.num.optional(),
     },
@@ -153,7 +153,7 @@ export const dataEvents = defineDomain('data', {
     value: 'repair_failed',
     payload: {
       host: f.str.optional(),
-      config_key: f.str.optional(),
+      config_key: f.configKey.optional(),
       error: f.str,
       retry_count: f.int.optional(),
     },

@@ -10,7 +10,7 @@ import { fields as f } from '../fields.js';
 
 /** Both events are written by the original's emit_elo_updated, with one payload. */
 const eloUpdate = {
-  config_key: f.str,
+  config_key: f.configKey,
   model_id: f.str,
   new_elo: f.num,
   old_elo: f.num,
@@ -24,7 +24,7 @@ export const evaluationEvents = defineDomain('evaluation', {
   EVALUATION_STARTED: {
     value: 'evaluation_started',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str,
       games_planned: f.int.optional(),
     },
@@ -32,7 +32,7 @@ export const evaluationEvents = defineDomain('evaluation', {
   EVALUATION_PROGRESS: {
     value: 'evaluation_progress',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str.optional(),
       games_completed: f.int,
       games_planned: f.int,
@@ -44,7 +44,7 @@ export const evaluationEvents = defineDomain('evaluation', {
     value: 'evaluation_completed',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       elo: f.num,
       games_played: f.int,
       win_rate: f.num,
@@ -57,7 +57,7 @@ export const evaluationEvents = defineDomain('evaluation', {
     value: 'evaluation_failed',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str,
       error: f.str,
     },
@@ -76,7 +76,7 @@ export const evaluationEvents = defineDomain('evaluation', {
     value: 'evaluation_requested',
     // Not typed in the original; what the gauntlet needs to know which model to play.
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_path: f.str,
       model_id: f.str.optional(),
       games: f.int.optional(),
@@ -99,7 +99,7 @@ export const evaluationEvents = defineDomain('evaluation', {
   ELO_VELOCITY_CHANGED: {
     value: 'elo_velocity_changed',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       velocity: f.num,
       previous_velocity: f.num,
       trend: f.str,

@@ -107,7 +107,7 @@ export const lifecycleEvents = defineDomain('lifecycle', {
     added:
       'the data event behind the ITERATION_COMPLETE stage event, which had none in the original',
     payload: {
-      config_key: f.str.optional(),
+      config_key: f.configKey.optional(),
       iteration: f.int,
       success: f.bool.optional(),
     },

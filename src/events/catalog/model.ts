@@ -16,13 +16,13 @@ export const modelEvents = defineDomain('model', {
       board_type: f.str,
       num_players: f.int,
       win_rate_vs_heuristic: f.num,
-      config_key: f.str,
+      config_key: f.configKey,
     },
   },
   PROMOTION_STARTED: {
     value: 'promotion_started',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str,
     },
   },
@@ -31,7 +31,7 @@ export const modelEvents = defineDomain('model', {
     crossProcess: true,
     payload: {
       model_id: f.str,
-      config_key: f.str,
+      config_key: f.configKey,
       elo: f.num,
       elo_gain: f.num,
       // Not written by the original emitter; the distribution daemon needs the file to copy.
@@ -42,7 +42,7 @@ export const modelEvents = defineDomain('model', {
     value: 'promotion_failed',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str,
       error: f.str,
     },
@@ -50,7 +50,7 @@ export const modelEvents = defineDomain('model', {
   PROMOTION_REJECTED: {
     value: 'promotion_rejected',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str,
       reason: f.str,
       elo_improvement: f.num.optional(),
@@ -59,7 +59,7 @@ export const modelEvents = defineDomain('model', {
   MODEL_UPDATED: {
     value: 'model_updated',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str,
       model_path: f.str.optional(),
       version: f.str.optional(),
@@ -71,7 +71,7 @@ export const modelEvents = defineDomain('model', {
     value: 'tier_promotion',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       old_tier: f.str,
       new_tier: f.str,
       model_id: f.str.optional(),
@@ -86,7 +86,7 @@ export const modelEvents = defineDomain('model', {
     value: 'regression_detected',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str.optional(),
       severity: f.str,
       elo_drop: f.num.optional(),
@@ -102,7 +102,7 @@ export const modelEvents = defineDomain('model', {
     value: 'regression_critical',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_id: f.str.optional(),
       elo_drop: f.num.optional(),
       current_elo: f.num.optional(),

@@ -15,7 +15,7 @@ export const qualityEvents = defineDomain('quality', {
   QUALITY_CHECK_REQUESTED: {
     value: 'quality_check_requested',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       reason: f.str,
       priority: f.str.optional(),
     },
@@ -37,7 +37,7 @@ export const qualityEvents = defineDomain('quality', {
   QUALITY_DEGRADED: {
     value: 'quality_degraded',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       quality_score: f.num,
       threshold: f.num.optional(),
       previous_score: f.num.optional(),

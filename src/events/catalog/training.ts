@@ -13,7 +13,7 @@ export const trainingEvents = defineDomain('training', {
     value: 'training_threshold',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       games: f.int,
       // Not in the original: the config's training parameters as HYPERPARAMETER_UPDATED left them.
       hyperparameters: f.numRecord.optional(),
@@ -24,7 +24,7 @@ export const trainingEvents = defineDomain('training', {
     added:
       "TRAINING_TRIGGER's answer when new games leave a config below its threshold, so that whoever waits on the data (the MasterLoop) learns that no training follows yet",
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       games: f.int,
       threshold: f.int,
     },
@@ -33,7 +33,7 @@ export const trainingEvents = defineDomain('training', {
     value: 'training_started',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_path: f.str.nullable().optional(),
     },
   },
@@ -42,7 +42,7 @@ export const trainingEvents = defineDomain('training', {
     value: 'training_completed',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       success: f.bool,
       duration: f.num,
       model_path: f.str.nullable().optional(),
@@ -52,7 +52,7 @@ export const trainingEvents = defineDomain('training', {
     value: 'training_failed',
     crossProcess: true,
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       error: f.str,
       duration: f.num.optional(),
     },
@@ -76,7 +76,7 @@ export const trainingEvents = defineDomain('training', {
   TRAINING_LOSS_ANOMALY: {
     value: 'training_loss_anomaly',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       current_loss: f.num,
       avg_loss: f.num,
       epoch: f.int,
@@ -86,7 +86,7 @@ export const trainingEvents = defineDomain('training', {
   TRAINING_LOSS_TREND: {
     value: 'training_loss_trend',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       trend: f.str,
       epoch: f.int,
       current_loss: f.num,
@@ -97,7 +97,7 @@ export const trainingEvents = defineDomain('training', {
   CHECKPOINT_SAVED: {
     value: 'checkpoint_saved',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_path: f.str,
       epoch: f.int.optional(),
       step: f.int.optional(),
@@ -107,7 +107,7 @@ export const trainingEvents = defineDomain('training', {
   CHECKPOINT_LOADED: {
     value: 'checkpoint_loaded',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       model_path: f.str,
       epoch: f.int.optional(),
       step: f.int.optional(),
@@ -120,7 +120,7 @@ export const trainingEvents = defineDomain('training', {
       'the guide has train.py (on the training node) emit it for the FeedbackLoop, which runs with the coordinator when the pipeline is split',
     value: 'training_early_stopped',
     payload: {
-      config_key: f.str,
+      config_key: f.configKey,
       epoch: f.int,
       best_loss: f.num,
       final_loss: f.num,

@@ -33,7 +33,7 @@ export const workEvents = defineDomain('work', {
       task_id: f.str,
       task_type: f.str,
       node_id: f.str,
-      config_key: f.str.optional(),
+      config_key: f.configKey.optional(),
       priority: f.int.optional(),
     },
   },
@@ -81,7 +81,7 @@ export const workEvents = defineDomain('work', {
     payload: {
       job_id: f.str,
       node_id: f.str,
-      config_key: f.str,
+      config_key: f.configKey,
       verification_time_seconds: f.num,
     },
   },
@@ -90,7 +90,7 @@ export const workEvents = defineDomain('work', {
     payload: {
       job_id: f.str,
       node_id: f.str,
-      config_key: f.str,
+      config_key: f.configKey,
       timeout_seconds: f.num,
       reason: f.str.optional(),
     },
