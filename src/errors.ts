@@ -250,6 +250,32 @@ export class InspectorPortError extends CoordinationError {
   }
 }
 
+/**
+ * A critical daemon is FAILED (its restart intensity was exceeded, failing to start counts):
+ * `whenReady()` will not resolve by itself. Only an operator's restart leaves FAILED.
+ */
+export class DaemonFailedError extends CoordinationError {
+  readonly daemon: string;
+  readonly lastError: string | null;
+  /** The critical daemons that cannot start because they depend on it (itself when critical). */
+  readonly critical: readonly string[];
+  constructor(
+    daemon: string,
+    lastError: string | null,
+    reason: string,
+    critical: readonly string[] = [daemon],
+  ) {
+    const what =
+      critical.length === 1 && critical[0] === daemon
+        ? `critical daemon '${daemon}' FAILED`
+        : `daemon '${daemon}' FAILED, so critical ${critical.map((c) => `'${c}'`).join(', ')} cannot start`;
+    super(`${what} (${reason}); last error: ${lastError ?? 'none recorded'}`);
+    this.daemon = daemon;
+    this.lastError = lastError;
+    this.critical = critical;
+  }
+}
+
 // ---------------------------------------------------------------- workers
 
 /** Why a job failed: the process exited non-zero, wrote output that is not a result, ran out of time, or was cancelled. */

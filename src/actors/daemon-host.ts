@@ -63,10 +63,17 @@ export class DaemonHost {
     this.logger = options.logger.child({ daemon: daemon.type });
   }
 
-  /** Called once, when the daemon ends by itself or fails (not when stopped). */
+  /**
+   * Called once, when the daemon ends by itself or fails (not when stopped); at once when that
+   * already happened before the listener was set.
+   */
   onExit(listener: (exit: DaemonExit) => void): void {
     this.exitListener = listener;
+    if (this.exitedWith) listener(this.exitedWith);
   }
+
+  /** How it ended by itself, once its teardown is done; null while it runs or when stopped. */
+  private exitedWith: DaemonExit | null = null;
 
   /** Resolves when the machine is ready; rejects (and cleans up) on failure or timeout. */
   async start(): Promise<void> {
@@ -340,7 +347,10 @@ export class DaemonHost {
     this.exited = true;
     if (this.stopping) return;
     if (exit.reason === 'error') this.logger.error({ error: exit.error }, 'daemon failed');
-    void this.teardown().then(() => this.exitListener(exit));
+    void this.teardown().then(() => {
+      this.exitedWith = exit;
+      this.exitListener(exit);
+    });
   }
 
   private loadSnapshot() {

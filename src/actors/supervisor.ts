@@ -1,7 +1,10 @@
 /**
  * The supervisor host: one daemon lifecycle actor (src/machines/daemon-lifecycle.ts) per daemon
- * of the profile, driven through the start plan. It turns lifecycle states into effects (start a
- * daemon host, stop it) and into lifecycle events, and it is the only thing that restarts daemons.
+ * of the profile, driven through the start plan. Each lifecycle machine decides everything about
+ * its daemon and invokes the effects this host provides it (start a daemon host, watch it, stop
+ * it); the host only coordinates between daemons (dependencies, rest_for_one, readiness of the
+ * critical ones) and turns state changes into lifecycle events. Nothing here mirrors a state:
+ * it is read from the lifecycle actor.
  *
  * - A daemon starts only when its hard dependencies are running; soft dependencies that start
  *   before it are waited for up to `softDependencyTimeoutMs`, then it starts degraded (logged).
@@ -11,10 +14,11 @@
  */
 import { hostname } from 'node:os';
 import type { InspectionEvent, Observer } from 'xstate';
-import { type Actor, createActor } from 'xstate';
-import { CoordinationError, InvalidDaemonSpecError } from '../errors.js';
+import { type Actor, createActor, fromCallback } from 'xstate';
+import { CoordinationError, DaemonFailedError, InvalidDaemonSpecError } from '../errors.js';
 import {
   daemonLifecycleMachine,
+  type LifecycleEvent,
   type LifecycleState,
   STATUS_OF_STATE,
 } from '../machines/daemon-lifecycle.js';
@@ -27,7 +31,7 @@ import {
 import type { SqliteEventLog } from '../persistence/event-log.js';
 import type { SnapshotStore } from '../persistence/snapshots.js';
 import type { Clock } from './clock.js';
-import { DaemonHost } from './daemon-host.js';
+import { type DaemonExit, DaemonHost } from './daemon-host.js';
 import type { Logger } from './logger.js';
 import type { DaemonRegistry, RegisteredDaemon } from './registry.js';
 import type { Router } from './router.js';
@@ -63,14 +67,20 @@ export interface DaemonStatus {
   readonly rejections: number;
 }
 
+/** The resource a child's lifecycle effects share: the daemon host of its current incarnation. */
+interface HostSlot {
+  host: DaemonHost | null;
+}
+
 interface Child {
   readonly daemon: RegisteredDaemon;
   readonly lifecycle: Actor<typeof daemonLifecycleMachine>;
-  host: DaemonHost | null;
-  state: LifecycleState;
+  readonly slot: HostSlot;
   degraded: string[];
   softTimer: unknown;
 }
+
+const stateOf = (child: Child) => child.lifecycle.getSnapshot().value as LifecycleState;
 
 export class Supervisor {
   readonly order: readonly string[];
@@ -83,7 +93,7 @@ export class Supervisor {
   private startedAt = 0;
   private allCriticalAnnounced = false;
   private stopping = false;
-  private criticalWaiters: (() => void)[] = [];
+  private criticalWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private failedCritical: string[] = [];
 
   constructor(private readonly options: SupervisorOptions) {
@@ -102,37 +112,122 @@ export class Supervisor {
     for (const name of this.order) {
       const daemon = options.registry.get(name) as RegisteredDaemon;
       const spec = daemon.spec;
-      const lifecycle = createActor(daemonLifecycleMachine, {
-        id: `lifecycle:${name}`,
-        clock: options.clock as never,
-        inspect: options.inspect,
-        input: {
-          daemon: name,
-          restartType: spec.restart ?? 'permanent',
-          backoff: { ...DEFAULT_BACKOFF, ...spec.backoff },
-          intensity: { ...DEFAULT_INTENSITY, ...spec.intensity },
+      const slot: HostSlot = { host: null };
+      const lifecycle = createActor(
+        daemonLifecycleMachine.provide({ actors: this.effects(daemon, slot) }),
+        {
+          id: `lifecycle:${name}`,
+          clock: options.clock as never,
+          inspect: options.inspect,
+          input: {
+            daemon: name,
+            restartType: spec.restart ?? 'permanent',
+            backoff: { ...DEFAULT_BACKOFF, ...spec.backoff },
+            intensity: { ...DEFAULT_INTENSITY, ...spec.intensity },
+          },
         },
-      });
-      const child: Child = {
-        daemon,
-        lifecycle,
-        host: null,
-        state: 'idle',
-        degraded: [],
-        softTimer: null,
-      };
+      );
+      const child: Child = { daemon, lifecycle, slot, degraded: [], softTimer: null };
+      let previous: LifecycleState = 'idle';
       lifecycle.subscribe({
         next: (snapshot) => {
           const state = snapshot.value as LifecycleState;
-          if (state === child.state) return;
-          const previous = child.state;
-          child.state = state;
-          this.onTransition(child, previous, state);
+          if (state === previous) return;
+          const was = previous;
+          previous = state;
+          this.onTransition(child, was, state);
         },
         error: (error) => this.logger.error({ daemon: name, err: error }, 'lifecycle actor failed'),
       });
       this.children.set(name, child);
     }
+  }
+
+  /**
+   * The effects a child's lifecycle machine invokes. Each answers with lifecycle events, so the
+   * machine alone decides what a start that failed, an exit or a finished stop means.
+   */
+  private effects(daemon: RegisteredDaemon, slot: HostSlot) {
+    const now = () => this.options.clock.now();
+    const startDaemon = fromCallback<LifecycleEvent, void>(({ sendBack }) => {
+      const host = new DaemonHost(daemon, {
+        router: this.options.router,
+        runtimeId: this.options.runtimeId,
+        logger: this.options.logger,
+        clock: this.options.clock,
+        snapshots: this.options.snapshots,
+        eventLog: this.options.eventLog,
+        inspect: this.options.inspect,
+      });
+      slot.host = host;
+      let current = true;
+      host.start().then(
+        () => {
+          if (current) sendBack({ type: 'child.ready', at: now() });
+        },
+        (error: unknown) => {
+          if (!current) return;
+          const message = error instanceof Error ? error.message : String(error);
+          this.logger.error(
+            {
+              supervisor: this.options.profileName,
+              context: 'start_error',
+              offender: { id: daemon.type },
+              reason: message,
+            },
+            'daemon failed to start',
+          );
+          if (slot.host === host) slot.host = null;
+          sendBack({
+            type: 'child.start_failed',
+            at: now(),
+            error: message,
+            random: this.random(),
+          });
+        },
+      );
+      // Left before an answer (a stop request): the stop effect stops the host.
+      return () => {
+        current = false;
+      };
+    });
+    const watchDaemon = fromCallback<LifecycleEvent, void>(({ sendBack }) => {
+      const host = slot.host;
+      if (!host) return () => {};
+      const onExit = (exit: DaemonExit) => {
+        if (slot.host === host) slot.host = null;
+        sendBack({
+          type: 'child.exited',
+          at: now(),
+          reason: exit.reason,
+          error: exit.error,
+          random: this.random(),
+        });
+      };
+      host.onExit(onExit);
+      return () => {
+        host.onExit(() => {});
+      };
+    });
+    const stopDaemon = fromCallback<LifecycleEvent, void>(({ sendBack }) => {
+      const host = slot.host;
+      slot.host = null;
+      void (async () => {
+        if (host && (await host.stop()) === 'forced') {
+          this.logger.warn(
+            {
+              supervisor: this.options.profileName,
+              context: 'shutdown_error',
+              offender: { id: daemon.type },
+              reason: 'timeout',
+            },
+            'daemon killed after its shutdown timeout',
+          );
+        }
+        sendBack({ type: 'child.stopped' });
+      })();
+    });
+    return { startDaemon, watchDaemon, stopDaemon };
   }
 
   /** Starts every daemon of the profile, in plan order as dependencies become ready. */
@@ -147,13 +242,36 @@ export class Supervisor {
     this.checkCriticalReady();
   }
 
-  /** Resolves when every critical daemon of the profile is running (at once when there is none). */
+  /**
+   * Resolves when every critical daemon of the profile is running (at once when there is none).
+   * @throws {DaemonFailedError} as soon as a critical daemon is FAILED, naming it and its last error.
+   */
   whenReady(): Promise<void> {
     if (this.allCriticalReady()) return Promise.resolve();
-    return new Promise((resolve) => this.criticalWaiters.push(resolve));
+    const failed = this.failedCritical[0];
+    if (failed) return Promise.reject(this.failedError(failed));
+    return new Promise((resolve, reject) => this.criticalWaiters.push({ resolve, reject }));
   }
 
-  /** Stops every daemon in reverse start order; resolves when all are stopped. Never rejects. */
+  private failedError(name: string): DaemonFailedError {
+    const ctx = this.child(name).lifecycle.getSnapshot().context;
+    return new DaemonFailedError(name, ctx.lastError, ctx.reason, this.criticalBlockedBy(name));
+  }
+
+  /** The critical daemons that `name` being FAILED keeps from starting: itself, its dependents. */
+  private criticalBlockedBy(name: string): string[] {
+    const blocked = new Set([name]);
+    for (const other of this.order) {
+      const deps = this.children.get(other)?.daemon.dependsOn ?? [];
+      if (deps.some((d) => blocked.has(d))) blocked.add(other);
+    }
+    return this.order.filter((n) => blocked.has(n) && this.children.get(n)?.daemon.critical);
+  }
+
+  /**
+   * Stops every daemon in the reverse of the start plan (so dependents always before what they
+   * depend on), one at a time; resolves when all are stopped. Never rejects.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const name of [...this.order].reverse()) await this.stopAndWait(name);
@@ -180,23 +298,24 @@ export class Supervisor {
     return this.order.map((name) => {
       const child = this.children.get(name) as Child;
       const ctx = child.lifecycle.getSnapshot().context;
+      const state = stateOf(child);
       return {
         daemon: name,
-        state: STATUS_OF_STATE[child.state],
-        ready: child.state === 'running',
+        state: STATUS_OF_STATE[state],
+        ready: state === 'running',
         critical: child.daemon.critical,
         restarts: ctx.totalRestarts,
         lastError: ctx.lastError,
-        uptimeMs: child.state === 'running' && ctx.startedAt !== null ? now - ctx.startedAt : null,
+        uptimeMs: state === 'running' && ctx.startedAt !== null ? now - ctx.startedAt : null,
         degraded: [...child.degraded],
-        rejections: child.host?.rejections ?? 0,
+        rejections: child.slot.host?.rejections ?? 0,
       };
     });
   }
 
   /** The daemon actor's current snapshot (state and context), or undefined when it is not running. */
   getDaemonSnapshot(name: string) {
-    return this.child(name).host?.getSnapshot();
+    return this.child(name).slot.host?.getSnapshot();
   }
 
   /** Unhealthy when a critical daemon is FAILED. */
@@ -221,13 +340,10 @@ export class Supervisor {
       case 'waiting':
         this.tryStart(child);
         break;
-      case 'starting':
-        this.launch(child);
-        break;
       case 'running':
         this.emit('DAEMON_STARTED', { daemon_name: name, hostname: this.host, pid: process.pid });
         for (const other of this.children.values())
-          if (other.state === 'waiting') this.tryStart(other);
+          if (stateOf(other) === 'waiting') this.tryStart(other);
         this.checkCriticalReady();
         break;
       case 'backingOff':
@@ -265,11 +381,13 @@ export class Supervisor {
           restart_count: ctx.totalRestarts,
           requires_intervention: true,
         });
-        if (child.daemon.critical && !this.failedCritical.includes(name))
+        // Unhealthy when it, or a critical daemon that cannot start without it, will not run.
+        if (this.criticalBlockedBy(name).length > 0 && !this.failedCritical.includes(name)) {
           this.failedCritical.push(name);
-        break;
-      case 'stopping':
-        void this.shutdown(child);
+          // Nobody waits for a readiness that cannot come by itself any more.
+          for (const waiter of this.criticalWaiters.splice(0))
+            waiter.reject(this.failedError(name));
+        }
         break;
       case 'stopped':
         if (previous !== 'waiting') {
@@ -287,16 +405,18 @@ export class Supervisor {
   }
 
   private tryStart(child: Child): void {
-    if (this.stopping || child.state !== 'waiting') return;
-    const hardReady = child.daemon.dependsOn.every(
-      (dep) => this.children.get(dep)?.state === 'running',
-    );
+    if (this.stopping || stateOf(child) !== 'waiting') return;
+    const running = (name: string) => {
+      const other = this.children.get(name);
+      return other !== undefined && stateOf(other) === 'running';
+    };
+    const hardReady = child.daemon.dependsOn.every(running);
     if (!hardReady) return;
     const softPending = child.daemon.softDependsOn.filter(
       (dep) =>
         this.children.has(dep) &&
         !this.softAfter.has(`${child.daemon.type}>${dep}`) &&
-        this.children.get(dep)?.state !== 'running',
+        !running(dep),
     );
     if (softPending.length === 0) {
       this.options.clock.clearTimeout(child.softTimer);
@@ -306,10 +426,8 @@ export class Supervisor {
     if (child.softTimer !== null) return;
     child.softTimer = this.options.clock.setTimeout(() => {
       child.softTimer = null;
-      if (child.state !== 'waiting') return;
-      const missing = child.daemon.softDependsOn.filter(
-        (d) => this.children.get(d)?.state !== 'running',
-      );
+      if (stateOf(child) !== 'waiting') return;
+      const missing = child.daemon.softDependsOn.filter((d) => !running(d));
       child.degraded = missing;
       this.logger.warn(
         { daemon: child.daemon.type, missing },
@@ -317,76 +435,6 @@ export class Supervisor {
       );
       child.lifecycle.send({ type: 'child.dependencies_ready' });
     }, this.options.softDependencyTimeoutMs ?? 30_000);
-  }
-
-  private launch(child: Child): void {
-    const host = new DaemonHost(child.daemon, {
-      router: this.options.router,
-      runtimeId: this.options.runtimeId,
-      logger: this.options.logger,
-      clock: this.options.clock,
-      snapshots: this.options.snapshots,
-      eventLog: this.options.eventLog,
-      inspect: this.options.inspect,
-    });
-    child.host = host;
-    host.onExit((exit) => {
-      if (child.host !== host) return;
-      child.host = null;
-      child.lifecycle.send({
-        type: 'child.exited',
-        at: this.options.clock.now(),
-        reason: exit.reason,
-        error: exit.error,
-        random: this.random(),
-      });
-    });
-    host.start().then(
-      () => {
-        if (child.host === host)
-          child.lifecycle.send({ type: 'child.ready', at: this.options.clock.now() });
-      },
-      (error: unknown) => {
-        if (child.host !== host) return;
-        child.host = null;
-        const message = error instanceof Error ? error.message : String(error);
-        this.logger.error(
-          {
-            supervisor: this.options.profileName,
-            context: 'start_error',
-            offender: { id: child.daemon.type },
-            reason: message,
-          },
-          'daemon failed to start',
-        );
-        child.lifecycle.send({
-          type: 'child.start_failed',
-          at: this.options.clock.now(),
-          error: message,
-          random: this.random(),
-        });
-      },
-    );
-  }
-
-  private async shutdown(child: Child): Promise<void> {
-    const host = child.host;
-    child.host = null;
-    if (host) {
-      const result = await host.stop();
-      if (result === 'forced') {
-        this.logger.warn(
-          {
-            supervisor: this.options.profileName,
-            context: 'shutdown_error',
-            offender: { id: child.daemon.type },
-            reason: 'timeout',
-          },
-          'daemon killed after its shutdown timeout',
-        );
-      }
-    }
-    child.lifecycle.send({ type: 'child.stopped' });
   }
 
   private restartDependents(child: Child): void {
@@ -400,7 +448,7 @@ export class Supervisor {
     for (const name of set) {
       if (name === child.daemon.type) continue;
       const dependent = this.children.get(name) as Child;
-      if (dependent.state === 'running' || dependent.state === 'starting') {
+      if (stateOf(dependent) === 'running' || stateOf(dependent) === 'starting') {
         this.logger.info(
           { daemon: name, because: child.daemon.type },
           'restarting dependent (rest_for_one)',
@@ -413,7 +461,7 @@ export class Supervisor {
   private stopAndWait(name: string): Promise<void> {
     const child = this.child(name);
     return new Promise((resolve) => {
-      const done = () => ['stopped', 'failed', 'idle'].includes(child.state);
+      const done = () => ['stopped', 'failed', 'idle'].includes(stateOf(child));
       if (done()) return resolve();
       const sub = child.lifecycle.subscribe((s) => {
         if (['stopped', 'failed', 'idle'].includes(s.value as string)) {
@@ -430,7 +478,7 @@ export class Supervisor {
   }
 
   private allCriticalReady(): boolean {
-    return [...this.children.values()].every((c) => !c.daemon.critical || c.state === 'running');
+    return [...this.children.values()].every((c) => !c.daemon.critical || stateOf(c) === 'running');
   }
 
   private checkCriticalReady(): void {
@@ -445,7 +493,7 @@ export class Supervisor {
       hostname: this.host,
       startup_ms: this.options.clock.now() - this.startedAt,
     });
-    for (const resolve of this.criticalWaiters.splice(0)) resolve();
+    for (const waiter of this.criticalWaiters.splice(0)) waiter.resolve();
   }
 
   private child(name: string): Child {

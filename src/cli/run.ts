@@ -79,8 +79,10 @@ export function runExitCode(summary: RunSummary, iterationsAsked: number): numbe
   if (summary.fatal || summary.failedDaemons.length > 0) return EXIT.failure;
   const drives = PIPELINE_PROFILES[summary.profile].includes('MASTER_LOOP');
   const unfinished = drives && iterationsAsked > 0 && summary.iterations < iterationsAsked;
+  // A training node serves until a signal: that is its normal end. A run that drives iterations
+  // and was stopped before they were done (forever never is) did not do what it was asked.
   if (summary.interrupted)
-    return unfinished || iterationsAsked === 0 || !drives ? EXIT.interrupted : EXIT.ok;
+    return drives && (unfinished || iterationsAsked === 0) ? EXIT.interrupted : EXIT.ok;
   if (summary.failed.length > 0 || unfinished) return EXIT.failure;
   return EXIT.ok;
 }

@@ -1,12 +1,16 @@
 /**
- * The lifecycle of one supervised daemon, as the supervisor sees it: a pure machine (no I/O, no
- * clock reads; time and randomness arrive in events) that the supervisor host drives and whose
- * states the host turns into effects (start the daemon, stop it) and DAEMON_STATUS_CHANGED events.
+ * The lifecycle of one supervised daemon: a pure machine (no I/O, no clock reads; time and
+ * randomness arrive in events) and the one authority over it. It invokes its effects itself:
+ * `startDaemon` while starting (it answers `child.ready` or `child.start_failed`), `watchDaemon`
+ * while running (`child.exited` when the daemon ends by itself), `stopDaemon` while stopping
+ * (`child.stopped`). The supervisor provides them with `machine.provide({ actors })`; here they
+ * are no-ops, so that the machine can be drawn and model-tested by sending those events.
  *
  * One restart authority (lesson 16): restarts happen here and nowhere else, with exponential
- * backoff and a restart-intensity limit, and FAILED is final until an operator restarts it.
+ * backoff and a restart-intensity limit, and FAILED is final until an operator restarts it. A
+ * start that fails is an exit like any other: restarted with backoff, FAILED past the limit.
  */
-import { assign, setup } from 'xstate';
+import { assign, fromCallback, setup } from 'xstate';
 import {
   addRestart,
   type Backoff,
@@ -72,11 +76,22 @@ type ExitEvent = Extract<LifecycleEvent, { type: 'child.exited' | 'child.start_f
 const exitReason = (e: ExitEvent): ExitReason =>
   e.type === 'child.start_failed' ? 'error' : e.reason;
 
+/** The effects, as the machine sees them: each answers with lifecycle events. */
+const noEffect = fromCallback<LifecycleEvent, void>(() => {});
+
 export const daemonLifecycleMachine = setup({
   types: {
     context: {} as LifecycleContext,
     events: {} as LifecycleEvent,
     input: {} as LifecycleInput,
+  },
+  actors: {
+    /** Starts the daemon; answers `child.ready` once it is ready, or `child.start_failed`. */
+    startDaemon: noEffect,
+    /** Watches the running daemon; answers `child.exited` when it ends by itself. */
+    watchDaemon: noEffect,
+    /** Stops the daemon (within its shutdown timeout); answers `child.stopped`. */
+    stopDaemon: noEffect,
   },
   guards: {
     shouldRestart: ({ context }, e: ExitEvent) =>
@@ -150,6 +165,7 @@ export const daemonLifecycleMachine = setup({
       },
     },
     starting: {
+      invoke: { id: 'start', src: 'startDaemon' },
       on: {
         'child.ready': {
           target: 'running',
@@ -180,6 +196,7 @@ export const daemonLifecycleMachine = setup({
       },
     },
     running: {
+      invoke: { id: 'watch', src: 'watchDaemon' },
       on: {
         'child.exited': [
           {
@@ -226,6 +243,7 @@ export const daemonLifecycleMachine = setup({
       },
     },
     stopping: {
+      invoke: { id: 'stop', src: 'stopDaemon' },
       on: {
         'child.stopped': [
           {

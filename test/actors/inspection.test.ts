@@ -32,7 +32,16 @@ describe('inspection', () => {
     await runtime.start();
     await until(() => runtime.status().daemons.every((d) => d.ready));
     await runtime.stop();
-    expect([...actors].sort()).toEqual(['A', 'B', 'lifecycle:A', 'lifecycle:B']);
+    // The daemons, their lifecycles, and the effects the lifecycles invoke (start, watch, stop).
+    expect([...actors].sort()).toEqual([
+      'A',
+      'B',
+      'lifecycle:A',
+      'lifecycle:B',
+      'start',
+      'stop',
+      'watch',
+    ]);
   });
 
   it("'stately' starts the inspector server on the loopback interface only and stops it with the runtime", async () => {

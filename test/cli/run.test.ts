@@ -41,7 +41,7 @@ describe('ringrift-coord run', () => {
     await expect(cli('run', '--iterations', 'many')).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining(
-        "ringrift-coord: '--iterations' must be a whole number (got 'many')",
+        "ringrift-coord: '--iterations' must be a whole number of at least 1 (got 'many')",
       ),
     });
     await expect(cli('run', '--bogus')).rejects.toMatchObject({

@@ -191,8 +191,9 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     const { stdout: statusOut } = await runCli('status', '--db', db);
     const runtimeHeaders = statusOut.split('\n').filter((l) => l.startsWith('  runtime '));
     expect(runtimeHeaders).toHaveLength(2);
-    expect(runtimeHeaders.some((l) => l.endsWith(`pid ${nodePid}`))).toBe(true);
-    expect(runtimeHeaders.some((l) => l.endsWith(`pid ${coordinatorPid}`))).toBe(true);
+    // Each with its liveness: both stopped by now, and said so.
+    expect(runtimeHeaders.some((l) => l.includes(`pid ${nodePid}: stopped`))).toBe(true);
+    expect(runtimeHeaders.some((l) => l.includes(`pid ${coordinatorPid}: stopped`))).toBe(true);
     expect(statusOut.match(/ {4}EVENT_ROUTER\s+stopped/g)).toHaveLength(2);
     expect(statusOut).toMatch(/CONTINUOUS_TRAINING_LOOP\s+lag 0 /);
     expect(statusOut).toMatch(/FEEDBACK_LOOP\s+lag 0 /);

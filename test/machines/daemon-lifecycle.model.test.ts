@@ -6,7 +6,7 @@
  * counted against all of its transitions (toDirectedGraph) and the coverage is printed.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { assign, createActor, SimulatedClock, setup } from 'xstate';
+import { assign, createActor, fromCallback, SimulatedClock, setup } from 'xstate';
 import { getShortestPaths, toDirectedGraph } from 'xstate/graph';
 import {
   daemonLifecycleMachine,
@@ -151,7 +151,21 @@ const statesSeen = new Set<string>();
 /** Replays model events on the real machine; returns the real state after each step. */
 function replay(type: RestartType, events: readonly ModelEvent[]): string[] {
   const clock = new SimulatedClock();
-  const actor = createActor(daemonLifecycleMachine, {
+  // Fake effects that only record that they run: the machine invokes them itself.
+  const running = new Set<string>();
+  const effect = (name: string) =>
+    fromCallback<LifecycleEvent, void>(() => {
+      running.add(name);
+      return () => running.delete(name);
+    });
+  const machine = daemonLifecycleMachine.provide({
+    actors: {
+      startDaemon: effect('start'),
+      watchDaemon: effect('watch'),
+      stopDaemon: effect('stop'),
+    },
+  });
+  const actor = createActor(machine, {
     clock,
     input: {
       daemon: 'D',
@@ -176,11 +190,16 @@ function replay(type: RestartType, events: readonly ModelEvent[]): string[] {
     const after = String(actor.getSnapshot().value);
     if (before !== after) covered.add(`${before}|${sent}|${after}`);
     statesSeen.add(after);
+    // Each state runs exactly its effect: start while starting, watch while running, stop while stopping.
+    const expectedEffect = EFFECT_OF[after];
+    expect([...running], `effects in ${after}`).toEqual(expectedEffect ? [expectedEffect] : []);
     states.push(after);
   }
   actor.stop();
   return states;
 }
+
+const EFFECT_OF: Record<string, string> = { starting: 'start', running: 'watch', stopping: 'stop' };
 
 function toReal(e: ModelEvent, at: number): LifecycleEvent {
   switch (e.type) {
