@@ -144,6 +144,22 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * `createRuntime` would make a second router in a process that already has one in use: the
+ * guide's module-level `publish` / `subscribe` would reach one and the daemons the other.
+ */
+export class ProcessRouterTakenError extends CoordinationError {
+  constructor(runtimeId: string, owner: string | null, subscriptions: Record<string, number>) {
+    const held =
+      owner !== null
+        ? `runtime '${owner}' runs in this process and its router is the process router`
+        : `getRouter() already made the process router, with ${Object.values(subscriptions).reduce((a, b) => a + b, 0)} subscriptions`;
+    super(
+      `runtime '${runtimeId}' cannot take the process router: ${held}. Create the runtime first (then getRouter(), publish and subscribe use its router), stop the other one, or pass isolatedRouter: true for a second router on purpose`,
+    );
+  }
+}
+
 // ---------------------------------------------------------------- persistence
 
 /**

@@ -18,6 +18,7 @@ import { SnapshotStore } from '../persistence/snapshots.js';
 import type { StorageHealth } from '../persistence/storage-health.js';
 import { type Clock, realClock } from './clock.js';
 import type { DaemonSpec } from './daemon-spec.js';
+import { adoptProcessRouter } from './default-router.js';
 import { createLogger, type Logger } from './logger.js';
 import { DaemonRegistry } from './registry.js';
 import { createRouter, type Router } from './router.js';
@@ -47,6 +48,12 @@ export interface RuntimeOptions {
   readonly runtimeId?: string;
   readonly softDependencyTimeoutMs?: number;
   readonly random?: () => number;
+  /**
+   * By default the runtime's router is the process router while it runs (`getRouter()`, the
+   * module-level `publish` / `subscribe` and the emit helpers reach it). `true` keeps it apart:
+   * a second router in the process, on purpose (tests, two runtimes in one process).
+   */
+  readonly isolatedRouter?: boolean;
   /** Retention of the event log (every 10 min by default); `false` leaves it to the host. */
   readonly retention?: (RetentionOptions & { readonly intervalMs?: number }) | false;
 }
@@ -107,6 +114,15 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     runtimeId,
     eventLog: eventLog ?? undefined,
   });
+  let release: () => void = () => {};
+  if (!options.isolatedRouter) {
+    try {
+      release = adoptProcessRouter(router, runtimeId);
+    } catch (error) {
+      void router.close(); // closes the event log it was given
+      throw error;
+    }
+  }
   const profileName =
     typeof options.profile === 'string' ? options.profile : (options.profileName ?? 'custom');
   // Actors are created before start(); the Stately inspector only exists after it, so they get a
@@ -167,6 +183,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           ?.flush()
           .catch((error: Error) => logger.error({ err: error }, 'final snapshots not written'));
         await router.close(); // closes the event log after writing what is queued
+        release();
         stately?.stop();
       })();
       return stopped;

@@ -102,3 +102,16 @@ export function renderCatalogDoc(): string {
   lines.push('');
   return lines.join('\n');
 }
+
+/** The README's sentence on the catalog, with the count from the catalog itself. */
+export function readmeCatalogLine(): string {
+  return `\`docs/EVENT_CATALOG.md\` lists all ${EVENT_DEFINITIONS.length} events with wire values, payload fields, cross-process flags and`;
+}
+
+/** The README with its catalog sentence brought up to date (`npm run catalog:docs`). */
+export function updateReadmeCount(readme: string): string {
+  return readme.replace(
+    /^`docs\/EVENT_CATALOG\.md` lists all \d+ events with wire values, payload fields, cross-process flags and$/m,
+    readmeCatalogLine(),
+  );
+}
