@@ -3,6 +3,7 @@
  * no stack trace. Each row is a real run of the command against a bad input.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliWith } from '../support/processes.js';
@@ -10,7 +11,13 @@ import { type TempDb, tempDb } from '../support/temp-db.js';
 
 let tmp: TempDb;
 let corrupt: string;
-beforeAll(() => {
+let taken: Server;
+let takenPort = 0;
+beforeAll(async () => {
+  taken = createServer();
+  takenPort = await new Promise<number>((resolve) =>
+    taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)),
+  );
   tmp = tempDb();
   corrupt = join(tmp.dir, 'corrupt.db');
   // A SQLite header followed by garbage: the file says it is a database, and is not one.
@@ -19,7 +26,10 @@ beforeAll(() => {
     Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(8192, 0xab)]),
   );
 });
-afterAll(() => tmp?.cleanup());
+afterAll(() => {
+  tmp?.cleanup();
+  taken?.close();
+});
 
 interface Row {
   readonly args: readonly string[];
@@ -101,6 +111,14 @@ const ROWS: readonly (readonly [string, () => Row])[] = [
     () => ({
       args: ['run', '--inspect', 'stately', '--inspect-port', '70000'],
       message: /'--inspect-port' must be a whole number from 1 to 65535/,
+    }),
+  ],
+  [
+    'run --inspect stately on a port that is taken',
+    () => ({
+      args: ['run', '--inspect', 'stately', '--inspect-port', String(takenPort), '--no-db'],
+      message:
+        /inspector port \d+ on 127\.0\.0\.1 is already in use; choose another with --inspect-port/,
     }),
   ],
   [

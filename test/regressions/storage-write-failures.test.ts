@@ -23,7 +23,7 @@ import {
 } from '../../src/index.js';
 import { until } from '../support/log.js';
 import { memoryLogger } from '../support/memory-logger.js';
-import { startFixture } from '../support/processes.js';
+import { runCli, startFixture } from '../support/processes.js';
 import { tempDb } from '../support/temp-db.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -170,6 +170,34 @@ describe('a full database file', () => {
     const written = envelopeIdsIn(path);
     expect(written.sort()).toEqual([...accepted].sort());
   });
+  it('is shown by `status` from another process: the state, the code and what is queued', async () => {
+    const tmp = tempDb();
+    const runtime = createRuntime({
+      profile: ['EVENT_ROUTER'],
+      daemons: createPipelineDaemons({
+        worker: createSimulatedWorker(),
+        masterLoop: { configs: ['hex8_2p'], iterations: 1, gamesPerBatch: 1 },
+      }).filter((d) => d.type === 'EVENT_ROUTER'),
+      dbPath: tmp.path,
+      logger: pino({ level: 'silent' }),
+      eventLog: { maxBytes: 1_000_000, maxQueuedEvents: 300 },
+    });
+    cleanups.push(async () => {
+      await runtime.stop();
+      tmp.cleanup();
+    });
+    await runtime.start();
+    await runtime.whenReady();
+    const log = runtime.eventLog as SqliteEventLog;
+    await publishUntilRefused(runtime.router, log);
+    expect(runtime.status().storage?.state).toBe('degraded');
+    // The runtime's heartbeat (every 5 s) updates its row in place: a full file still takes it.
+    await new Promise((r) => setTimeout(r, 5_500));
+    const { stdout } = await runCli('status', '--db', tmp.path);
+    expect(stdout).toMatch(
+      /: running \(heartbeat \d+ s ago\)\n {4}event log DEGRADED \(SQLITE_FULL\): 300 events queued in memory; waiting: outbox/,
+    );
+  }, 60_000);
 });
 
 describe('a write lock held by another process', () => {
