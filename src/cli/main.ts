@@ -237,5 +237,3 @@ try {
   console.error(`ringrift-coord: ${(error as Error).message.split('\n')[0]}`);
   process.exitCode = EXIT.usage;
 }
-// Whatever still runs (a worker thread, a timer) must not keep a finished command alive.
-setTimeout(() => process.exit(), 2_000).unref();

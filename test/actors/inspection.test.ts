@@ -16,6 +16,17 @@ const freePort = () =>
     });
   });
 
+/** A one-daemon runtime with the Stately inspector on `port`. */
+const statelyRuntime = (port: number) =>
+  createRuntime({
+    profile: ['A'],
+    daemons: [testDaemon('A')],
+    dbPath: false,
+    logger: pino({ level: 'silent' }),
+    inspect: 'stately',
+    inspectPort: port,
+  });
+
 describe('inspection', () => {
   it('passes an inspection observer to every actor (daemons and their lifecycles)', async () => {
     const actors = new Set<string>();
@@ -46,14 +57,7 @@ describe('inspection', () => {
 
   it("'stately' starts the inspector server on the loopback interface only and stops it with the runtime", async () => {
     const port = await freePort();
-    const runtime = createRuntime({
-      profile: ['A'],
-      daemons: [testDaemon('A')],
-      dbPath: false,
-      logger: pino({ level: 'silent' }),
-      inspect: 'stately',
-      inspectPort: port,
-    });
+    const runtime = statelyRuntime(port);
     await runtime.start();
     const url = runtime.inspectorUrl as string;
     expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?token=[0-9a-f]{32}$`));
@@ -97,14 +101,7 @@ describe('inspection', () => {
 
   it("'stately' refuses a wrong token, a foreign Origin and a foreign Host (DNS rebinding)", async () => {
     const port = await freePort();
-    const runtime = createRuntime({
-      profile: ['A'],
-      daemons: [testDaemon('A')],
-      dbPath: false,
-      logger: pino({ level: 'silent' }),
-      inspect: 'stately',
-      inspectPort: port,
-    });
+    const runtime = statelyRuntime(port);
     await runtime.start();
     const token = new URL(runtime.inspectorUrl as string).searchParams.get('token') as string;
     try {
@@ -144,14 +141,7 @@ describe('inspection', () => {
       blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
     );
     try {
-      const runtime = createRuntime({
-        profile: ['A'],
-        daemons: [testDaemon('A')],
-        dbPath: false,
-        logger: pino({ level: 'silent' }),
-        inspect: 'stately',
-        inspectPort: port,
-      });
+      const runtime = statelyRuntime(port);
       await expect(runtime.start()).rejects.toThrow(
         new InspectorPortError('127.0.0.1', port, 'EADDRINUSE'),
       );

@@ -48,6 +48,15 @@ async function untilRunning(path: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 500));
 }
 
+/** `run --forever` on a fresh file, once its MasterLoop runs. */
+async function foreverRun() {
+  const tmp = temp();
+  const run = startFixture('src/cli/main', ['run', '--forever', '--db', tmp.path, '--view', 'log']);
+  cleanups.push(() => run.child.kill('SIGKILL'));
+  await untilRunning(tmp.path);
+  return { tmp, run };
+}
+
 const outcome = (p: Promise<{ stdout: string; stderr: string }>) =>
   p.then(
     (r) => ({ code: 0, ...r }),
@@ -56,17 +65,7 @@ const outcome = (p: Promise<{ stdout: string; stderr: string }>) =>
 
 describe('status', () => {
   it('shows a run killed with kill -9 as dead, not running for ever', async () => {
-    const tmp = temp();
-    const run = startFixture('src/cli/main', [
-      'run',
-      '--forever',
-      '--db',
-      tmp.path,
-      '--view',
-      'log',
-    ]);
-    cleanups.push(() => run.child.kill('SIGKILL'));
-    await untilRunning(tmp.path);
+    const { tmp, run } = await foreverRun();
     const alive = await cli('status', '--db', tmp.path);
     expect(alive.stdout).toMatch(/: running \(heartbeat \d+ s ago\)/);
     run.child.kill('SIGKILL');
@@ -80,17 +79,7 @@ describe('status', () => {
 
 describe('run', () => {
   it('stops cleanly on SIGHUP like SIGTERM: summary printed, exit 130 (interrupted before the end)', async () => {
-    const tmp = temp();
-    const run = startFixture('src/cli/main', [
-      'run',
-      '--forever',
-      '--db',
-      tmp.path,
-      '--view',
-      'log',
-    ]);
-    cleanups.push(() => run.child.kill('SIGKILL'));
-    await untilRunning(tmp.path);
+    const { tmp, run } = await foreverRun();
     run.child.kill('SIGHUP');
     expect(await run.exited).toBe(130);
     expect(run.lines.join('\n')).toMatch(/Pipeline run \(profile standalone\) stopped by a signal/);

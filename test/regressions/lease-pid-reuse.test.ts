@@ -57,6 +57,17 @@ function forgeLease(
   log.noteLocalCommit();
 }
 
+/** Another live process on this host (a `sleep`), with its PID and start identity. */
+async function liveProcess(): Promise<{ pid: number; identity: string | null }> {
+  const child = spawn('sleep', ['30']);
+  cleanups.push(() => {
+    child.kill('SIGKILL');
+  });
+  await until(() => child.pid !== undefined && processIdentity(child.pid) !== null);
+  const pid = child.pid as number;
+  return { pid, identity: processIdentity(pid) };
+}
+
 const subscribe = (log: SqliteEventLog, name: string) =>
   subscribeDurable(log, name, ['TRAINING_COMPLETED'], () => {});
 
@@ -72,13 +83,9 @@ describe('durable consumer leases', () => {
 
   it('are taken over when the PID is alive but belongs to another process (PID reuse)', async () => {
     const { log, path } = openLog();
-    const other = spawn('sleep', ['30']);
-    cleanups.push(() => {
-      other.kill('SIGKILL');
-    });
-    await until(() => other.pid !== undefined && processIdentity(other.pid) !== null);
+    const other = await liveProcess();
     forgeLease(log, 'TRAINING', {
-      pid: other.pid as number,
+      pid: other.pid,
       start: 'the-process-that-died:7',
       heartbeatAgoS: 1,
     });
@@ -88,15 +95,11 @@ describe('durable consumer leases', () => {
 
   it('are taken over once the heartbeat is older than the lease, whatever kill(pid, 0) says', async () => {
     const { log, path } = openLog();
-    const other = spawn('sleep', ['30']);
-    cleanups.push(() => {
-      other.kill('SIGKILL');
-    });
-    await until(() => other.pid !== undefined && processIdentity(other.pid) !== null);
+    const other = await liveProcess();
     // The very process that holds it, alive, but silent for longer than the 30 s lease.
     forgeLease(log, 'TRAINING', {
-      pid: other.pid as number,
-      start: processIdentity(other.pid as number),
+      pid: other.pid,
+      start: other.identity,
       heartbeatAgoS: 31,
     });
     expect(busyConsumers(path, ['TRAINING'])).toEqual([]);
@@ -105,14 +108,10 @@ describe('durable consumer leases', () => {
 
   it('still refuse a second owner while the holder is alive and beating', async () => {
     const { log, path } = openLog();
-    const other = spawn('sleep', ['30']);
-    cleanups.push(() => {
-      other.kill('SIGKILL');
-    });
-    await until(() => other.pid !== undefined && processIdentity(other.pid) !== null);
+    const other = await liveProcess();
     forgeLease(log, 'TRAINING', {
-      pid: other.pid as number,
-      start: processIdentity(other.pid as number),
+      pid: other.pid,
+      start: other.identity,
       heartbeatAgoS: 1,
     });
     expect(busyConsumers(path, ['TRAINING']).map((b) => b.name)).toEqual(['TRAINING']);
