@@ -247,7 +247,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
 function prepareFile(path: string): void {
   const dir = dirname(path);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectories(dir);
   } catch (error) {
     throw new EventLogError(path, `cannot create directory '${dir}'`, { cause: error });
   }
@@ -294,6 +294,23 @@ function checkIntegrity(path: string, db: Database.Database): void {
     `the database file is damaged (quick_check: ${first.join('; ')}); restore it from a backup or move it away`,
     { code: 'SQLITE_CORRUPT' },
   );
+}
+
+/**
+ * `mkdir -p` with mode 0700 at every level it creates. Not `mkdirSync(dir, { recursive: true })`:
+ * on Node 20 that loops for ever when a parent refuses the mkdir with ENOENT (any path under
+ * /proc), so a `--db` there hung the CLI instead of failing.
+ */
+function makeDirectories(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirectories(parent);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    // Another process made it meanwhile: that is what was wanted.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 function openOrExplain(path: string, open: () => Database.Database): Database.Database {

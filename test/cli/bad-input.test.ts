@@ -137,6 +137,13 @@ const ROWS: readonly (readonly [string, () => Row])[] = [
     }),
   ],
   [
+    'run --db under /proc (Node 20’s recursive mkdir loops for ever there)',
+    () => ({
+      args: ['run', '--db', '/proc/ringrift/events.db', '--iterations', '1'],
+      message: /cannot create directory '\/proc\/ringrift'/,
+    }),
+  ],
+  [
     'run --db on a damaged file',
     () => ({
       args: ['run', '--db', corrupt, '--iterations', '1'],

@@ -135,6 +135,8 @@ describe('durable consumer leases', () => {
         [
           '-fp',
           '--mount-proc',
+          // The node process (PID 1 inside) dies with unshare, even when unshare is SIGKILLed.
+          '--kill-child=SIGKILL',
           process.execPath,
           '--import',
           'tsx',
@@ -155,9 +157,9 @@ describe('durable consumer leases', () => {
       });
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       cleanups.push(() => {
-        child.kill('SIGKILL');
-        // The namespace's PID 1 is unshare's child: kill it too.
+        // The namespace's PID 1 is unshare's child: killed first, while it is still unshare's.
         spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
+        child.kill('SIGKILL');
       });
       return { child, exited, stderr: () => stderr };
     };

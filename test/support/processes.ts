@@ -17,6 +17,9 @@ export const cliWith =
       cwd: root,
       env: { ...process.env, RINGRIFT_LOG_LEVEL: 'warn', ...env },
       maxBuffer: 16 * 1024 * 1024,
+      // A command that hangs must not outlive its test (and eat the CPU of every test after it).
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
     });
 export const runCli = cliWith({});
 
