@@ -24,11 +24,20 @@ type Graph = ReturnType<typeof toDirectedGraph>;
 export function stateDiagram(machine: AnyStateMachine): string {
   const lines = ['stateDiagram-v2'];
   const root = machine.root;
-  lines.push(`  [*] --> ${String(root.initial?.target?.[0]?.key ?? Object.keys(root.states)[0])}`);
+  const initial = String(root.initial?.target?.[0]?.key ?? Object.keys(root.states)[0]);
+  lines.push(`  [*] --> ${initial}`);
   const seen = new Set<string>();
+  const graph = toDirectedGraph(machine);
+  // Transitions of the machine itself (handled in every state) have no state to start from:
+  // drawn as a note, not as a state of the machine's name that nothing else connects to.
+  const everywhere: string[] = [];
   const walk = (node: Graph) => {
     for (const edge of node.edges) {
       const label = edge.label.text.startsWith('xstate.after') ? 'after delay' : edge.label.text;
+      if (edge.source === graph.stateNode) {
+        if (!everywhere.includes(label)) everywhere.push(label);
+        continue;
+      }
       const line = `  ${edge.source.key} --> ${edge.target.key}: ${label}`;
       if (!seen.has(line)) {
         seen.add(line);
@@ -37,7 +46,7 @@ export function stateDiagram(machine: AnyStateMachine): string {
     }
     for (const child of node.children) walk(child);
   };
-  walk(toDirectedGraph(machine));
+  walk(graph);
   for (const [key, state] of Object.entries(root.states)) {
     for (const t of state.always ?? []) {
       for (const target of t.target ?? []) {
@@ -50,6 +59,8 @@ export function stateDiagram(machine: AnyStateMachine): string {
     }
     if (state.type === 'final') lines.push(`  ${key} --> [*]`);
   }
+  if (everywhere.length > 0)
+    lines.push(`  note right of ${initial} : in every state, handles ${everywhere.join(', ')}`);
   return lines.join('\n');
 }
 
@@ -136,38 +147,37 @@ export async function traceRun(): Promise<Envelope[]> {
   return events.filter((e) => !e.type.startsWith('DAEMON_') && e.type !== 'EVALUATION_PROGRESS');
 }
 
-/** A sequence diagram of the causal chain from `from` to `to`: who published what, to whom. */
+/**
+ * A sequence diagram of the causal chain from `from` to `to`: who published what, and every
+ * daemon it was delivered to (whether or not it answered), in the order the events were
+ * published. `subscribers` maps an event type to the daemons whose specs subscribe to it.
+ */
 export function flowDiagram(
   trace: readonly Envelope[],
   from: string,
   to: readonly string[],
+  subscribers: (type: string) => readonly string[],
 ): string {
   const byId = new Map(trace.map((e) => [e.id, e]));
   const start = trace.find((e) => e.type === from);
   if (!start) throw new Error(`the trace has no ${from}`);
-  const depthOf = (e: Envelope): number => {
-    let depth = 0;
+  const causedByStart = (e: Envelope): boolean => {
     for (
       let cur: Envelope | undefined = e;
-      cur && cur.id !== start.id;
+      cur;
       cur = cur.parentId ? byId.get(cur.parentId) : undefined
-    ) {
-      if (!cur.parentId) return -1; // not caused by `start`
-      depth++;
-    }
-    return depth;
+    )
+      if (cur.id === start.id) return true;
+    return false;
   };
-  // Ordered by causal depth, then by type: the same diagram for every run, whatever the timing.
-  const flow = trace
-    .filter((e) => e === start || (to.includes(e.type) && depthOf(e) > 0))
-    .sort((a, b) => depthOf(a) - depthOf(b) || a.type.localeCompare(b.type));
+  // Publish order (the trace's): a cause always comes before its effects, and a job's
+  // *_STARTED before its *_COMPLETED.
+  const flow = trace.filter((e) => e === start || (to.includes(e.type) && causedByStart(e)));
   const lines = ['sequenceDiagram'];
   for (const e of flow) {
-    const receivers = [
-      ...new Set(trace.filter((c) => c.parentId === e.id).map((c) => c.source)),
-    ].sort();
-    for (const target of receivers.length > 0 ? receivers : [e.source])
-      lines.push(`  ${e.source}->>${target}: ${e.type}`);
+    const receivers = [...subscribers(e.type)].filter((d) => d !== e.source).sort();
+    if (receivers.length === 0) lines.push(`  Note over ${e.source}: ${e.type} (no subscriber)`);
+    for (const target of receivers) lines.push(`  ${e.source}->>${target}: ${e.type}`);
   }
   return lines.join('\n');
 }
@@ -189,33 +199,46 @@ export async function renderDiagrams(): Promise<Record<string, string>> {
     splitWiringDiagram(),
   );
   const trace = await traceRun();
+  const subscribers = (type: string) =>
+    specs.filter((d) => d.subscribes.includes(type)).map((d) => d.type);
   files['flow-data-sync.md'] = fence(
     'Data sync flow',
-    flowDiagram(trace, 'SELFPLAY_COMPLETE', [
-      'DATA_SYNC_STARTED',
-      'DATA_SYNC_COMPLETED',
-      'NPZ_EXPORT_STARTED',
-      'NPZ_EXPORT_COMPLETE',
-      'NEW_GAMES_AVAILABLE',
-    ]),
+    flowDiagram(
+      trace,
+      'SELFPLAY_COMPLETE',
+      [
+        'DATA_SYNC_STARTED',
+        'DATA_SYNC_COMPLETED',
+        'NPZ_EXPORT_STARTED',
+        'NPZ_EXPORT_COMPLETE',
+        'NEW_GAMES_AVAILABLE',
+      ],
+      subscribers,
+    ),
   );
   files['flow-training-completion.md'] = fence(
     'Training completion flow',
-    flowDiagram(trace, 'TRAINING_COMPLETED', [
-      'EVALUATION_REQUESTED',
-      'EVALUATION_STARTED',
-      'EVALUATION_COMPLETED',
-      'MODEL_PROMOTED',
-      'PROMOTION_REJECTED',
-    ]),
+    flowDiagram(
+      trace,
+      'TRAINING_COMPLETED',
+      [
+        'EVALUATION_REQUESTED',
+        'EVALUATION_STARTED',
+        'EVALUATION_COMPLETED',
+        'MODEL_PROMOTED',
+        'PROMOTION_REJECTED',
+      ],
+      subscribers,
+    ),
   );
   files['flow-model-promotion.md'] = fence(
     'Model promotion flow',
-    flowDiagram(trace, 'MODEL_PROMOTED', [
-      'MODEL_DISTRIBUTION_STARTED',
-      'MODEL_DISTRIBUTION_COMPLETE',
-      'HYPERPARAMETER_UPDATED',
-    ]),
+    flowDiagram(
+      trace,
+      'MODEL_PROMOTED',
+      ['MODEL_DISTRIBUTION_STARTED', 'MODEL_DISTRIBUTION_COMPLETE', 'HYPERPARAMETER_UPDATED'],
+      subscribers,
+    ),
   );
   const index = [
     '# Diagrams',
@@ -223,8 +246,19 @@ export async function renderDiagrams(): Promise<Record<string, string>> {
     '<!-- Generated by `ringrift-coord diagrams`. Do not edit. -->',
     '',
   ];
+  const about = (name: string): string => {
+    if (name === 'daemon-lifecycle.md')
+      return 'the states the supervisor keeps for each daemon: starting, running, backing off, FAILED, stopping';
+    if (name === 'wiring.md')
+      return 'every pipeline daemon, the events it emits and those it hears';
+    if (name === 'wiring-split.md')
+      return 'the same wiring split into a coordinator and a training node process, with the events that cross the SQLite event log between them';
+    if (name.startsWith('flow-'))
+      return `the guide's ${name.slice(5, -3).replace(/-/g, ' ')} flow from a simulated run: each event in the order it was published, to every daemon it was delivered to`;
+    return `the states and transitions of the ${name.slice(0, -3).toUpperCase()} daemon's machine`;
+  };
   for (const name of Object.keys(files).sort())
-    index.push(`- [${name.replace(/\.md$/, '')}](${name})`);
+    index.push(`- [${name.replace(/\.md$/, '')}](${name}): ${about(name)}`);
   files['index.md'] = `${index.join('\n')}\n`;
   return files;
 }

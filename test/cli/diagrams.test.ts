@@ -15,4 +15,31 @@ describe('diagrams/', () => {
     );
     expect(rendered['daemon-lifecycle.md']).toContain('running --> backingOff: child.exited');
   });
+
+  it('draw flows in publish order, with every delivery, and state diagrams with the states the machine has', async () => {
+    const rendered = await renderDiagrams();
+    const training = rendered['flow-training-completion.md'] as string;
+    // Started before completed (it was drawn the other way round, sorted by name).
+    expect(training.indexOf('EVALUATION_STARTED')).toBeGreaterThan(0);
+    expect(training.indexOf('EVALUATION_STARTED')).toBeLessThan(
+      training.indexOf('EVALUATION_COMPLETED'),
+    );
+    // A subscriber that does not answer is still drawn (DATA_PIPELINE keeps the stage).
+    expect(training).toContain('CONTINUOUS_TRAINING_LOOP->>DATA_PIPELINE: TRAINING_COMPLETED');
+    expect(training).toContain('CONTINUOUS_TRAINING_LOOP->>FEEDBACK_LOOP: TRAINING_COMPLETED');
+    // An event nobody subscribes to is a note, not a message to oneself.
+    expect(training).toContain('Note over EVALUATION: EVALUATION_STARTED (no subscriber)');
+    expect(training).not.toMatch(/(\w+)->>\1:/);
+    // The machine's own transitions are a note: no state named after the machine.
+    const evaluation = rendered['evaluation.md'] as string;
+    expect(evaluation).not.toContain('evaluation --> evaluation');
+    expect(evaluation).toContain(
+      'note right of idle : in every state, handles EVALUATION_REQUESTED',
+    );
+    // The index says what each diagram shows.
+    for (const line of (rendered['index.md'] as string)
+      .split('\n')
+      .filter((l) => l.startsWith('- ')))
+      expect(line).toMatch(/^- \[[\w-]+\]\([\w-]+\.md\): \w.{20,}/);
+  });
 });
