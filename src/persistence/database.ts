@@ -271,7 +271,7 @@ function prepareFile(path: string): void {
 /**
  * `PRAGMA quick_check` at open: a damaged file (truncated, partly overwritten) is refused here,
  * naming the file, instead of failing later in the middle of the work. It reads every page once:
- * about 0.1 s for a file of 100 MB on these machines.
+ * measured at about 0.16 s for a file of 127 MB (300,000 events) on these machines, page cache warm.
  */
 function checkIntegrity(path: string, db: Database.Database): void {
   let result: string[];

@@ -567,7 +567,6 @@ class DurableConsumer implements DurableSubscription {
           { lease_ms: this.leaseMs },
           'lost the consumer to another process (no heartbeat within the lease); stopping',
         );
-        this.lostLease = true;
         void this.stop({ abandonAfterMs: 0 });
         return;
       }
@@ -580,9 +579,6 @@ class DurableConsumer implements DurableSubscription {
       this.heartbeating = false;
     }
   }
-
-  /** True once another process took this consumer over. */
-  lostLease = false;
 
   private checkLease(row: ConsumerRow, t: number): void {
     if (!row.owner || row.owner === this.owner) return;
