@@ -30,7 +30,7 @@ import { positiveNumber } from '../options.js';
 import { CANCELLED, openDatabase } from './database.js';
 import { insertDeadLetter } from './dead-letters.js';
 import type { SqliteEventLog } from './event-log.js';
-import { OWN_IDENTITY, sameProcessAlive } from './process-identity.js';
+import { holderAlive, OWN_IDENTITY } from './process-identity.js';
 import { decodeRow, type EventRow, ROW_COLUMNS } from './row-codec.js';
 import { isCorruption, isSqliteError, retryDelay } from './storage-health.js';
 
@@ -628,9 +628,7 @@ export function holdsLease(
   if (!row.owner) return false;
   if (nowSeconds - row.heartbeat_at > leaseMs / 1000) return false;
   if (row.owner_host !== hostname() || row.owner_pid === null) return true;
-  // Our own PID in the row, from another incarnation of it: that process is gone.
-  if (row.owner_pid === process.pid && row.owner_start !== OWN_IDENTITY) return false;
-  return sameProcessAlive(row.owner_pid, row.owner_start ?? null);
+  return holderAlive(row.owner_pid, row.owner_start ?? null);
 }
 
 /**

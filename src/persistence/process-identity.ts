@@ -46,7 +46,7 @@ export const OWN_IDENTITY = processIdentity(process.pid);
  * Whether the process that wrote `(pid, identity)` on this host may still be running: its PID is
  * alive and, when both identities are known, it is the same process (not a reuse of the PID).
  */
-export function sameProcessAlive(pid: number, identity: string | null): boolean {
+function sameProcessAlive(pid: number, identity: string | null): boolean {
   if (!isAlive(pid)) return false;
   if (identity === null) return true;
   const current = processIdentity(pid);
@@ -60,4 +60,14 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as { code?: string }).code === 'EPERM';
   }
+}
+
+/**
+ * Whether the process a row names (PID and start identity, written on this host) still runs.
+ * This process's own PID with another identity is a previous incarnation of it (a container's
+ * PID 1 after kill -9): gone, whatever `kill(pid, 0)` says.
+ */
+export function holderAlive(pid: number, identity: string | null): boolean {
+  if (pid === process.pid) return identity === OWN_IDENTITY;
+  return sameProcessAlive(pid, identity);
 }

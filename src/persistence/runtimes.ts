@@ -7,7 +7,8 @@
 import { hostname } from 'node:os';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteEventLog } from './event-log.js';
-import { OWN_IDENTITY, sameProcessAlive } from './process-identity.js';
+import { holderAlive, OWN_IDENTITY } from './process-identity.js';
+import { isSqliteError } from './storage-health.js';
 
 /** How often a runtime refreshes its row; another host's runtime is dead after 3 missed beats. */
 export const RUNTIME_HEARTBEAT_MS = 5_000;
@@ -40,12 +41,12 @@ export function livenessOf(row: RuntimeRow, nowS = Date.now() / 1000): Liveness 
   if (row.stopped_at !== null)
     return { state: 'stopped', at: row.stopped_at, reason: row.stop_reason };
   if (row.host === hostname()) {
-    const ours = row.pid === process.pid && row.process_start === OWN_IDENTITY;
-    if (ours || sameProcessAlive(row.pid, row.process_start))
-      return row.pid === process.pid && !ours
-        ? { state: 'dead', heartbeatAgeS, why: 'its PID now belongs to another process' }
-        : { state: 'running', heartbeatAgeS };
-    return { state: 'dead', heartbeatAgeS, why: `process ${row.pid} is gone` };
+    if (holderAlive(row.pid, row.process_start)) return { state: 'running', heartbeatAgeS };
+    const why =
+      row.pid === process.pid
+        ? 'its PID now belongs to another process'
+        : `process ${row.pid} is gone`;
+    return { state: 'dead', heartbeatAgeS, why };
   }
   return heartbeatAgeS <= DEAD_AFTER_S
     ? { state: 'running', heartbeatAgeS }
@@ -65,9 +66,21 @@ export function registerRuntime(
   runtimeId: string,
   profile: string,
 ): { stop(reason: string): Promise<void> } {
+  /**
+   * A write that is only a hint for `status`: one attempt, skipped when the file is locked or
+   * refuses it (the monitor and the other writers report the file's state; the age `status`
+   * shows says the beat is missing).
+   */
+  const record = (what: string, fn: (db: import('better-sqlite3').Database) => unknown) => {
+    try {
+      if (log.db.tryWrite(what, fn).ok) log.noteLocalCommit();
+    } catch (error) {
+      if (!isSqliteError(error)) throw error; // EventLogError carries SQLite's code
+    }
+  };
   const beat = () => {
     const storage = log.health();
-    const result = log.db.tryWrite('runtime heartbeat', (db) =>
+    record('runtime heartbeat', (db) =>
       db
         .prepare(
           `INSERT INTO runtimes (runtime_id, host, pid, process_start, profile, started_at, heartbeat_at, storage)
@@ -87,36 +100,22 @@ export function registerRuntime(
           storage: storage.state === 'ok' ? null : JSON.stringify(storage),
         }),
     );
-    if (result.ok) log.noteLocalCommit();
   };
-  const tryBeat = () => {
-    try {
-      beat();
-    } catch (error) {
-      // The monitor and the other writers report the file's state; a beat is only a hint.
-      if (!(error as { code?: string }).code?.startsWith('SQLITE_')) throw error;
-    }
-  };
-  tryBeat();
-  const timer = setInterval(tryBeat, RUNTIME_HEARTBEAT_MS);
+  beat();
+  const timer = setInterval(beat, RUNTIME_HEARTBEAT_MS);
   timer.unref();
   let stopped = false;
   const stop = async (reason: string) => {
     if (stopped) return;
     stopped = true;
     clearInterval(timer);
+    // Unrecorded (closed, damaged, refused), `status` still finds it stopped: its process is gone.
     if (log.db.isClosed || log.db.monitor.failure) return;
-    try {
-      const result = log.db.tryWrite('runtime stopped', (db) =>
-        db
-          .prepare('UPDATE runtimes SET stopped_at = ?, stop_reason = ? WHERE runtime_id = ?')
-          .run(Date.now() / 1000, reason, runtimeId),
-      );
-      if (result.ok) log.noteLocalCommit();
-    } catch (error) {
-      // Unrecorded, `status` still finds it stopped: its process is gone.
-      if (!(error as { code?: string }).code?.startsWith('SQLITE_')) throw error;
-    }
+    record('runtime stopped', (db) =>
+      db
+        .prepare('UPDATE runtimes SET stopped_at = ?, stop_reason = ? WHERE runtime_id = ?')
+        .run(Date.now() / 1000, reason, runtimeId),
+    );
   };
   log.onClose(() => stop('closed'));
   return { stop };

@@ -113,7 +113,7 @@ export class SnapshotStore {
     });
     let outcome: 'timeout' | 'error' | undefined;
     try {
-      outcome = (await Promise.race([this.flush(), gaveUp])) ?? undefined;
+      if ((await Promise.race([this.flush(), gaveUp])) === 'timeout') outcome = 'timeout';
     } catch (error) {
       if (!(error instanceof EventLogError)) throw error;
       outcome = 'error';
