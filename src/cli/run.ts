@@ -169,7 +169,7 @@ export async function runPipeline(
           profile,
           iterationsAsked: drivesIterations ? options.iterations : null,
           daemons: () => daemonRows(runtime),
-          storage: () => runtime.status().storage,
+          storage: () => runtime.eventLog?.health() ?? null,
         },
         out,
       )
