@@ -333,3 +333,39 @@ export class WorkerConfigError extends CoordinationError {
     this.problems = problems;
   }
 }
+
+// ---------------------------------------------------------------- cluster
+
+/** The cluster's JetStream stream or KV buckets could not be created or updated (permissions?). */
+export class ClusterSetupError extends CoordinationError {
+  readonly what: string;
+  constructor(what: string, cause: string, options?: ErrorOptions) {
+    super(`cluster setup: could not create or update ${what}: ${cause}`, options);
+    this.what = what;
+  }
+}
+
+/** Another live runtime, with another SQLite file, already announces this host name. */
+export class HostTakenError extends CoordinationError {
+  readonly host: string;
+  constructor(host: string, holder: string, ageS: number) {
+    super(
+      `host '${host}' is already in the cluster (runtime ${holder}, presence refreshed ${ageS.toFixed(1)} s ago); give this runtime another --host, or stop the other one`,
+    );
+    this.host = host;
+  }
+}
+
+/**
+ * Cross-host events this host has not yet handed to JetStream reached the bound (NATS has been
+ * unreachable for long): back-pressure on publish, nothing is dropped.
+ */
+export class ClusterOutboxFullError extends CoordinationError {
+  readonly limit: number;
+  constructor(limit: number, why: string) {
+    super(
+      `the cluster outbox holds ${limit} cross-host events not yet on JetStream (${why}); publish refused until it drains`,
+    );
+    this.limit = limit;
+  }
+}

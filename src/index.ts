@@ -79,6 +79,20 @@ export { type DaemonStatus, Supervisor, type SupervisorOptions } from './actors/
 export type { EventTransport, RemoteSink } from './actors/transport.js';
 export { checkWiring, type DeclaredWiring, type WiringReport } from './actors/wiring.js';
 // ---- errors
+export { type BridgeStats as ClusterBridgeStats, CROSS_HOST_TYPES } from './cluster/bridge.js';
+export {
+  type ClusterHealth,
+  ClusterMember,
+  LEADER_SCOPED_DAEMONS,
+} from './cluster/member.js';
+export {
+  type ClusterOptions,
+  clusterFromFlags,
+  describeCluster,
+  type ResolvedCluster,
+  resolveCluster,
+} from './cluster/options.js';
+export { WORK_ROUTES } from './cluster/work.js';
 export * from './errors.js';
 export {
   ALIAS_CONFLICTS,

@@ -41,6 +41,12 @@ export interface PipelineDaemonOptions {
    * before a training node's process is up again) waits for it. Needs a runtime with a dbPath.
    */
   readonly durable?: boolean;
+  /**
+   * Set when the runtime is in a cluster: the training daemon takes only the requests the leader
+   * addressed to this host, and sync and distribution go to the hosts present (presence) instead
+   * of `targetHosts`.
+   */
+  readonly cluster?: { readonly host: string };
 }
 
 export type PipelineProfile = 'standalone' | 'coordinator' | 'training_node';
@@ -62,10 +68,11 @@ const ALL_PIPELINE_DAEMONS = [
 /**
  * Stored with each daemon's snapshot; a snapshot of another version is not restored. Version 2
  * (session 2): the job daemons' context has `notes`, TRAINING_TRIGGER keeps hyperparameters, the
- * MasterLoop ends chains on TRAINING_THRESHOLD_PENDING. Bump it when a machine's states or
+ * MasterLoop ends chains on TRAINING_THRESHOLD_PENDING. Version 3 (session 4): sync and
+ * distribution keep the hosts present in their notes, requests carry their targets. Bump it when a machine's states or
  * context change shape.
  */
-const MACHINE_VERSION = '2';
+const MACHINE_VERSION = '3';
 
 /**
  * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
@@ -111,7 +118,7 @@ export function unimplementedOfOriginalProfile(profile: PipelineProfile): readon
  */
 export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpec[] {
   const runJob = workerActor(options.worker);
-  const host = options.host ?? 'localhost';
+  const host = options.cluster?.host ?? options.host ?? 'localhost';
   const targets = options.targetHosts ?? ['localhost'];
   const specs: DaemonSpec[] = [
     {
@@ -139,9 +146,11 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     },
     {
       type: 'AUTO_SYNC',
-      machine: createAutoSyncMachine(host, targets).provide({ actors: { runJob } }),
+      machine: createAutoSyncMachine(host, targets, options.cluster !== undefined).provide({
+        actors: { runJob },
+      }),
       machineVersion: MACHINE_VERSION,
-      subscribes: ['SELFPLAY_COMPLETE'],
+      subscribes: ['SELFPLAY_COMPLETE', 'HOST_ONLINE', 'HOST_OFFLINE'],
       emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
     },
     {
@@ -168,7 +177,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       // The original's TrainingCoordinator runs in its continuous training loop daemon.
       type: 'CONTINUOUS_TRAINING_LOOP',
       durable: options.durable,
-      machine: createTrainingCoordinatorMachine(options.epochs ?? 10).provide({
+      machine: createTrainingCoordinatorMachine(options.epochs ?? 10, options.cluster).provide({
         actors: { runJob },
       }),
       machineVersion: MACHINE_VERSION,
@@ -202,9 +211,12 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     },
     {
       type: 'MODEL_DISTRIBUTION',
-      machine: createModelDistributionMachine(targets).provide({ actors: { runJob } }),
+      machine: createModelDistributionMachine(
+        targets,
+        options.cluster ? { self: options.cluster.host } : undefined,
+      ).provide({ actors: { runJob } }),
       machineVersion: MACHINE_VERSION,
-      subscribes: ['MODEL_PROMOTED'],
+      subscribes: ['MODEL_PROMOTED', 'HOST_ONLINE', 'HOST_OFFLINE'],
       emits: [
         'MODEL_DISTRIBUTION_STARTED',
         'MODEL_DISTRIBUTION_COMPLETE',

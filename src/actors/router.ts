@@ -73,6 +73,8 @@ export interface RouterOptions {
   readonly eventLog?: EventTransport;
   /** How many ids of other processes' events are remembered to drop duplicates; 100,000. */
   readonly remoteDedupSize?: number;
+  /** The origin host of what this router publishes: the cluster's host name; `os.hostname()`. */
+  readonly originHost?: string;
 }
 
 export interface PublishOptions extends CausalityOptions {
@@ -212,6 +214,7 @@ export class Router {
   private closing: Promise<CloseResult> | null = null;
   private readonly host: MailboxHost;
   private readonly transport: EventTransport | null;
+  private crossHostGuard: ((type: EventName) => void) | null = null;
   private readonly remoteDedupSize: number;
   /** Ids of remote events already delivered, oldest first (a Map keeps insertion order). */
   private readonly seenRemote = new Map<string, true>();
@@ -261,7 +264,7 @@ export class Router {
       this.trace ? { level: 'debug' } : undefined,
     );
     const runtimeId = options.runtimeId ?? newRuntimeId();
-    this.origin = createOrigin(runtimeId);
+    this.origin = createOrigin(runtimeId, options.originHost);
     this.nextId = createIdSource(runtimeId);
     this.history = new RecentEvents(historySize);
     this.host = this.createHost();
@@ -320,7 +323,11 @@ export class Router {
     // Written (queued) before local delivery, so that a handler reacting to it cannot publish a
     // follow-up event that reaches the log first; and first of all, so that an outbox that
     // refuses it (back-pressure) leaves nothing delivered.
-    if (this.transport && CATALOG[name].crossProcess) this.transport.append(envelope);
+    if (this.transport && CATALOG[name].crossProcess) {
+      // The cluster's outbox bound (ClusterOutboxFullError) is checked before the file takes it.
+      if (this.crossHostGuard && CATALOG[name].crossHost) this.crossHostGuard(name);
+      this.transport.append(envelope);
+    }
     this.counts.published++;
     this.byType.set(name, (this.byType.get(name) ?? 0) + 1);
     this.history.push(envelope);
@@ -342,6 +349,14 @@ export class Router {
    * to the log. Duplicates (by envelope id) are dropped. Returns false, taking nothing, when a
    * target mailbox is full, so that the transport offers the event again later.
    */
+  /**
+   * Called before a cross-host event is accepted; throws to refuse it (the cluster member refuses
+   * with ClusterOutboxFullError while its outbox is at its bound). One guard; null removes it.
+   */
+  setCrossHostGuard(guard: ((type: EventName) => void) | null): void {
+    this.crossHostGuard = guard;
+  }
+
   deliverRemote(envelope: Envelope): boolean {
     if (this.closed) return false;
     if (this.seenRemote.has(envelope.id)) {

@@ -3,7 +3,9 @@
  * a host program (the master loop).
  */
 import type { InspectionEvent, Observer } from 'xstate';
-import type { EventLogError } from '../errors.js';
+import { type ClusterHealth, ClusterMember, LEADER_SCOPED_DAEMONS } from '../cluster/member.js';
+import { type ClusterOptions, resolveCluster } from '../cluster/options.js';
+import { type CoordinationError, type EventLogError, InvalidOptionError } from '../errors.js';
 import { newRuntimeId } from '../events/envelope.js';
 import type { Strategy } from '../machines/supervision.js';
 import {
@@ -54,6 +56,11 @@ export interface RuntimeOptions {
    * a second router in the process, on purpose (tests, two runtimes in one process).
    */
   readonly isolatedRouter?: boolean;
+  /**
+   * Joins a cluster on NATS JetStream: cross-host events, presence, leadership and work across
+   * hosts (README "Across hosts"). Needs a dbPath: the host's file is the cluster's outbox.
+   */
+  readonly cluster?: ClusterOptions;
   /** Retention of the event log (every 10 min by default); `false` leaves it to the host. */
   readonly retention?: (RetentionOptions & { readonly intervalMs?: number }) | false;
 }
@@ -75,7 +82,9 @@ export interface Runtime {
    * Called once if the event log's file turns out to be damaged mid-run. The runtime has then
    * begun to stop by itself (nothing more can be written); `stop()` resolves when it is done.
    */
-  onFatal(listener: (error: EventLogError) => void): void;
+  onFatal(listener: (error: EventLogError | CoordinationError) => void): void;
+  /** The cluster member, when `cluster` was given. */
+  readonly cluster: ClusterMember | null;
 }
 
 export interface RuntimeStatus {
@@ -84,6 +93,8 @@ export interface RuntimeStatus {
   readonly daemons: readonly DaemonStatus[];
   /** The event log's file: `degraded` (with why, since when, what waits) or `failed`; null without one. */
   readonly storage: StorageHealth | null;
+  /** The cluster membership (connection, bridge, outbox, leader, hosts); null without a cluster. */
+  readonly cluster: ClusterHealth | null;
 }
 
 /**
@@ -100,6 +111,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? realClock;
   const runtimeId = options.runtimeId ?? newRuntimeId();
+  const cluster = options.cluster ? resolveCluster(options.cluster) : null;
+  if (cluster && options.dbPath === false)
+    throw new InvalidOptionError(
+      'dbPath',
+      'a SQLite file when joining a cluster (it is the outbox)',
+      false,
+    );
   const eventLog =
     options.dbPath === false
       ? null
@@ -113,6 +131,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     clock,
     runtimeId,
     eventLog: eventLog ?? undefined,
+    originHost: cluster?.host,
   });
   let release: () => void = () => {};
   if (!options.isolatedRouter) {
@@ -146,17 +165,33 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     inspect,
     softDependencyTimeoutMs: options.softDependencyTimeoutMs,
     random: options.random,
+    // In a cluster the leader-scoped daemons run only on the leader: held until elected.
+    held: cluster ? LEADER_SCOPED_DAEMONS.filter((d) => members.includes(d)) : [],
   });
+  const member =
+    cluster && eventLog
+      ? new ClusterMember({
+          cluster,
+          eventLog,
+          router,
+          supervisor,
+          runtimeId,
+          profile: profileName,
+          daemons: members,
+          logger,
+        })
+      : null;
   let stopped: Promise<void> | null = null;
   const registration = eventLog ? registerRuntime(eventLog, runtimeId, profileName) : null;
-  const fatalListeners: ((error: EventLogError) => void)[] = [];
+  const fatalListeners: ((error: EventLogError | CoordinationError) => void)[] = [];
   let stopReason = 'stopped';
-  let fatal: EventLogError | null = null;
+  let fatal: EventLogError | CoordinationError | null = null;
   const runtime: Runtime = {
     runtimeId,
     router,
     supervisor,
     eventLog,
+    cluster: member,
     get inspectorUrl() {
       return stately?.url ?? null;
     },
@@ -171,13 +206,28 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         }
         logger.info({ url: stately.url }, 'Stately inspector server started');
       }
+      if (member) {
+        try {
+          await member.start();
+        } catch (error) {
+          await runtime.stop();
+          throw error;
+        }
+      }
       supervisor.start();
+      if (member) {
+        // The cluster's first events (HOST_ONLINE of every host present, LEADER_ELECTED) must
+        // find the daemons listening: the bridge, presence and campaign begin once they run.
+        while (!supervisor.settled() && !stopped) await new Promise((r) => setTimeout(r, 10));
+        if (!stopped) await member.activate();
+      }
     },
     whenReady: () => supervisor.whenReady(),
     stop() {
       if (stopped) return stopped;
       stopped = (async () => {
         await supervisor.stop();
+        await member?.stop();
         await registration?.stop(stopReason);
         await snapshots
           ?.flush()
@@ -191,13 +241,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     status() {
       const daemons = supervisor.status();
       const storage = eventLog?.health() ?? null;
+      const clusterHealth = member?.health() ?? null;
       return {
         healthy:
           supervisor.health().healthy &&
           router.health().healthy &&
-          (storage?.state ?? 'ok') === 'ok',
+          (storage?.state ?? 'ok') === 'ok' &&
+          clusterHealth?.state !== 'degraded',
         daemons,
         storage,
+        cluster: clusterHealth,
       };
     },
     onFatal(listener) {
@@ -209,6 +262,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   eventLog?.onFatal((error) => {
     fatal = error;
     stopReason = `event log damaged: ${error.message}`;
+    void runtime.stop();
+    for (const listener of fatalListeners) listener(error);
+  });
+  // The cluster refused this runtime after a degraded start (its host name is taken).
+  member?.onFatal((error) => {
+    fatal = error;
+    stopReason = error.message;
     void runtime.stop();
     for (const listener of fatalListeners) listener(error);
   });

@@ -51,6 +51,11 @@ export interface SupervisorOptions {
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Randomness for backoff jitter; injected so that tests are deterministic. */
   readonly random?: () => number;
+  /**
+   * Daemons that do not start with the others but when `release()`d (leader-scoped daemons in a
+   * cluster: they run only on the leader). Until then they count as neither ready nor missing.
+   */
+  readonly held?: readonly string[];
 }
 
 export interface DaemonStatus {
@@ -95,10 +100,12 @@ export class Supervisor {
   private stopping = false;
   private criticalWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private failedCritical: string[] = [];
+  private readonly held: Set<string>;
 
   constructor(private readonly options: SupervisorOptions) {
     this.logger = options.logger.child({ component: 'supervisor' });
     this.strategy = options.strategy ?? 'one_for_one';
+    this.held = new Set(options.held ?? []);
     this.random = options.random ?? Math.random;
     const plan = options.registry.plan(options.members);
     this.order = plan.order;
@@ -237,9 +244,37 @@ export class Supervisor {
     for (const name of this.order) {
       const child = this.children.get(name) as Child;
       child.lifecycle.start();
-      child.lifecycle.send({ type: 'child.start' });
+      if (!this.held.has(name)) child.lifecycle.send({ type: 'child.start' });
     }
     this.checkCriticalReady();
+  }
+
+  /**
+   * Starts a held daemon (this runtime became the cluster's leader). ALL_CRITICAL_DAEMONS_READY
+   * is announced again once it runs, so that a MasterLoop started now begins its iterations.
+   */
+  release(name: string): void {
+    if (!this.held.delete(name) || this.stopping) return;
+    if (this.startedAt === 0) return; // not started yet: start() starts it with the others
+    this.allCriticalAnnounced = false;
+    this.child(name).lifecycle.send({ type: 'child.start' });
+  }
+
+  /**
+   * True once every daemon not held has come to rest after start: running, failed or stopped
+   * (a cluster member waits for it, so that the hosts it announces reach every daemon).
+   */
+  settled(): boolean {
+    return [...this.children.values()].every(
+      (c) => this.held.has(c.daemon.type) || ['running', 'failed', 'stopped'].includes(stateOf(c)),
+    );
+  }
+
+  /** Stops a daemon and holds it until the next `release()` (leadership lost). */
+  async hold(name: string): Promise<void> {
+    if (this.held.has(name)) return;
+    this.held.add(name);
+    await this.stopAndWait(name);
   }
 
   /**
@@ -478,7 +513,9 @@ export class Supervisor {
   }
 
   private allCriticalReady(): boolean {
-    return [...this.children.values()].every((c) => !c.daemon.critical || stateOf(c) === 'running');
+    return [...this.children.values()].every(
+      (c) => !c.daemon.critical || this.held.has(c.daemon.type) || stateOf(c) === 'running',
+    );
   }
 
   private checkCriticalReady(): void {

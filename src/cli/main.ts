@@ -3,10 +3,12 @@
 import { parseArgs } from 'node:util';
 import {
   CoordinationError,
+  clusterFromFlags,
   defaultDbPath,
   InvalidOptionError,
   logLevelFromEnv,
   pipelineProfile,
+  resolveCluster,
 } from '../index.js';
 import { runDemo } from './demo.js';
 import { writeDiagrams } from './diagrams.js';
@@ -35,6 +37,12 @@ commands:
             --seed N                       simulated worker seed (default 1)
             --view live|log                live: daemons and per-config progress redrawn in
                                            place (default on a terminal); log: log lines
+            --nats URL[,URL...]            join a cluster on NATS JetStream (or RINGRIFT_NATS_URL;
+                                           credentials only from RINGRIFT_NATS_TOKEN, _USER and
+                                           _PASSWORD, or _CREDS); an unreachable server: starts
+                                           degraded and keeps trying
+            --host NAME                    this host's name in the cluster (or RINGRIFT_HOST)
+            --cluster NAME                 the cluster's name (default ringrift; RINGRIFT_CLUSTER)
   status [--db PATH] [--all]             per runtime (the 5 most recently active; --all: every
                                            one): alive or dead, daemon states, their machines at
                                            the last snapshot, pipeline stages, the file's state;
@@ -77,9 +85,30 @@ async function main(argv: string[]): Promise<number> {
           'inspect-port': { type: 'string' },
           seed: { type: 'string' },
           view: { type: 'string' },
+          nats: { type: 'string' },
+          host: { type: 'string' },
+          cluster: { type: 'string' },
         },
         strict: true,
       });
+      const cluster = clusterFromFlags(
+        { nats: values.nats, host: values.host, cluster: values.cluster },
+        process.env,
+        undefined,
+      );
+      if (!cluster && (values.host !== undefined || values.cluster !== undefined))
+        throw new InvalidOptionError(
+          values.host !== undefined ? '--host' : '--cluster',
+          'given with --nats (or RINGRIFT_NATS_URL)',
+          values.host ?? values.cluster,
+        );
+      if (cluster) resolveCluster(cluster); // every cluster option checked before anything opens
+      if (cluster && values['no-db'])
+        throw new InvalidOptionError(
+          '--no-db',
+          'left out with --nats (the host file is the cluster outbox)',
+          true,
+        );
       const view = choice('--view', values.view, ['live', 'log'] as const);
       const profile = pipelineProfile(values.profile ?? 'standalone');
       if (profile === 'training_node') {
@@ -119,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
         inspectPort,
         seed: intOption('--seed', values.seed, 0),
         view,
+        cluster: cluster ?? undefined,
       });
       if (summary.fatal) console.error(`ringrift-coord: ${summary.fatal}`);
       return runExitCode(summary, iterations);

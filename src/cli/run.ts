@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import {
   busyConsumers,
+  type ClusterOptions,
   ConsumerBusyError,
   createCommandWorker,
   createLogger,
@@ -40,6 +41,8 @@ export interface RunOptions {
   readonly gamesPerBatch?: number;
   /** `live`: the live view on `out` (the default on a terminal); `log`: log lines only. */
   readonly view?: 'live' | 'log';
+  /** Join a cluster on NATS JetStream (`--nats`, `--host`, `--cluster`). */
+  readonly cluster?: ClusterOptions;
 }
 
 export interface RunSummary {
@@ -132,6 +135,7 @@ export async function runPipeline(
     worker,
     trainingThreshold: games,
     durable: options.dbPath !== false,
+    cluster: options.cluster ? { host: options.cluster.host } : undefined,
     masterLoop: { configs: options.configs, iterations: options.iterations, gamesPerBatch: games },
   }).filter((d) => members.includes(d.type));
   const unimplemented = unimplementedOfOriginalProfile(profile);
@@ -156,8 +160,9 @@ export async function runPipeline(
     // A training node keeps one name per host, so that after a crash it resumes the training it
     // was running from its snapshot. A run that drives iterations starts afresh each time (its
     // MasterLoop must not resume a finished run), so it takes a new name.
-    runtimeId: drivesIterations ? undefined : `${profile}@${hostname()}`,
+    runtimeId: drivesIterations ? undefined : `${profile}@${options.cluster?.host ?? hostname()}`,
     dbPath: options.dbPath,
+    cluster: options.cluster,
     logger,
     inspect: options.inspect,
     inspectPort: options.inspectPort,
@@ -223,7 +228,9 @@ export async function runPipeline(
         if (
           e.origin.runtimeId === runtime.runtimeId &&
           e.payload.daemon_name === 'MASTER_LOOP' &&
-          e.payload.new_status === 'stopped'
+          e.payload.new_status === 'stopped' &&
+          // In a cluster a MasterLoop also stops when this runtime loses the lead: it waits then.
+          (runtime.cluster === null || runtime.cluster.health().leading)
         )
           resolve();
       });

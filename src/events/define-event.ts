@@ -32,6 +32,11 @@ export interface EventSpec {
    * cross-process set did not: why. Implies `crossProcess`.
    */
   readonly crossProcessAdded?: string;
+  /**
+   * Set for an event the cluster bridge carries between hosts (through NATS JetStream): why a
+   * subscriber on another host needs it. Implies `crossProcess` (the host's file is the outbox).
+   */
+  readonly crossHost?: string;
   /** Known payload fields. Absent: the payload is an open object (only `timestamp` is checked). */
   readonly payload?: z.ZodRawShape;
 }
@@ -51,6 +56,8 @@ export interface EventDefinition<
   readonly crossProcess: boolean;
   readonly added: string | undefined;
   readonly crossProcessAdded: string | undefined;
+  /** Why the event crosses hosts; undefined when it stays on its host. */
+  readonly crossHost: string | undefined;
   readonly schema: S;
   /** Known payload field names besides `timestamp`; empty for an open payload. */
   readonly fields: readonly string[];
@@ -80,9 +87,13 @@ export function defineDomain<const T extends Record<string, EventSpec>>(
       name,
       value: spec.value,
       domain,
-      crossProcess: spec.crossProcess === true || spec.crossProcessAdded !== undefined,
+      crossProcess:
+        spec.crossProcess === true ||
+        spec.crossProcessAdded !== undefined ||
+        spec.crossHost !== undefined,
       added: spec.added,
       crossProcessAdded: spec.crossProcessAdded,
+      crossHost: spec.crossHost,
       schema: z.looseObject({ ...shape, timestamp: timestampField }),
       fields: Object.freeze(Object.keys(shape)),
       precise: spec.payload !== undefined,

@@ -46,8 +46,8 @@ export function newRuntimeId(): string {
 }
 
 /** The origin of everything a router publishes; one frozen object shared by all its envelopes. */
-export function createOrigin(runtimeId: string): Origin {
-  return Object.freeze({ host: hostname(), pid: process.pid, runtimeId });
+export function createOrigin(runtimeId: string, host: string = hostname()): Origin {
+  return Object.freeze({ host, pid: process.pid, runtimeId });
 }
 
 /**

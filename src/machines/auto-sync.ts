@@ -3,21 +3,38 @@
  * copy the new games to the training nodes -> DATA_SYNC_COMPLETED (with its config_key) or,
  * after retries, DATA_SYNC_FAILED.
  */
+import { foldHosts, HOST_EVENTS, type HostNotes, hostsRunning } from './cluster-hosts.js';
 import { isConfigKey } from './emitted.js';
 import { createJobDaemonMachine } from './job-daemon.js';
 
 interface Request {
   readonly config_key: string;
   readonly games: number;
+  readonly targets: readonly string[];
 }
 
-export function createAutoSyncMachine(sourceHost: string, trainingHosts: readonly string[]) {
-  return createJobDaemonMachine<'sync', Request>({
+/**
+ * `trainingHosts`: where the games go. `clustered`: instead, the training hosts present when the
+ * request arrives (HOST_ONLINE / HOST_OFFLINE), the source host excepted.
+ */
+export function createAutoSyncMachine(
+  sourceHost: string,
+  trainingHosts: readonly string[],
+  clustered = false,
+) {
+  return createJobDaemonMachine<'sync', Request, HostNotes>({
     id: 'autoSync',
     triggers: ['SELFPLAY_COMPLETE'],
-    toRequest: (_, p) =>
+    notes: { initial: { hosts: {} }, listens: [...HOST_EVENTS], fold: foldHosts },
+    toRequest: (_, p, notes) =>
       isConfigKey(p.config_key) && Number.isInteger(p.games_played)
-        ? { config_key: p.config_key, games: p.games_played as number }
+        ? {
+            config_key: p.config_key,
+            games: p.games_played as number,
+            targets: clustered
+              ? hostsRunning(notes, ['CONTINUOUS_TRAINING_LOOP'], sourceHost)
+              : [...trainingHosts],
+          }
         : { reject: 'SELFPLAY_COMPLETE without config_key and games_played: nothing to sync' },
     job: (r, attempt, causeId) => ({
       kind: 'sync',
@@ -25,7 +42,7 @@ export function createAutoSyncMachine(sourceHost: string, trainingHosts: readonl
       input: {
         config_key: r.config_key,
         source_host: sourceHost,
-        target_hosts: [...trainingHosts],
+        target_hosts: [...r.targets],
         games: r.games,
       },
     }),
@@ -42,6 +59,7 @@ export function createAutoSyncMachine(sourceHost: string, trainingHosts: readonl
           duration: result.duration,
           bytes_transferred: result.bytes_transferred,
           config_key: r.config_key,
+          target_hosts: [...r.targets],
         },
       },
     ],

@@ -23,11 +23,16 @@ export interface JobDaemonConfig<K extends WorkKind, R, N = null> {
   readonly id: string;
   /** The catalog events that request work. */
   readonly triggers: readonly string[];
-  /** Reads a request from an event's payload, or names why it cannot. */
+  /**
+   * Reads a request from an event's payload, or names why it cannot (`reject`: counted and said),
+   * or says it is another daemon's (`skip`: cluster work addressed to another host).
+   */
   readonly toRequest: (
     type: string,
     payload: Record<string, unknown>,
-  ) => R | { readonly reject: string };
+    /** What the daemon knows when the request arrives (its `notes`; null without). */
+    notes: N,
+  ) => R | { readonly reject: string } | { readonly skip: string };
   /** `causeId`: the id of the envelope that asked (unique, so it makes a good idempotency key). */
   readonly job: (request: R, attempt: number, causeId: string) => Job<K>;
   readonly started?: (request: R, attempt: number) => Emitted | null;
@@ -109,15 +114,21 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
   const req = (context: Ctx) => (context.current as Queued<R>).request;
   const payloadOf = (e: Ev) =>
     ((e as { payload?: Record<string, unknown> }).payload ?? {}) as Record<string, unknown>;
-  const read = (e: Ev) => config.toRequest(e.type, payloadOf(e));
+  const read = (e: Ev, context: Ctx) => config.toRequest(e.type, payloadOf(e), context.notes);
   const isRejection = (r: unknown): r is { reject: string } =>
     r !== null && typeof r === 'object' && typeof (r as { reject?: unknown }).reject === 'string';
+  const isSkip = (r: unknown): r is { skip: string } =>
+    r !== null && typeof r === 'object' && typeof (r as { skip?: unknown }).skip === 'string';
   const onTrigger = Object.fromEntries(
     config.triggers.map((t) => [
       t,
       [
         {
-          guard: ({ event }: { event: Ev }) => isRejection(read(event)),
+          guard: ({ context, event }: { context: Ctx; event: Ev }) => isSkip(read(event, context)),
+        },
+        {
+          guard: ({ context, event }: { context: Ctx; event: Ev }) =>
+            isRejection(read(event, context)),
           actions: ['countRejection', 'emitRejection'],
         },
         { actions: ['enqueue', 'noteHeard'] },
@@ -131,7 +142,7 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
       enqueue: assign({
         queue: ({ context, event }) => [
           ...context.queue,
-          { request: read(event) as R, cause: (event as { envelope?: unknown }).envelope },
+          { request: read(event, context) as R, cause: (event as { envelope?: unknown }).envelope },
         ],
       }),
       noteHeard: assign({
@@ -139,12 +150,12 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
       }),
       countRejection: assign({
         rejected: ({ context, event }) => {
-          const reason = (read(event) as { reject: string }).reject;
+          const reason = (read(event, context) as { reject: string }).reject;
           return { ...context.rejected, [reason]: (context.rejected[reason] ?? 0) + 1 };
         },
       }),
-      emitRejection: emit(({ event }) =>
-        rejection(event.type, (read(event) as { reject: string }).reject),
+      emitRejection: emit(({ context, event }) =>
+        rejection(event.type, (read(event, context as Ctx) as { reject: string }).reject),
       ) as never,
       announceStart: enqueueActions(({ context, enqueue }) => {
         const started = config.started?.(req(context), context.attempt);

@@ -237,6 +237,16 @@ export class SqliteEventLog {
     this.localCommits++;
   }
 
+  /**
+   * Says that this connection committed rows of other runtimes (the cluster bridge's inbound
+   * events): `data_version` does not move for this connection's own commits, so the next poll
+   * must read anyway, and durable consumers see a new change token.
+   */
+  noteForeignRows(): void {
+    this.localCommits++;
+    this.lastDataVersion = -1;
+  }
+
   private scheduleWrite(): void {
     if (this.writeScheduled || this.writing || this.retryTimer) return;
     this.writeScheduled = true;

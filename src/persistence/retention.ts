@@ -96,6 +96,11 @@ function retentionPass(
     .map((c) => c.name);
   const minCursor =
     active.length > 0 ? Math.min(...active.map((c) => c.cursor)) : Number.MAX_SAFE_INTEGER;
+  // The cluster bridge's cursor: rows after it are this host's outbox, not yet on JetStream.
+  const bridgeCursor =
+    (db.prepare('SELECT out_cursor FROM cluster_bridge WHERE id = 1').pluck().get() as
+      | number
+      | undefined) ?? Number.MAX_SAFE_INTEGER;
 
   // Past the cap: every active consumer that has not read a row and wants its type gets a letter.
   const capped = db
@@ -120,7 +125,7 @@ function retentionPass(
     .run(now - cap, minCursor);
   const deleteAcked = db
     .prepare('DELETE FROM events WHERE created_at < ? AND event_id <= ?')
-    .run(now - retention, minCursor);
+    .run(now - retention, Math.min(minCursor, bridgeCursor));
   // The original's ack table only matters for rows that still exist.
   db.prepare(
     'DELETE FROM acks WHERE event_id < (SELECT COALESCE(MIN(event_id), 9e18) FROM events)',
@@ -128,6 +133,7 @@ function retentionPass(
   const inbox = db
     .prepare('DELETE FROM consumer_inbox WHERE processed_at < ?')
     .run(now - retention);
+  db.prepare('DELETE FROM cluster_inbox WHERE received_at < ?').run(now - retention);
   // Runtimes gone for longer than the retention age: their snapshots would only ever restore a
   // machine nobody runs, and their rows would keep `status` listing them.
   const gone = (db.prepare('SELECT * FROM runtimes').all() as RuntimeRow[])

@@ -141,6 +141,41 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description:
+      'the cluster bridge: rows that came from other hosts, its lease and cursor, its inbox',
+    up(db) {
+      const present = new Set(
+        (db.prepare('PRAGMA table_info(events)').all() as { name: string }[]).map((c) => c.name),
+      );
+      // The host an inbound row came from (through the cluster); NULL for rows written here. The
+      // bridge never sends such a row back out.
+      if (!present.has('via_cluster')) db.exec('ALTER TABLE events ADD COLUMN via_cluster TEXT');
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS cluster_bridge (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          file_id TEXT NOT NULL,
+          host TEXT,
+          owner_runtime TEXT,
+          owner_pid INTEGER,
+          owner_start TEXT,
+          heartbeat_at REAL,
+          out_cursor INTEGER NOT NULL DEFAULT 0,
+          sent INTEGER NOT NULL DEFAULT 0,
+          received INTEGER NOT NULL DEFAULT 0,
+          state TEXT
+        );
+        CREATE TABLE IF NOT EXISTS cluster_inbox (
+          envelope_id TEXT PRIMARY KEY,
+          stream_seq INTEGER NOT NULL,
+          origin_host TEXT NOT NULL,
+          received_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_cluster_inbox_received ON cluster_inbox(received_at);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

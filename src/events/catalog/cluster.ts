@@ -72,6 +72,13 @@ export const clusterEvents = defineDomain('cluster', {
     payload: {
       host: f.str,
       capabilities: f.strList.nullable().optional(),
+      // Not in the original: what the presence bucket says about the host (the cluster member of
+      // every host derives HOST_ONLINE from it, so the event itself never crosses hosts).
+      incarnation: f.str.optional(),
+      profile: f.str.optional(),
+      daemons: f.strList.optional(),
+      gpus: f.int.optional(),
+      free_slots: f.int.optional(),
     },
   },
   HOST_OFFLINE: {
@@ -81,6 +88,7 @@ export const clusterEvents = defineDomain('cluster', {
       host: f.str,
       reason: f.str.optional(),
       last_seen: f.num.nullable().optional(),
+      incarnation: f.str.optional(),
     },
   },
   PRIVATE_IP_ADVERTISED: { value: 'private_ip_advertised' },
@@ -115,10 +123,15 @@ export const clusterEvents = defineDomain('cluster', {
   },
   NODE_RECOVERED: {
     value: 'node_recovered',
+    crossProcessAdded:
+      "the host's cluster member derives it from the presence bucket; the host's other processes learn it through the file",
     payload: {
       node_id: f.str,
       node_ip: f.str.optional(),
       recovery_time_seconds: f.num.optional(),
+      // Not in the original: the incarnations of the host before and after (presence).
+      incarnation: f.str.optional(),
+      previous_incarnation: f.str.optional(),
     },
   },
   NODE_SUSPECT: {
@@ -243,9 +256,13 @@ export const clusterEvents = defineDomain('cluster', {
   },
   LEADER_ELECTED: {
     value: 'leader_elected',
+    crossProcessAdded:
+      "the host's cluster member derives it from the leader bucket; the host's other processes learn it through the file",
     payload: {
       leader_id: f.str,
+      // The lease's KV revision: the fencing token leader-scoped events carry (leader_token).
       term: f.int.optional(),
+      runtime_id: f.str.optional(),
     },
   },
   LEADER_LOST: {

@@ -36,6 +36,8 @@ export const dataEvents = defineDomain('data', {
       avg_quality_score: f.num.optional(),
       high_quality_count: f.int.optional(),
       config_key: f.configKey.optional(),
+      // Not in the original: the hosts the games went to.
+      target_hosts: f.strList.optional(),
     },
   },
   DATA_SYNC_FAILED: {

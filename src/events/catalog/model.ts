@@ -128,6 +128,8 @@ export const modelEvents = defineDomain('model', {
       models_distributed: f.int,
       target_hosts: f.int,
       duration: f.num,
+      // Not in the original: the hosts the model reached (per-host report).
+      hosts: f.strList.optional(),
     },
   },
   MODEL_DISTRIBUTION_FAILED: {

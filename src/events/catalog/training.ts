@@ -12,11 +12,19 @@ export const trainingEvents = defineDomain('training', {
   TRAINING_THRESHOLD_REACHED: {
     value: 'training_threshold',
     crossProcess: true,
+    crossHost:
+      'the training request: in a cluster the leader assigns it to a training host (target_host) and that host trains it',
     payload: {
       config_key: f.configKey,
       games: f.int,
       // Not in the original: the config's training parameters as HYPERPARAMETER_UPDATED left them.
       hyperparameters: f.numRecord.optional(),
+      // Not in the original (the cluster's work assignment): which host trains it, the job it
+      // belongs to (a reassignment keeps it, so the idempotency key stays) and the leader's
+      // fencing token.
+      target_host: f.str.optional(),
+      job_id: f.str.optional(),
+      leader_token: f.int.optional(),
     },
   },
   TRAINING_THRESHOLD_PENDING: {
@@ -32,29 +40,43 @@ export const trainingEvents = defineDomain('training', {
   TRAINING_STARTED: {
     value: 'training_started',
     crossProcess: true,
+    crossHost: 'the training host tells the leader (MasterLoop, work tracker) that its job began',
     payload: {
       config_key: f.configKey,
       model_path: f.str.nullable().optional(),
+      // Not in the original: the host that trained and the job it answers (cluster work).
+      host: f.str.optional(),
+      job_id: f.str.optional(),
     },
   },
   TRAINING_PROGRESS: { value: 'training_progress' },
   TRAINING_COMPLETED: {
     value: 'training_completed',
     crossProcess: true,
+    crossHost:
+      "the training host's answer: FEEDBACK_LOOP, DATA_PIPELINE and the MasterLoop run with the coordinator",
     payload: {
       config_key: f.configKey,
       success: f.bool,
       duration: f.num,
       model_path: f.str.nullable().optional(),
+      // Not in the original: the host that trained and the job it answers (cluster work).
+      host: f.str.optional(),
+      job_id: f.str.optional(),
     },
   },
   TRAINING_FAILED: {
     value: 'training_failed',
     crossProcess: true,
+    crossHost:
+      "the training host's answer when training failed for good: the MasterLoop ends the chain",
     payload: {
       config_key: f.configKey,
       error: f.str,
       duration: f.num.optional(),
+      // Not in the original: the host that trained and the job it answers (cluster work).
+      host: f.str.optional(),
+      job_id: f.str.optional(),
     },
   },
   TRAINING_LOCK_ACQUIRED: { value: 'training_lock_acquired' },
@@ -118,12 +140,16 @@ export const trainingEvents = defineDomain('training', {
   TRAINING_EARLY_STOPPED: {
     crossProcessAdded:
       'the guide has train.py (on the training node) emit it for the FeedbackLoop, which runs with the coordinator when the pipeline is split',
+    crossHost: 'from the training host to the FEEDBACK_LOOP, which runs with the coordinator',
     value: 'training_early_stopped',
     payload: {
       config_key: f.configKey,
       epoch: f.int,
       best_loss: f.num,
       final_loss: f.num,
+      // Not in the original: the host that trained and the job it answers (cluster work).
+      host: f.str.optional(),
+      job_id: f.str.optional(),
       best_elo: f.num.nullable().optional(),
       reason: f.str.optional(),
       epochs_without_improvement: f.int.optional(),

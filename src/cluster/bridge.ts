@@ -1,0 +1,514 @@
+/**
+ * The cluster bridge of one host: moves cross-host events between the host's SQLite file and the
+ * cluster's JetStream stream. One runtime per host runs it (the member holds the file's bridge
+ * lease).
+ *
+ * Outbound, the events table is the outbox: a cross-host event is committed to the file first (it
+ * survives kill -9 and any NATS outage), then published with `msgID` = envelope id, and the
+ * bridge's cursor moves past it once JetStream acknowledged it. A resend after a crash or an
+ * outage is stored once by JetStream's duplicate window, and is dropped by every receiver's inbox
+ * in any case. Rows that came from other hosts (`via_cluster`) are never sent back.
+ *
+ * Inbound, a durable pull consumer per host reads every host's events; the bridge writes the
+ * others' into the file (the message body is the row itself, decoded by the same code as a row
+ * another process wrote), deduplicated by envelope id in `cluster_inbox`, and acknowledges each
+ * message only after its transaction committed. Local routers and durable consumers then see the
+ * events through the log they already read. A message that is not JSON, has an unknown type or
+ * fails its schema goes to the host's dead letters and is acknowledged: nothing stops on it.
+ */
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JsMsg,
+  jetstream,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type Database from 'better-sqlite3';
+import type { Logger } from '../actors/logger.js';
+import { resolveEventType } from '../events/aliases.js';
+import { CATALOG, type EventName } from '../events/catalog/index.js';
+import type { Envelope } from '../events/envelope.js';
+import { CANCELLED } from '../persistence/database.js';
+import { insertDeadLetter } from '../persistence/dead-letters.js';
+import type { SqliteEventLog } from '../persistence/event-log.js';
+import { decodeRow, type EventRow, ROW_COLUMNS, toRowValues } from '../persistence/row-codec.js';
+import type { ResolvedCluster } from './options.js';
+import type { ClusterResources } from './stream.js';
+import { subjectOf } from './stream.js';
+
+/** The event types the bridge carries (the catalog's `crossHost` flag). */
+export const CROSS_HOST_TYPES: readonly EventName[] = Object.values(CATALOG)
+  .filter((d) => d.crossHost !== undefined)
+  .map((d) => d.name as EventName);
+
+/** Why an inbound event is not written to this host's file (null: it is). */
+export type InboundFilter = (envelope: Envelope) => string | null;
+/** Whether an outbound row is held on this host (a work request nobody assigned yet). */
+export type OutboundFilter = (type: EventName, payload: Record<string, unknown>) => boolean;
+
+export interface BridgeStats {
+  readonly sent: number;
+  readonly received: number;
+  /** Inbound events dropped on purpose, by reason (a late answer, a stale leader's request). */
+  readonly ignored: Readonly<Record<string, number>>;
+  readonly duplicates: number;
+  readonly deadLettered: number;
+  /** Cross-host rows of this host not yet acknowledged by JetStream. */
+  readonly backlog: number;
+  readonly cursor: number;
+  readonly lastError: string | null;
+}
+
+const OUT_BATCH = 256;
+const DEAD_LETTER_CONSUMER = (durable: string) => `cluster:${durable}`;
+
+interface Parsed {
+  readonly msg: JsMsg;
+  readonly row: EventRow | null;
+  readonly envelope: Envelope | null;
+  readonly error: string | null;
+  readonly raw: string;
+}
+
+export class ClusterBridge {
+  private js: JetStreamClient | null = null;
+  private consumerMessages: ConsumerMessages | null = null;
+  private closed = false;
+  private generation = 0;
+  private cursor: number;
+  private sent = 0;
+  private received = 0;
+  private duplicates = 0;
+  private deadLettered = 0;
+  private readonly ignored: Record<string, number> = {};
+  private backlog = 0;
+  private lastError: string | null = null;
+  private inbound: Parsed[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+  private readonly statements;
+  private readonly inboundInsert;
+  private outboundRunning: Promise<void> | null = null;
+  private inboundRunning: Promise<void> | null = null;
+  private wakeOutbound: (() => void) | null = null;
+
+  constructor(
+    private readonly cluster: ResolvedCluster,
+    private readonly log: SqliteEventLog,
+    private readonly logger: Logger,
+    private readonly filters: { inbound?: InboundFilter; outbound?: OutboundFilter } = {},
+  ) {
+    const db = log.db.db;
+    const types = CROSS_HOST_TYPES.map((t) => `'${t}'`).join(', ');
+    this.statements = {
+      cursor: db.prepare('SELECT out_cursor FROM cluster_bridge WHERE id = 1').pluck(),
+      pending: db.prepare(
+        `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? AND via_cluster IS NULL AND event_type IN (${types}) ORDER BY event_id LIMIT ?`,
+      ),
+      backlog: db
+        .prepare(
+          `SELECT COUNT(*) FROM events WHERE event_id > ? AND via_cluster IS NULL AND event_type IN (${types})`,
+        )
+        .pluck(),
+    };
+    this.inboundInsert = {
+      inbox: db.prepare(
+        'INSERT OR IGNORE INTO cluster_inbox (envelope_id, stream_seq, origin_host, received_at) VALUES (?, ?, ?, ?)',
+      ),
+      event: db.prepare(`INSERT INTO events
+        (event_type, payload, source, hostname, created_at, envelope_id, origin_runtime, origin_pid, trace_id, correlation_id, parent_id, target_consumer, via_cluster)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    };
+    this.cursor = (this.statements.cursor.get() as number | undefined) ?? 0;
+    this.backlog = this.countBacklog();
+  }
+
+  /** (Re)starts both directions on a connection; called after every (re)connect. */
+  async attach(nc: NatsConnection, resources: ClusterResources): Promise<void> {
+    if (this.closed) return;
+    const generation = ++this.generation;
+    this.js = jetstream(nc);
+    await this.ensureConsumer(resources);
+    if (!this.outboundRunning) this.outboundRunning = this.pumpOut();
+    await this.consumerMessages?.close().catch(() => {});
+    this.consumerMessages = null;
+    if (this.inboundRunning) await this.inboundRunning;
+    if (generation !== this.generation || this.closed) return;
+    this.inboundRunning = this.pumpIn(generation);
+  }
+
+  private async ensureConsumer(resources: ClusterResources): Promise<void> {
+    const durable = this.cluster.durableName;
+    const existing = await resources.jsm.consumers
+      .info(this.cluster.streamName, durable)
+      .catch((error: Error) => {
+        if (/consumer not found/i.test(error.message)) return null;
+        throw error;
+      });
+    if (existing) return;
+    await resources.jsm.consumers.add(this.cluster.streamName, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      // A new host starts from now; a known one resumes where it left (its durable survives it:
+      // no inactive_threshold, so a host that is down for a while misses nothing).
+      deliver_policy: DeliverPolicy.New,
+      ack_wait: 30_000_000_000,
+      max_ack_pending: 2_000,
+    });
+  }
+
+  // ------------------------------------------------------------------ outbound
+
+  private countBacklog(): number {
+    return this.statements.backlog.get(this.cursor) as number;
+  }
+
+  /** Cross-host events of this host not yet on JetStream (refreshed every outbound pass). */
+  get outboxDepth(): number {
+    return this.backlog;
+  }
+
+  /** A cross-host event was just accepted on this host: counted until the next pass. */
+  noteAccepted(): void {
+    this.backlog++;
+    this.wakeOutbound?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeOutbound = null;
+        resolve();
+      }, ms);
+      this.wakeOutbound = () => {
+        clearTimeout(timer);
+        this.wakeOutbound = null;
+        resolve();
+      };
+    });
+  }
+
+  private async pumpOut(): Promise<void> {
+    let idle = 1;
+    let failures = 0;
+    while (!this.closed) {
+      const js = this.js;
+      if (!js || this.log.isClosed) {
+        await this.sleep(200);
+        continue;
+      }
+      let rows: EventRow[];
+      try {
+        rows = this.statements.pending.all(this.cursor, OUT_BATCH) as EventRow[];
+      } catch (error) {
+        // The file refused a read (locked, I/O): the event log's monitor reports it; try again.
+        this.lastError = (error as Error).message;
+        await this.sleep(500);
+        continue;
+      }
+      if (rows.length === 0) {
+        this.backlog = 0;
+        await this.sleep(idle);
+        idle = Math.min(idle * 2, 20);
+        continue;
+      }
+      idle = 1;
+      const publishes: Promise<unknown>[] = [];
+      for (const row of rows) {
+        if (this.held(row)) continue;
+        publishes.push(
+          js.publish(subjectOf(this.cluster, row.event_type), wireOf(row), {
+            msgID: row.envelope_id ?? `row-${row.event_id}`,
+            timeout: 5_000,
+          }),
+        );
+      }
+      try {
+        await Promise.all(publishes);
+      } catch (error) {
+        // NATS is away or slow: the rows stay after the cursor and are sent again (stored once).
+        if (failures++ === 0)
+          this.logger.warn(
+            { err: (error as Error).message, waiting: this.countBacklog() },
+            'cross-host events could not be published; they wait in the outbox',
+          );
+        this.lastError = (error as Error).message;
+        await this.sleep(Math.min(250 * failures, 2_000));
+        continue;
+      }
+      if (failures > 0) this.logger.info('cross-host publishing resumed');
+      failures = 0;
+      this.lastError = null;
+      const last = (rows.at(-1) as EventRow).event_id;
+      const sent = publishes.length;
+      const saved = await this.log.db
+        .persist(
+          'cluster-bridge',
+          'save the bridge cursor',
+          (db) =>
+            db
+              .prepare('UPDATE cluster_bridge SET out_cursor = ?, sent = sent + ? WHERE id = 1')
+              .run(last, sent),
+          () => this.closed,
+        )
+        .catch((error: Error) => error);
+      if (saved === CANCELLED || saved instanceof Error) {
+        // Closed, or the file is damaged (the runtime stops on it): resent next start, stored once.
+        this.cursor = last;
+        return;
+      }
+      this.cursor = last;
+      this.sent += sent;
+      this.backlog = this.countBacklog();
+    }
+  }
+
+  /** A work request that the leader has not assigned yet stays on its host. */
+  private held(row: EventRow): boolean {
+    const filter = this.filters.outbound;
+    if (!filter) return false;
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(row.payload) as Record<string, unknown>;
+    } catch {
+      return false; // receivers dead-letter it: the same rule as for any process's bad row
+    }
+    return filter(row.event_type as EventName, payload);
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private async pumpIn(generation: number): Promise<void> {
+    const js = this.js;
+    if (!js) return;
+    let consumer: Consumer;
+    try {
+      consumer = await js.consumers.get(this.cluster.streamName, this.cluster.durableName);
+      this.consumerMessages = await consumer.consume({ max_messages: 512 });
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      this.logger.warn(
+        { err: (error as Error).message },
+        'inbound cluster consumer not started; retrying',
+      );
+      this.inboundRunning = null;
+      setTimeout(() => {
+        if (!this.closed && generation === this.generation)
+          this.inboundRunning = this.pumpIn(generation);
+      }, 1_000);
+      return;
+    }
+    const messages = this.consumerMessages;
+    try {
+      for await (const msg of messages) {
+        if (this.closed) break;
+        this.inbound.push(this.parse(msg));
+        this.scheduleFlush();
+      }
+    } catch (error) {
+      this.lastError = (error as Error).message;
+    }
+    this.inboundRunning = null;
+    // The loop ended by itself (a server restart can end it): start it again, it is a crashed child.
+    if (!this.closed && generation === this.generation) {
+      setTimeout(() => {
+        if (!this.closed && generation === this.generation && !this.inboundRunning)
+          this.inboundRunning = this.pumpIn(generation);
+      }, 500);
+    }
+  }
+
+  private parse(msg: JsMsg): Parsed {
+    const raw = new TextDecoder().decode(msg.data);
+    let row: EventRow;
+    try {
+      const value = JSON.parse(raw) as Partial<EventRow>;
+      if (value === null || typeof value !== 'object' || typeof value.event_type !== 'string')
+        return { msg, row: null, envelope: null, error: 'not an event row (no event_type)', raw };
+      row = {
+        event_id: msg.seq,
+        event_type: value.event_type,
+        payload:
+          typeof value.payload === 'string' ? value.payload : JSON.stringify(value.payload ?? {}),
+        source: String(value.source ?? ''),
+        hostname: String(value.hostname ?? ''),
+        created_at: Number(value.created_at ?? Date.now() / 1000),
+        envelope_id: typeof value.envelope_id === 'string' ? value.envelope_id : null,
+        origin_runtime: typeof value.origin_runtime === 'string' ? value.origin_runtime : null,
+        origin_pid: typeof value.origin_pid === 'number' ? value.origin_pid : null,
+        trace_id: typeof value.trace_id === 'string' ? value.trace_id : null,
+        correlation_id: typeof value.correlation_id === 'string' ? value.correlation_id : null,
+        parent_id: typeof value.parent_id === 'string' ? value.parent_id : null,
+        target_consumer: null,
+      };
+    } catch (error) {
+      return {
+        msg,
+        row: null,
+        envelope: null,
+        error: `not JSON: ${(error as Error).message}`,
+        raw,
+      };
+    }
+    if (row.envelope_id === null) return { msg, row, envelope: null, error: 'no envelope id', raw };
+    const decoded = decodeRow(row, this.log.maxPayloadBytes);
+    if (!decoded.ok)
+      return { msg, row, envelope: null, error: `${decoded.reason}: ${decoded.message}`, raw };
+    if (!CATALOG[decoded.envelope.type].crossHost)
+      return {
+        msg,
+        row,
+        envelope: null,
+        error: `${decoded.envelope.type} does not cross hosts`,
+        raw,
+      };
+    return { msg, row, envelope: decoded.envelope, error: null, raw };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    // setImmediate: every message the client has buffered joins one transaction.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flushInbound();
+    });
+  }
+
+  private async flushInbound(): Promise<void> {
+    if (this.flushing || this.inbound.length === 0) return;
+    this.flushing = true;
+    try {
+      while (this.inbound.length > 0 && !this.closed) {
+        const batch = this.inbound.splice(0, 1_000);
+        const now = Date.now() / 1000;
+        const outcome = await this.log.db
+          .persist(
+            'cluster-bridge',
+            'write inbound cluster events',
+            (db) => this.writeInbound(db, batch, now),
+            () => this.closed,
+          )
+          .catch((error: Error) => error);
+        if (outcome === CANCELLED || outcome instanceof Error) {
+          // Not acked: JetStream redelivers them after ack_wait (or to the next incarnation).
+          return;
+        }
+        this.log.noteForeignRows();
+        for (const p of batch) p.msg.ack();
+        this.received += outcome.written;
+        this.duplicates += outcome.duplicates;
+        this.deadLettered += outcome.dead;
+        for (const [reason, n] of Object.entries(outcome.ignored))
+          this.ignored[reason] = (this.ignored[reason] ?? 0) + n;
+      }
+    } finally {
+      this.flushing = false;
+    }
+    if (this.inbound.length > 0) this.scheduleFlush();
+  }
+
+  private writeInbound(db: Database.Database, batch: readonly Parsed[], now: number) {
+    let written = 0;
+    let duplicates = 0;
+    let dead = 0;
+    const ignored: Record<string, number> = {};
+    for (const p of batch) {
+      if (p.error !== null || p.envelope === null) {
+        insertDeadLetter(
+          db,
+          DEAD_LETTER_CONSUMER(this.cluster.durableName),
+          {
+            event_id: null as unknown as number,
+            envelope_id: p.row?.envelope_id ?? null,
+            event_type: p.row?.event_type ?? p.msg.subject.split('.').at(-1) ?? '?',
+            payload: p.row?.payload ?? p.raw.slice(0, 65_536),
+            source: p.row?.source ?? '',
+            created_at: p.row?.created_at ?? now,
+          },
+          `cluster message ${p.msg.seq} on ${p.msg.subject}: ${p.error}`,
+          1,
+          now,
+        );
+        dead++;
+        if (dead === 1)
+          this.logger.error(
+            { subject: p.msg.subject, stream_seq: p.msg.seq, error: p.error },
+            'unreadable cluster message moved to dead letters',
+          );
+        continue;
+      }
+      const envelope = p.envelope;
+      // No event comes back to the host that sent it.
+      if (envelope.origin.host === this.cluster.host) continue;
+      const reason = this.filters.inbound?.(envelope) ?? null;
+      if (reason !== null) {
+        ignored[reason] = (ignored[reason] ?? 0) + 1;
+        this.logger.debug(
+          { event_id: envelope.id, type: envelope.type, from: envelope.origin.host, reason },
+          'inbound cluster event not for this host',
+        );
+        continue;
+      }
+      const fresh = this.inboundInsert.inbox.run(envelope.id, p.msg.seq, envelope.origin.host, now);
+      if (fresh.changes === 0) {
+        duplicates++;
+        continue;
+      }
+      this.inboundInsert.event.run(...toRowValues(envelope), envelope.origin.host);
+      written++;
+    }
+    return { written, duplicates, dead, ignored };
+  }
+
+  stats(): BridgeStats {
+    return {
+      sent: this.sent,
+      received: this.received,
+      ignored: { ...this.ignored },
+      duplicates: this.duplicates,
+      deadLettered: this.deadLettered,
+      backlog: this.backlog,
+      cursor: this.cursor,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Stops both directions; unacknowledged inbound messages are redelivered to the next run. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeOutbound?.();
+    await this.consumerMessages?.close().catch(() => {});
+    await this.outboundRunning;
+    await this.inboundRunning;
+  }
+}
+
+/** The message body: the row's own columns, so a receiver decodes it as it decodes any row. */
+function wireOf(row: EventRow): string {
+  return JSON.stringify({
+    event_type: row.event_type,
+    payload: row.payload,
+    source: row.source,
+    hostname: row.hostname,
+    created_at: row.created_at,
+    envelope_id: row.envelope_id ?? `row-${row.event_id}`,
+    origin_runtime: row.origin_runtime,
+    origin_pid: row.origin_pid,
+    trace_id: row.trace_id,
+    correlation_id: row.correlation_id,
+    parent_id: row.parent_id,
+  });
+}
+
+/** The canonical name of a row's type, or null when it is unknown here. */
+export function canonicalType(type: string): EventName | null {
+  try {
+    return resolveEventType(type).name;
+  } catch {
+    return null;
+  }
+}

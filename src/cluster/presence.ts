@@ -1,0 +1,199 @@
+/**
+ * Presence: which hosts are up. Each host's member refreshes its key in the presence bucket
+ * (TTL `presenceTtlMs`, refreshed every `presenceRefreshMs`), and sweeps the bucket every
+ * `sweepMs`. On NATS 2.9 a watcher is not told when a key expires, so "up" is "the key is
+ * there": a host appears -> HOST_ONLINE; its key is gone (expired, or deleted by a clean stop)
+ * -> HOST_OFFLINE; an offline host back with a new incarnation -> NODE_RECOVERED, then
+ * HOST_ONLINE. Every host derives these events itself, so none of them crosses hosts.
+ *
+ * After this member's own outage, keys of hosts that could not refresh either may have expired:
+ * for one TTL after a reconnect, a missing host is not declared offline (it gets the chance to
+ * refresh), so an outage of NATS does not look like every host going away.
+ */
+import type { KV } from '@nats-io/kv';
+import type { Logger } from '../actors/logger.js';
+import { HostTakenError } from '../errors.js';
+import type { ResolvedCluster } from './options.js';
+import { safeToken } from './options.js';
+
+export interface PresenceRecord {
+  readonly host: string;
+  readonly runtime_id: string;
+  /** Changes at every start of the host's runtime: tells a restart from a refresh. */
+  readonly incarnation: string;
+  /** Names the host's SQLite file: a second file announcing the same host is refused. */
+  readonly file_id: string;
+  readonly profile: string;
+  readonly daemons: readonly string[];
+  readonly gpus: number;
+  readonly free_slots: number;
+  readonly started_at: number;
+}
+
+export interface PresentHost {
+  readonly record: PresenceRecord;
+  /** When the key was last written, by the server's clock (ms). */
+  readonly refreshedAt: number;
+}
+
+export type PresenceEvent =
+  | { readonly type: 'HOST_ONLINE'; readonly record: PresenceRecord }
+  | {
+      readonly type: 'HOST_OFFLINE';
+      readonly host: string;
+      readonly incarnation: string;
+      readonly reason: string;
+      readonly lastSeen: number;
+    }
+  | {
+      readonly type: 'NODE_RECOVERED';
+      readonly record: PresenceRecord;
+      readonly previousIncarnation: string;
+      readonly offlineSeconds: number;
+    };
+
+const decoder = new TextDecoder();
+
+export class Presence {
+  private readonly present = new Map<string, PresentHost>();
+  private readonly offline = new Map<string, { incarnation: string; since: number }>();
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private quietUntil = 0;
+  private stopped = false;
+  private sweeping = false;
+
+  constructor(
+    private readonly cluster: ResolvedCluster,
+    private kv: KV,
+    private readonly self: () => PresenceRecord,
+    private readonly onEvent: (event: PresenceEvent) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  private get key(): string {
+    return safeToken(this.cluster.host);
+  }
+
+  /**
+   * Refuses a host name that another file's live runtime announces.
+   * @throws {HostTakenError}
+   */
+  async claim(): Promise<void> {
+    const entry = await this.kv.get(this.key);
+    if (entry && entry.operation === 'PUT') {
+      const record = entry.json<PresenceRecord>();
+      const ageS = (Date.now() - entry.created.getTime()) / 1000;
+      if (record.file_id !== this.self().file_id && ageS * 1000 < this.cluster.presenceTtlMs)
+        throw new HostTakenError(this.cluster.host, record.runtime_id, ageS);
+    }
+  }
+
+  /** Starts refreshing and sweeping (again, after a reconnect: `kv` may be a new handle). */
+  async start(kv: KV, afterOutage: boolean): Promise<void> {
+    this.kv = kv;
+    if (afterOutage) this.quietUntil = Date.now() + this.cluster.presenceTtlMs;
+    await this.refresh();
+    if (!this.refreshTimer)
+      this.refreshTimer = setInterval(() => void this.refresh(), this.cluster.presenceRefreshMs);
+    if (!this.sweepTimer)
+      this.sweepTimer = setInterval(() => void this.sweep(), this.cluster.sweepMs);
+    await this.sweep();
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.kv.put(this.key, JSON.stringify(this.self()));
+    } catch (error) {
+      // NATS away: the connection's health says so; the next refresh tries again.
+      this.logger.debug({ err: (error as Error).message }, 'presence refresh failed');
+    }
+  }
+
+  /** One pass over the bucket; exported for tests that drive time themselves. */
+  async sweep(): Promise<void> {
+    if (this.stopped || this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const seen = new Map<string, PresentHost>();
+      const keys: string[] = [];
+      for await (const k of await this.kv.keys()) keys.push(k);
+      for (const k of keys) {
+        const entry = await this.kv.get(k);
+        if (!entry || entry.operation !== 'PUT') continue;
+        const age = Date.now() - entry.created.getTime();
+        // The server drops expired keys lazily; an old one is gone already.
+        if (age > this.cluster.presenceTtlMs) continue;
+        const record = JSON.parse(decoder.decode(entry.value)) as PresenceRecord;
+        seen.set(record.host, { record, refreshedAt: entry.created.getTime() });
+      }
+      this.apply(seen);
+    } catch (error) {
+      this.logger.debug({ err: (error as Error).message }, 'presence sweep failed');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private apply(seen: Map<string, PresentHost>): void {
+    const now = Date.now();
+    for (const [host, present] of seen) {
+      const known = this.present.get(host);
+      this.present.set(host, present);
+      if (known && known.record.incarnation === present.record.incarnation) continue;
+      const wasOffline = this.offline.get(host);
+      if (known) {
+        // A new incarnation without an offline in between: it restarted within one TTL.
+        this.onEvent({
+          type: 'HOST_OFFLINE',
+          host,
+          incarnation: known.record.incarnation,
+          reason: 'restarted',
+          lastSeen: known.refreshedAt / 1000,
+        });
+      }
+      if ((wasOffline && wasOffline.incarnation !== present.record.incarnation) || known) {
+        this.onEvent({
+          type: 'NODE_RECOVERED',
+          record: present.record,
+          previousIncarnation: wasOffline?.incarnation ?? known?.record.incarnation ?? '',
+          offlineSeconds: wasOffline ? (now - wasOffline.since) / 1000 : 0,
+        });
+      }
+      this.offline.delete(host);
+      this.onEvent({ type: 'HOST_ONLINE', record: present.record });
+    }
+    if (now < this.quietUntil) return;
+    for (const [host, known] of this.present) {
+      if (seen.has(host)) continue;
+      this.present.delete(host);
+      this.offline.set(host, { incarnation: known.record.incarnation, since: now });
+      this.onEvent({
+        type: 'HOST_OFFLINE',
+        host,
+        incarnation: known.record.incarnation,
+        reason: 'presence expired or removed',
+        lastSeen: known.refreshedAt / 1000,
+      });
+    }
+  }
+
+  /** The hosts present now (this one included once it refreshed). */
+  hosts(): PresentHost[] {
+    return [...this.present.values()];
+  }
+
+  /** Stops refreshing and removes this host's key, so the others see HOST_OFFLINE at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    try {
+      await this.kv.delete(this.key);
+    } catch (error) {
+      // NATS away at stop: the key expires within one TTL instead.
+      this.logger.debug({ err: (error as Error).message }, 'presence key not removed');
+    }
+  }
+}
