@@ -2,6 +2,7 @@
  * `status`, `events tail`, `events publish` and `wiring check`: what an operator runs next to a
  * runtime, reading and writing the same SQLite file.
  */
+import { CLUSTER_EMITS } from '../cluster/member.js';
 import {
   checkGuideCoverage,
   checkWiring,
@@ -315,6 +316,8 @@ export function checkPipelineWiring(
   const withSupervisor: DeclaredWiring = {
     ...declared,
     supervisor: { emits: SUPERVISOR_EMITS },
+    // With --nats, the host's cluster member derives presence and leadership events.
+    'cluster member': { emits: CLUSTER_EMITS },
   };
   const report = checkWiring(
     withSupervisor,

@@ -28,6 +28,9 @@ import { isWorkRequest, type WorkStats, WorkTracker } from './work.js';
 /** Daemons that run only on the cluster's leader (started on a takeover, from their snapshots). */
 export const LEADER_SCOPED_DAEMONS: readonly string[] = ['MASTER_LOOP'];
 
+/** What a cluster member publishes on its host (derived from the presence and leader buckets). */
+export const CLUSTER_EMITS = ['HOST_ONLINE', 'HOST_OFFLINE', 'NODE_RECOVERED', 'LEADER_ELECTED'];
+
 const BRIDGE_HEARTBEAT_MS = 3_000;
 const BRIDGE_LEASE_S = 15;
 
@@ -288,19 +291,41 @@ export class ClusterMember {
   private onElected(): void {
     for (const name of LEADER_SCOPED_DAEMONS)
       if (this.options.daemons.includes(name)) this.options.supervisor.release(name);
+    // Jobs asked for while this runtime could not prove its lead are assigned now.
+    this.work?.hostOnline();
   }
 
+  /**
+   * The lease is lost: from now on this runtime assigns nothing (its token is stale). Its
+   * leader-scoped daemons go on until another leader is seen: a lease lost to an outage of NATS,
+   * with no other coordinator, is won back by the same runtime, which then carries on where it
+   * was (stopping its MasterLoop would lose the answers of the chains in flight).
+   */
   private onLost(reason: string): void {
+    this.logger.warn({ reason }, 'not the cluster leader any more; assigning no work');
+  }
+
+  /** Another runtime leads: this one's leader-scoped daemons stop, its jobs are the new leader's. */
+  private yieldTo(leader: LeaderRecord): void {
     this.work?.clear();
     for (const name of LEADER_SCOPED_DAEMONS) {
       if (!this.options.daemons.includes(name)) continue;
-      this.logger.warn({ daemon: name, reason }, 'leader-scoped daemon stopped: not the leader');
+      this.logger.warn(
+        { daemon: name, leader: leader.host, token: leader.token },
+        'leader-scoped daemon stopped: another runtime leads',
+      );
       void this.options.supervisor.hold(name);
     }
   }
 
   private onLeaderObserved(leader: LeaderRecord): void {
+    const previous = this.leader;
     this.leader = leader;
+    if (
+      leader.runtime_id !== this.options.runtimeId &&
+      previous?.runtime_id === this.options.runtimeId
+    )
+      this.yieldTo(leader);
     this.publish('LEADER_ELECTED', {
       leader_id: leader.host,
       term: leader.token,
@@ -313,8 +338,15 @@ export class ClusterMember {
     if (isWorkRequest(envelope.type)) {
       const p = envelope.payload as { target_host?: unknown; leader_token?: unknown };
       if (p.target_host !== this.cluster.host) return 'work addressed to another host';
-      const known = this.lease?.knownToken ?? 0;
-      if (typeof p.leader_token === 'number' && p.leader_token < known)
+      // Stale: an older token than the current leader's, from another runtime (a leader that won
+      // its own lease back keeps its earlier requests valid).
+      const leader = this.leader;
+      if (
+        leader &&
+        typeof p.leader_token === 'number' &&
+        p.leader_token < leader.token &&
+        envelope.origin.runtimeId !== leader.runtime_id
+      )
         return 'request from a former leader (stale fencing token)';
       return null;
     }

@@ -90,6 +90,18 @@ export function renderCatalogDoc(): string {
     lines.push(`- **${def.name}**: ${def.crossProcessAdded}.`);
   lines.push(
     '',
+    '## Across hosts',
+    '',
+    "With a cluster (`--nats`), each host's bridge carries these events between hosts through NATS JetStream (the",
+    "host's file is the outbox); every other event stays on its host. Presence and leadership events",
+    '(HOST_ONLINE, HOST_OFFLINE, NODE_RECOVERED, LEADER_ELECTED) are derived on every host from the KV buckets, so',
+    'they do not cross.',
+    '',
+  );
+  for (const def of EVENT_DEFINITIONS.filter((d) => d.crossHost))
+    lines.push(`- **${def.name}**: ${def.crossHost}.`);
+  lines.push(
+    '',
     '## Aliases not applied',
     '',
     'These entries of the original alias table would rename a real event; the real event keeps its name.',

@@ -51,6 +51,8 @@ export interface JobDaemonConfig<K extends WorkKind, R, N = null> {
     /** The next request is the queued one of lowest rank (ties: arrival order). */
     readonly rank?: (request: R, notes: N) => number;
   };
+  /** Set when `toRequest` may answer `skip` (only then is there a transition for it). */
+  readonly skips?: boolean;
   /** Attempts per request; 3. */
   readonly maxAttempts?: number;
   /** Delay before attempt n+1 (n >= 1); default 1 s doubling. */
@@ -123,9 +125,14 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
     config.triggers.map((t) => [
       t,
       [
-        {
-          guard: ({ context, event }: { context: Ctx; event: Ev }) => isSkip(read(event, context)),
-        },
+        ...(config.skips
+          ? [
+              {
+                guard: ({ context, event }: { context: Ctx; event: Ev }) =>
+                  isSkip(read(event, context)),
+              },
+            ]
+          : []),
         {
           guard: ({ context, event }: { context: Ctx; event: Ev }) =>
             isRejection(read(event, context)),

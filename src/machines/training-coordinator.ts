@@ -25,6 +25,7 @@ export function createTrainingCoordinatorMachine(epochs: number, cluster?: { hos
   return createJobDaemonMachine<'training', Request>({
     id: 'trainingCoordinator',
     triggers: ['TRAINING_THRESHOLD_REACHED'],
+    skips: cluster !== undefined,
     toRequest: (_, p) => {
       if (cluster && p.target_host !== cluster.host)
         return { skip: `training request for ${String(p.target_host ?? 'the leader to assign')}` };

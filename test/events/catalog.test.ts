@@ -72,7 +72,12 @@ describe('the event catalog', () => {
     const original = new Set(ref('cross-process-event-types.txt').map(([n]) => n));
     expect(original.size).toBe(35);
     const widened = EVENT_DEFINITIONS.filter((d) => d.crossProcessAdded).map((d) => d.name);
-    expect(widened).toEqual(['TRAINING_EARLY_STOPPED']);
+    expect(widened).toEqual([
+      'TRAINING_EARLY_STOPPED',
+      'MODEL_DISTRIBUTION_COMPLETE',
+      'NODE_RECOVERED',
+      'LEADER_ELECTED',
+    ]);
     const addedAndCrossing = EVENT_DEFINITIONS.filter((d) => d.added && d.crossProcess);
     expect(addedAndCrossing.map((d) => d.name)).toEqual(['ALL_CRITICAL_DAEMONS_READY']);
     for (const def of EVENT_DEFINITIONS) {
@@ -82,6 +87,21 @@ describe('the event catalog', () => {
     }
     expect(isCrossProcess('TRAINING_COMPLETED')).toBe(true);
     expect(isCrossProcess('TRAINING_PROGRESS')).toBe(false);
+  });
+
+  it('carries across hosts only what a subscriber on another host needs, each with its reason, all through the file', () => {
+    const crossHost = EVENT_DEFINITIONS.filter((d) => d.crossHost !== undefined);
+    expect(crossHost.map((d) => d.name).sort()).toEqual([
+      'TRAINING_COMPLETED',
+      'TRAINING_EARLY_STOPPED',
+      'TRAINING_FAILED',
+      'TRAINING_STARTED',
+      'TRAINING_THRESHOLD_REACHED',
+    ]);
+    for (const def of crossHost) {
+      expect(def.crossProcess, def.name).toBe(true); // the host's file is the cluster's outbox
+      expect(def.crossHost?.length, def.name).toBeGreaterThan(20);
+    }
   });
 
   it('has a precise schema with every field each of the 101 typed emitters writes', () => {

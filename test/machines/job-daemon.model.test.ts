@@ -63,6 +63,12 @@ interface Daemon {
   readonly heard?: readonly { type: string; payload: Record<string, unknown> }[];
 }
 
+/** Presence events, heard by the daemons that send work to hosts. */
+const HOSTS_HEARD = [
+  { type: 'HOST_ONLINE', payload: { host: 't2', daemons: ['CONTINUOUS_TRAINING_LOOP'] } },
+  { type: 'HOST_OFFLINE', payload: { host: 't2' } },
+];
+
 const DAEMONS: Daemon[] = [
   {
     name: 'SELFPLAY_COORDINATOR',
@@ -86,6 +92,7 @@ const DAEMONS: Daemon[] = [
       DATA_SYNC_COMPLETED: 'completed',
       DATA_SYNC_FAILED: 'failed',
     },
+    heard: HOSTS_HEARD,
   },
   {
     name: 'DATA_PIPELINE',
@@ -145,6 +152,29 @@ const DAEMONS: Daemon[] = [
       MODEL_DISTRIBUTION_COMPLETE: 'completed',
       MODEL_DISTRIBUTION_FAILED: 'failed',
     },
+    heard: HOSTS_HEARD,
+  },
+  {
+    // In a cluster: a request the leader addressed to another host is skipped (no change, nothing
+    // said), which the model treats like an event heard for notes.
+    name: 'CONTINUOUS_TRAINING_LOOP (cluster)',
+    machine: createTrainingCoordinatorMachine(2, { host: 'h' }),
+    trigger: 'TRAINING_THRESHOLD_REACHED',
+    request: (n) => ({ config_key: 'c', games: n, target_host: 'h', job_id: `j${n}` }),
+    badRequest: { games: 3, target_host: 'h' },
+    result: { model_path: 'm.pth', duration: 1, epochs: 2, final_loss: 0.5, early_stopped: false },
+    categories: {
+      TRAINING_STARTED: 'started',
+      TRAINING_COMPLETED: 'completed',
+      TRAINING_EARLY_STOPPED: 'completed',
+      TRAINING_FAILED: 'failed',
+    },
+    heard: [
+      {
+        type: 'TRAINING_THRESHOLD_REACHED',
+        payload: { config_key: 'c', games: 3, target_host: 'other', job_id: 'x' },
+      },
+    ],
   },
 ];
 

@@ -123,6 +123,8 @@ export const modelEvents = defineDomain('model', {
   },
   MODEL_DISTRIBUTION_COMPLETE: {
     value: 'model_distribution_complete',
+    crossProcessAdded:
+      "the per-host report of a distribution: the host's other processes (a training node, an operator's `events tail`) learn which hosts have the new model",
     payload: {
       models_collected: f.int,
       models_distributed: f.int,

@@ -1,0 +1,118 @@
+/**
+ * Hosts of a test cluster: each one a real `ringrift-coord run` process with its own directory,
+ * SQLite file and `--host`, against real nats-server processes. Reading a host's file afterwards
+ * (or while it runs, read-only) is how the tests check what each host handled.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Fixture, startFixture } from '../support/processes.js';
+
+export interface HostProcess {
+  readonly name: string;
+  readonly db: string;
+  readonly fixture: Fixture;
+}
+
+export function startHost(
+  dir: string,
+  name: string,
+  servers: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): HostProcess {
+  const db = join(dir, `${name}.db`);
+  const fixture = startFixture(
+    'src/cli/main',
+    ['run', '--db', db, '--nats', servers, '--host', name, '--view', 'log', ...args],
+    { RINGRIFT_LOG_LEVEL: 'info', ...env },
+  );
+  return { name, db, fixture };
+}
+
+export interface Row {
+  readonly event_id: number;
+  readonly event_type: string;
+  readonly payload: Record<string, unknown>;
+  readonly hostname: string;
+  readonly envelope_id: string;
+  readonly via_cluster: string | null;
+  readonly created_at: number;
+}
+
+/** Every event of a host's file, in order (read-only, so it works while the host runs). */
+export function rowsOf(db: string, type?: string): Row[] {
+  const conn = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    conn.pragma('busy_timeout = 5000');
+    const rows = conn
+      .prepare(
+        `SELECT event_id, event_type, payload, hostname, envelope_id, via_cluster, created_at FROM events ${type ? 'WHERE event_type = ?' : ''} ORDER BY event_id`,
+      )
+      .all(...(type ? [type] : [])) as (Omit<Row, 'payload'> & { payload: string })[];
+    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }));
+  } finally {
+    conn.close();
+  }
+}
+
+/** A worker config whose training takes `ms` (a real process per job), other kinds simulated. */
+export function slowTrainingConfig(dir: string, ms: number): string {
+  const path = join(dir, `slow-training-${ms}.json`);
+  const script = `setTimeout(() => console.log(JSON.stringify({ result: { model_path: 'models/' + process.argv[1] + '/gen1.pth', final_loss: 0.3, epochs: 2, early_stopped: false, duration: ${ms / 1000} } })), ${ms})`;
+  writeFileSync(
+    path,
+    JSON.stringify({
+      workers: { training: { command: [process.execPath, '-e', script, '{config_key}'] } },
+    }),
+  );
+  return path;
+}
+
+/** Polls `check` every 100 ms until it holds; rejects after `timeoutMs` naming `what`. */
+export async function eventually<T>(
+  check: () => T | undefined | null | false,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let value: T | undefined | null | false;
+    try {
+      value = check();
+    } catch (error) {
+      // The file may not exist yet, or be mid-migration: try again.
+      if (!(error instanceof Error) || !/SQLITE_|no such|unable to open/i.test(error.message))
+        throw error;
+      value = undefined;
+    }
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits for a log line (the CLI logs to stderr) matching `pattern`. */
+export function waitForLog(host: HostProcess, pattern: RegExp, timeoutMs = 20_000): Promise<true> {
+  return eventually(
+    () => pattern.test(host.fixture.stderr()),
+    timeoutMs,
+    `${host.name}: ${pattern}`,
+  );
+}
+
+export async function killAll(hosts: readonly HostProcess[]): Promise<void> {
+  for (const h of hosts) {
+    if (h.fixture.child.exitCode === null && h.fixture.child.signalCode === null)
+      h.fixture.child.kill('SIGKILL');
+  }
+  await Promise.all(hosts.map((h) => h.fixture.exited));
+}
+
+/** Envelope ids that occur more than once in a host's file (none may). */
+export function duplicateIds(db: string): string[] {
+  const seen = new Map<string, number>();
+  for (const r of rowsOf(db)) seen.set(r.envelope_id, (seen.get(r.envelope_id) ?? 0) + 1);
+  return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+}
