@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../actors/logger.js';
 import type { Router } from '../actors/router.js';
 import type { Supervisor } from '../actors/supervisor.js';
-import { ClusterOutboxFullError, type CoordinationError } from '../errors.js';
+import { ClusterOutboxFullError, type CoordinationError, HostTakenError } from '../errors.js';
 import type { Envelope } from '../events/envelope.js';
 import { CANCELLED } from '../persistence/database.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
@@ -63,6 +63,14 @@ export interface ClusterHealth {
   readonly work: WorkStats | null;
 }
 
+/** An answer of the cluster that waiting will not change. */
+function isRefusal(error: Error): boolean {
+  return (
+    error instanceof HostTakenError ||
+    /permission|authorization|not authorized/i.test(error.message)
+  );
+}
+
 export class ClusterMember {
   readonly connection: ClusterConnection;
   private readonly cluster: ResolvedCluster;
@@ -80,6 +88,8 @@ export class ClusterMember {
   private heartbeat: NodeJS.Timeout | null = null;
   private stopped = false;
   private active = false;
+  /** Why the last setup after a (re)connection failed; null once it succeeded. */
+  private setupError: string | null = null;
   private connectedOnce = false;
   private setupRunning: Promise<void> | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -108,7 +118,7 @@ export class ClusterMember {
     await this.takeBridgeLease();
     this.heartbeat = setInterval(() => void this.beat(), BRIDGE_HEARTBEAT_MS);
     this.connection.onChange((state) => {
-      if (state === 'connected' && this.connectedOnce && !this.stopped) void this.setUp(true);
+      if (state === 'connected' && this.connectedOnce && !this.stopped) this.setUpUntilDone(true);
     });
     const connected = this.connection.open().then(() => 'connected' as const);
     const waited = await Promise.race([
@@ -122,9 +132,42 @@ export class ClusterMember {
       return;
     }
     connected.then(
-      () => this.setUp(false).catch((error: CoordinationError) => this.fatalListener?.(error)),
+      () => this.setUpUntilDone(false),
       () => {},
     );
+  }
+
+  /**
+   * Sets up after a (re)connection, retrying every 2 s while the cluster cannot answer (a server
+   * restarting, a stream electing its leader): degraded meanwhile, never a crash. Only a refusal
+   * (the host name taken, no permission) ends the runtime, through `onFatal`.
+   */
+  private setUpUntilDone(afterOutage: boolean): void {
+    let warned = false;
+    const attempt = () => {
+      if (this.stopped || !this.connection.connected) return;
+      this.setUp(afterOutage).then(
+        () => {
+          if (warned) this.logger.info('cluster set up again');
+        },
+        (error: CoordinationError) => {
+          if (isRefusal(error)) {
+            this.fatalListener?.(error);
+            return;
+          }
+          if (!warned) {
+            warned = true;
+            this.logger.warn(
+              { err: error.message },
+              'cluster not set up yet after connecting; retrying (degraded meanwhile)',
+            );
+          }
+          this.setupError = error.message;
+          setTimeout(attempt, 2_000).unref();
+        },
+      );
+    };
+    attempt();
   }
 
   /** Resources and the host-name check, before any daemon starts. */
@@ -147,9 +190,13 @@ export class ClusterMember {
   private setUp(afterOutage: boolean): Promise<void> {
     if (!this.active) return Promise.resolve();
     if (this.setupRunning) return this.setupRunning;
-    this.setupRunning = this.doSetUp(afterOutage).finally(() => {
-      this.setupRunning = null;
-    });
+    this.setupRunning = this.doSetUp(afterOutage)
+      .then(() => {
+        this.setupError = null;
+      })
+      .finally(() => {
+        this.setupRunning = null;
+      });
     return this.setupRunning;
   }
 
@@ -427,7 +474,7 @@ export class ClusterMember {
     const reason =
       connection.state !== 'connected'
         ? `NATS ${connection.state}${connection.reason ? `: ${connection.reason}` : ''}`
-        : (bridgeStats?.lastError ?? null);
+        : (this.setupError ?? bridgeStats?.lastError ?? null);
     return {
       state: !this.holdsBridge ? 'standby' : reason ? 'degraded' : 'ok',
       reason,

@@ -231,7 +231,8 @@ export function describeCluster(cluster: ResolvedCluster): {
  * The cluster options a command line and environment give: `--nats` / `RINGRIFT_NATS_URL` (comma
  * separated), `--host` / `RINGRIFT_HOST`, `--cluster` / `RINGRIFT_CLUSTER`, and credentials from
  * `RINGRIFT_NATS_TOKEN`, `RINGRIFT_NATS_USER` + `RINGRIFT_NATS_PASSWORD` or `RINGRIFT_NATS_CREDS`
- * (never from flags: a flag's value shows in `ps`). Null when no server is named.
+ * (never from flags: a flag's value shows in `ps`), and the stream's replicas from
+ * `RINGRIFT_NATS_REPLICAS`. Null when no server is named.
  * @throws {InvalidOptionError} when servers are named without a host.
  */
 export function clusterFromFlags(
@@ -258,9 +259,13 @@ export function clusterFromFlags(
     ...(env.RINGRIFT_NATS_PASSWORD ? { password: env.RINGRIFT_NATS_PASSWORD } : {}),
     ...(env.RINGRIFT_NATS_CREDS ? { credsFile: env.RINGRIFT_NATS_CREDS } : {}),
   };
+  const replicas = env.RINGRIFT_NATS_REPLICAS;
+  if (replicas !== undefined && !/^[135]$/.test(replicas))
+    throw new InvalidOptionError('RINGRIFT_NATS_REPLICAS', '1, 3 or 5', replicas);
   return {
     ...fromFile,
     ...envAuth,
+    ...(replicas !== undefined ? { replicas: Number(replicas) } : {}),
     servers: servers?.length ? servers : (fileServers as readonly string[]),
     host,
     ...((flags.cluster ?? env.RINGRIFT_CLUSTER)
