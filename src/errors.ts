@@ -369,3 +369,12 @@ export class ClusterOutboxFullError extends CoordinationError {
     this.limit = limit;
   }
 }
+
+/** NATS refused this runtime's credentials (or it has none and the server wants some). */
+export class ClusterAuthError extends CoordinationError {
+  constructor(servers: readonly string[], cause: string) {
+    super(
+      `NATS at ${servers.join(', ')} refused the credentials (${cause}); set RINGRIFT_NATS_TOKEN, RINGRIFT_NATS_USER and RINGRIFT_NATS_PASSWORD, or RINGRIFT_NATS_CREDS`,
+    );
+  }
+}

@@ -2,6 +2,7 @@
  * `status`, `events tail`, `events publish` and `wiring check`: what an operator runs next to a
  * runtime, reading and writing the same SQLite file.
  */
+import { type BridgeRow, readBridgeRow } from '../cluster/bridge-row.js';
 import { CLUSTER_EMITS } from '../cluster/member.js';
 import {
   checkGuideCoverage,
@@ -154,9 +155,33 @@ export function printStatus(dbPath: string, out: Out, shownRuntimes = 5): void {
     );
     for (const [consumer, n] of Object.entries(status.deadLetters.byConsumer))
       out(`  ${consumer}: ${n}`);
+    printBridge(readBridgeRow(db.db), out);
   } finally {
     db.close();
   }
+}
+
+/** This host's place in the cluster, as its bridge last recorded it (`status` needs no NATS). */
+function printBridge(bridge: BridgeRow | null, out: Out): void {
+  if (!bridge) return;
+  const s = bridge.state;
+  const alive =
+    bridge.ownerRuntime !== null && bridge.heartbeatAgeS !== null && bridge.heartbeatAgeS < 15;
+  out(`cluster: host ${bridge.host ?? '?'}${s ? ` in cluster ${s.cluster}` : ''}`);
+  out(
+    `  bridge: ${alive ? `runtime ${bridge.ownerRuntime} (pid ${bridge.ownerPid}), heartbeat ${(bridge.heartbeatAgeS ?? 0).toFixed(0)} s ago` : 'not running'}`,
+  );
+  if (s && alive)
+    out(
+      `  NATS: ${s.connection}${s.server ? ` to ${s.server}` : ''}${s.reason ? ` (${s.reason})` : ''}`,
+    );
+  out(
+    `  outbox: ${bridge.outbox} cross-host events not yet on JetStream; sent ${bridge.sent}, received ${bridge.received}`,
+  );
+  if (s && alive)
+    out(
+      `  leader: ${s.leader ?? 'none seen'}${s.token === null ? '' : ` (token ${s.token})`}${s.leading ? ', this host' : ''}; hosts present: ${s.hosts.join(', ') || 'none'}`,
+    );
 }
 
 function describeLiveness(l: Liveness): string {

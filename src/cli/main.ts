@@ -2,6 +2,11 @@
 /** `ringrift-coord`: the command line. */
 import { parseArgs } from 'node:util';
 import {
+  ClusterUnreachableError,
+  printClusterStatus,
+  readClusterStatus,
+} from '../cluster/status.js';
+import {
   CoordinationError,
   clusterFromFlags,
   defaultDbPath,
@@ -47,6 +52,10 @@ commands:
                                            one): alive or dead, daemon states, their machines at
                                            the last snapshot, pipeline stages, the file's state;
                                            consumer lag, dead letters
+  cluster status [--nats URL,...] [--cluster NAME]
+                                         the cluster as NATS sees it: hosts (age, incarnation,
+                                           daemons, outbox), the leader and its token, consumer
+                                           lag per host, the stream; exit 1 when unreachable
   events tail [--type T] [--no-follow] [--db PATH]
   events publish TYPE --payload JSON|@FILE|- [--db PATH]
                                          an event that crosses processes, validated first
@@ -160,6 +169,31 @@ async function main(argv: string[]): Promise<number> {
         strict: true,
       });
       printStatus(values.db ?? defaultDbPath(), print, values.all ? Number.POSITIVE_INFINITY : 5);
+      return EXIT.ok;
+    }
+    case 'cluster': {
+      const [sub, ...args] = rest;
+      if (sub !== 'status')
+        throw new InvalidOptionError('cluster', "the subcommand 'status'", sub ?? '');
+      const { values } = parseArgs({
+        args,
+        options: { nats: { type: 'string' }, cluster: { type: 'string' } },
+        strict: true,
+      });
+      const options = clusterFromFlags(
+        { nats: values.nats, cluster: values.cluster, host: 'cluster-status' },
+        process.env,
+        undefined,
+      );
+      if (!options) throw new InvalidOptionError('--nats', 'NATS URLs (or RINGRIFT_NATS_URL)', '');
+      try {
+        printClusterStatus(await readClusterStatus(resolveCluster(options)), print);
+      } catch (error) {
+        // Not a usage error: the cluster is down or unreachable from here.
+        if (!(error instanceof ClusterUnreachableError)) throw error;
+        console.error(`ringrift-coord: ${error.message}`);
+        return EXIT.failure;
+      }
       return EXIT.ok;
     }
     case 'events': {

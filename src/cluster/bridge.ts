@@ -85,6 +85,8 @@ export class ClusterBridge {
   private deadLettered = 0;
   private readonly ignored: Record<string, number> = {};
   private backlog = 0;
+  private acceptedSinceCount = 0;
+  private countedAt = 0;
   private lastError: string | null = null;
   private inbound: Parsed[] = [];
   private flushing = false;
@@ -166,14 +168,26 @@ export class ClusterBridge {
     return this.statements.backlog.get(this.cursor) as number;
   }
 
-  /** Cross-host events of this host not yet on JetStream (refreshed every outbound pass). */
+  /**
+   * Cross-host events of this host not yet on JetStream: the file's count (at most 250 ms old)
+   * plus those accepted since that are still on their way into the file. Checked by every
+   * cross-host publish, so the count itself runs at most four times a second.
+   */
   get outboxDepth(): number {
-    return this.backlog;
+    if (performance.now() - this.countedAt > 250) this.recount();
+    return this.backlog + this.acceptedSinceCount;
   }
 
-  /** A cross-host event was just accepted on this host: counted until the next pass. */
+  private recount(): void {
+    this.backlog = this.countBacklog();
+    this.countedAt = performance.now();
+    // What the event log has not written yet is not in the count: keep it counted.
+    this.acceptedSinceCount = Math.min(this.acceptedSinceCount, this.log.unwritten);
+  }
+
+  /** A cross-host event was just accepted on this host. */
   noteAccepted(): void {
-    this.backlog++;
+    this.acceptedSinceCount++;
     this.wakeOutbound?.();
   }
 
@@ -210,7 +224,7 @@ export class ClusterBridge {
         continue;
       }
       if (rows.length === 0) {
-        this.backlog = 0;
+        this.recount();
         await this.sleep(idle);
         idle = Math.min(idle * 2, 20);
         continue;
@@ -262,7 +276,7 @@ export class ClusterBridge {
       }
       this.cursor = last;
       this.sent += sent;
-      this.backlog = this.countBacklog();
+      this.recount();
     }
   }
 
@@ -471,7 +485,7 @@ export class ClusterBridge {
       ignored: { ...this.ignored },
       duplicates: this.duplicates,
       deadLettered: this.deadLettered,
-      backlog: this.backlog,
+      backlog: this.backlog + this.acceptedSinceCount,
       cursor: this.cursor,
       lastError: this.lastError,
     };

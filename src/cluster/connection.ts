@@ -12,6 +12,7 @@ import {
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
 import type { Logger } from '../actors/logger.js';
+import { ClusterAuthError } from '../errors.js';
 import { describeCluster, type ResolvedCluster } from './options.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -93,6 +94,12 @@ export class ClusterConnection {
           },
           (error: Error) => {
             this.reason = error.message;
+            // Wrong credentials are an answer, not an outage: waiting does not fix them.
+            if (/authorization|authentication|permissions violation/i.test(error.message)) {
+              this.set('closed', error.message);
+              reject(new ClusterAuthError(describeCluster(this.cluster).servers, error.message));
+              return;
+            }
             if (!warned) {
               warned = true;
               this.logger.warn(

@@ -12,12 +12,18 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../actors/logger.js';
 import type { Router } from '../actors/router.js';
 import type { Supervisor } from '../actors/supervisor.js';
-import { ClusterOutboxFullError, type CoordinationError, HostTakenError } from '../errors.js';
+import {
+  ClusterAuthError,
+  ClusterOutboxFullError,
+  type CoordinationError,
+  HostTakenError,
+} from '../errors.js';
 import type { Envelope } from '../events/envelope.js';
 import { CANCELLED } from '../persistence/database.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
 import { holderAlive, OWN_IDENTITY } from '../persistence/process-identity.js';
 import { type BridgeStats, ClusterBridge } from './bridge.js';
+import type { BridgeState } from './bridge-row.js';
 import { ClusterConnection, type ConnectionHealth } from './connection.js';
 import { LeaderLease, type LeaderRecord } from './leadership.js';
 import { describeCluster, type ResolvedCluster } from './options.js';
@@ -121,6 +127,10 @@ export class ClusterMember {
       if (state === 'connected' && this.connectedOnce && !this.stopped) this.setUpUntilDone(true);
     });
     const connected = this.connection.open().then(() => 'connected' as const);
+    // A refusal after the wait (credentials) ends the runtime through onFatal.
+    connected.catch((error: CoordinationError) => {
+      if (error instanceof ClusterAuthError && this.active) this.fatalListener?.(error);
+    });
     const waited = await Promise.race([
       connected,
       new Promise<'timeout'>((resolve) =>
@@ -133,7 +143,7 @@ export class ClusterMember {
     }
     connected.then(
       () => this.setUpUntilDone(false),
-      () => {},
+      () => {}, // a refusal: told to onFatal above; a close before connecting: nothing to do
     );
   }
 
@@ -287,6 +297,7 @@ export class ClusterMember {
       gpus: this.cluster.gpus,
       free_slots: this.cluster.slots,
       started_at: this.startedAt,
+      outbox: this.bridge?.outboxDepth ?? 0,
     };
   }
 
@@ -457,8 +468,10 @@ export class ClusterMember {
     try {
       db.tryWrite('bridge heartbeat', (d) =>
         d
-          .prepare('UPDATE cluster_bridge SET heartbeat_at = ? WHERE id = 1 AND owner_runtime = ?')
-          .run(Date.now() / 1000, this.options.runtimeId),
+          .prepare(
+            'UPDATE cluster_bridge SET heartbeat_at = ?, state = ? WHERE id = 1 AND owner_runtime = ?',
+          )
+          .run(Date.now() / 1000, JSON.stringify(this.bridgeState()), this.options.runtimeId),
       );
     } catch (error) {
       // A refused write (full, locked): the event log's monitor reports the file; beat again later.
@@ -467,6 +480,20 @@ export class ClusterMember {
   }
 
   // ------------------------------------------------------------------ health and stop
+
+  private bridgeState(): BridgeState {
+    const h = this.health();
+    return {
+      connection: h.connection.state,
+      server: h.connection.server,
+      reason: h.reason,
+      leader: h.leader?.host ?? null,
+      token: h.leader?.token ?? null,
+      leading: h.leading,
+      hosts: h.hosts.map((r) => r.host).sort(),
+      cluster: h.cluster,
+    };
+  }
 
   health(): ClusterHealth {
     const connection = this.connection.health();

@@ -28,6 +28,8 @@ export interface PresenceRecord {
   readonly gpus: number;
   readonly free_slots: number;
   readonly started_at: number;
+  /** Cross-host events of the host not yet on JetStream, at the last refresh. */
+  readonly outbox: number;
 }
 
 export interface PresentHost {

@@ -52,6 +52,7 @@ interface ServerSpec {
   readonly clusterPort?: number;
   readonly routes?: readonly number[];
   readonly clusterName?: string;
+  readonly token?: string;
 }
 
 function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -86,6 +87,7 @@ function server(spec: ServerSpec, storeDir: string): NatsServer {
     storeDir,
     '-n',
     spec.name,
+    ...(spec.token ? ['--auth', spec.token] : []),
     ...(spec.clusterPort
       ? [
           '--cluster_name',
@@ -142,10 +144,15 @@ function server(spec: ServerSpec, storeDir: string): NatsServer {
   return handle;
 }
 
-/** One JetStream server on a random port. */
-export async function startNats(): Promise<NatsServer> {
-  const port = await freePort();
-  const s = server({ name: `n${port}`, port }, mkdtempSync(join(tmpdir(), 'ringrift-nats-')));
+/** One JetStream server on a random port (or `port`), optionally wanting a token. */
+export async function startNats(
+  options: { port?: number; token?: string } = {},
+): Promise<NatsServer> {
+  const port = options.port ?? (await freePort());
+  const s = server(
+    { name: `n${port}`, port, token: options.token },
+    mkdtempSync(join(tmpdir(), 'ringrift-nats-')),
+  );
   await s.start();
   return s;
 }
