@@ -192,7 +192,12 @@ export {
   loadCommandConfig,
   parseCommandConfig,
 } from './workers/command.js';
-export { defineConfig, loadConfigFile, type RingriftConfig } from './workers/config-file.js';
+export {
+  defineConfig,
+  loadConfigFile,
+  loadRingriftConfig,
+  type RingriftConfig,
+} from './workers/config-file.js';
 export { createSimulatedWorker, type SimulatedWorkerOptions } from './workers/simulated.js';
 // ---- workers: how daemons do real work
 export {

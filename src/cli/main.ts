@@ -100,23 +100,16 @@ async function main(argv: string[]): Promise<number> {
         },
         strict: true,
       });
-      const cluster = clusterFromFlags(
-        { nats: values.nats, host: values.host, cluster: values.cluster },
-        process.env,
-        undefined,
-      );
-      if (!cluster && (values.host !== undefined || values.cluster !== undefined))
+      const clusterFlags = { nats: values.nats, host: values.host, cluster: values.cluster };
+      if (
+        values.config === undefined &&
+        !clusterFromFlags(clusterFlags, process.env, undefined) &&
+        (values.host !== undefined || values.cluster !== undefined)
+      )
         throw new InvalidOptionError(
           values.host !== undefined ? '--host' : '--cluster',
-          'given with --nats (or RINGRIFT_NATS_URL)',
+          'given with --nats (or RINGRIFT_NATS_URL, or cluster.servers in --config)',
           values.host ?? values.cluster,
-        );
-      if (cluster) resolveCluster(cluster); // every cluster option checked before anything opens
-      if (cluster && values['no-db'])
-        throw new InvalidOptionError(
-          '--no-db',
-          'left out with --nats (the host file is the cluster outbox)',
-          true,
         );
       const view = choice('--view', values.view, ['live', 'log'] as const);
       const profile = pipelineProfile(values.profile ?? 'standalone');
@@ -157,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
         inspectPort,
         seed: intOption('--seed', values.seed, 0),
         view,
-        cluster: cluster ?? undefined,
+        clusterFlags,
       });
       if (summary.fatal) console.error(`ringrift-coord: ${summary.fatal}`);
       return runExitCode(summary, iterations);

@@ -6,8 +6,9 @@
 import { hostname } from 'node:os';
 import {
   busyConsumers,
-  type ClusterOptions,
+  type CommandConfig,
   ConsumerBusyError,
+  clusterFromFlags,
   createCommandWorker,
   createLogger,
   createPipelineDaemons,
@@ -15,10 +16,11 @@ import {
   createSimulatedWorker,
   type Envelope,
   InvalidOptionError,
-  loadConfigFile,
+  loadRingriftConfig,
   PIPELINE_PROFILES,
   type PipelineProfile,
   type Runtime,
+  resolveCluster,
   unimplementedOfOriginalProfile,
   WORK_KINDS,
   type Worker,
@@ -41,8 +43,15 @@ export interface RunOptions {
   readonly gamesPerBatch?: number;
   /** `live`: the live view on `out` (the default on a terminal); `log`: log lines only. */
   readonly view?: 'live' | 'log';
-  /** Join a cluster on NATS JetStream (`--nats`, `--host`, `--cluster`). */
-  readonly cluster?: ClusterOptions;
+  /**
+   * Join a cluster on NATS JetStream: `--nats`, `--host`, `--cluster` (and the environment),
+   * over the `cluster` of the config file.
+   */
+  readonly clusterFlags?: {
+    readonly nats?: string;
+    readonly host?: string;
+    readonly cluster?: string;
+  };
 }
 
 export interface RunSummary {
@@ -120,7 +129,16 @@ export async function runPipeline(
     name: 'run',
     level: liveMode && process.env.RINGRIFT_LOG_LEVEL === undefined ? 'warn' : undefined,
   });
-  const worker = await workerFor(options, logger);
+  const file = options.configFile ? await loadRingriftConfig(options.configFile) : null;
+  const cluster = clusterFromFlags(options.clusterFlags ?? {}, process.env, file?.cluster);
+  if (cluster) resolveCluster(cluster); // every cluster option checked before anything opens
+  if (cluster && options.dbPath === false)
+    throw new InvalidOptionError(
+      '--no-db',
+      'left out with --nats (the host file is the cluster outbox)',
+      true,
+    );
+  const worker = await workerFor(file?.workers ?? null, logger, options.seed);
   const games = options.gamesPerBatch ?? 100;
   const profile = options.profile ?? 'standalone';
   const members: readonly string[] = PIPELINE_PROFILES[profile];
@@ -135,7 +153,7 @@ export async function runPipeline(
     worker,
     trainingThreshold: games,
     durable: options.dbPath !== false,
-    cluster: options.cluster ? { host: options.cluster.host } : undefined,
+    cluster: cluster ? { host: cluster.host } : undefined,
     masterLoop: { configs: options.configs, iterations: options.iterations, gamesPerBatch: games },
   }).filter((d) => members.includes(d.type));
   const unimplemented = unimplementedOfOriginalProfile(profile);
@@ -160,9 +178,9 @@ export async function runPipeline(
     // A training node keeps one name per host, so that after a crash it resumes the training it
     // was running from its snapshot. A run that drives iterations starts afresh each time (its
     // MasterLoop must not resume a finished run), so it takes a new name.
-    runtimeId: drivesIterations ? undefined : `${profile}@${options.cluster?.host ?? hostname()}`,
+    runtimeId: drivesIterations ? undefined : `${profile}@${cluster?.host ?? hostname()}`,
     dbPath: options.dbPath,
-    cluster: options.cluster,
+    cluster: cluster ?? undefined,
     logger,
     inspect: options.inspect,
     inspectPort: options.inspectPort,
@@ -299,11 +317,12 @@ function daemonRows(runtime: Runtime): DaemonRow[] {
 }
 
 async function workerFor(
-  options: RunOptions,
+  config: CommandConfig | null,
   logger: ReturnType<typeof createLogger>,
+  seed: number | undefined,
 ): Promise<Worker> {
   const simulated = createSimulatedWorker({
-    seed: options.seed ?? 1,
+    seed: seed ?? 1,
     durationsMs: {
       selfplay: 30,
       sync: 15,
@@ -313,8 +332,7 @@ async function workerFor(
       distribution: 15,
     },
   });
-  if (!options.configFile) return simulated;
-  const config = await loadConfigFile(options.configFile);
+  if (!config) return simulated;
   const simulatedKinds = WORK_KINDS.filter((k) => !config[k]);
   if (simulatedKinds.length > 0) {
     logger.warn(

@@ -44,7 +44,46 @@ const commandSpecSchema = z.strictObject({
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).optional(),
 });
+/** `cluster` of a config file: `ClusterOptions` (src/cluster/options.ts), checked in full there. */
+const clusterSchema = z.strictObject({
+  servers: z.array(z.string().min(1)).min(1).optional(),
+  host: z.string().min(1).optional(),
+  name: z.string().min(1).optional(),
+  token: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  credsFile: z.string().min(1).optional(),
+  tls: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        caFile: z.string().optional(),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+      }),
+    ])
+    .optional(),
+  replicas: z.number().int().optional(),
+  maxAgeMs: z.number().positive().optional(),
+  maxBytes: z.number().positive().optional(),
+  duplicateWindowMs: z.number().positive().optional(),
+  presenceTtlMs: z.number().positive().optional(),
+  presenceRefreshMs: z.number().positive().optional(),
+  sweepMs: z.number().positive().optional(),
+  leaseTtlMs: z.number().positive().optional(),
+  maxOutbox: z.number().int().positive().optional(),
+  capabilities: z
+    .strictObject({
+      gpus: z.number().int().nonnegative().optional(),
+      slots: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+});
+
+export type ClusterFileOptions = z.infer<typeof clusterSchema>;
+
 const configFileSchema = z.strictObject({
+  cluster: clusterSchema.optional(),
   workers: z.strictObject(
     Object.fromEntries(WORK_KINDS.map((k) => [k, commandSpecSchema.optional()])) as Record<
       WorkKind,
@@ -64,13 +103,15 @@ const STDERR_TAIL_BYTES = 4_096;
  * @throws {WorkerConfigError} naming the file and every problem.
  */
 export function loadCommandConfig(path: string): CommandConfig {
-  let raw: unknown;
+  return parseConfigFile(path, readJsonConfig(path)).workers;
+}
+
+export function readJsonConfig(path: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new WorkerConfigError(path, [(error as Error).message]);
   }
-  return parseCommandConfig(path, raw);
 }
 
 /**
@@ -78,6 +119,14 @@ export function loadCommandConfig(path: string): CommandConfig {
  * @throws {WorkerConfigError} naming `path` and every problem.
  */
 export function parseCommandConfig(path: string, raw: unknown): CommandConfig {
+  return parseConfigFile(path, raw).workers;
+}
+
+/** The whole config file: worker commands and, when present, the cluster's options. */
+export function parseConfigFile(
+  path: string,
+  raw: unknown,
+): { workers: CommandConfig; cluster: ClusterFileOptions | undefined } {
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
     throw new WorkerConfigError(
@@ -87,7 +136,7 @@ export function parseCommandConfig(path: string, raw: unknown): CommandConfig {
   }
   const config = parsed.data.workers as CommandConfig;
   checkPlaceholders(path, config);
-  return config;
+  return { workers: config, cluster: parsed.data.cluster };
 }
 
 /**

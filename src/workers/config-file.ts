@@ -8,16 +8,22 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WorkerConfigError } from '../errors.js';
 import {
+  type ClusterFileOptions,
   type CommandConfig,
   type CommandSpec,
-  loadCommandConfig,
-  parseCommandConfig,
+  parseConfigFile,
+  readJsonConfig,
 } from './command.js';
 import type { WorkKind } from './worker.js';
 
 /** What a config file holds. */
 export interface RingriftConfig {
   readonly workers: Partial<Record<WorkKind, CommandSpec>>;
+  /**
+   * Joining a cluster (`ClusterOptions`: servers, host, name, token | user+password | credsFile,
+   * tls, replicas, timings). Flags and the environment take precedence over it.
+   */
+  readonly cluster?: ClusterFileOptions;
 }
 
 /**
@@ -37,8 +43,15 @@ const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
  *   extension, a module that throws or exports no default, a value the schema refuses.
  */
 export async function loadConfigFile(path: string): Promise<CommandConfig> {
+  return (await loadRingriftConfig(path)).workers;
+}
+
+/** The whole file: worker commands and the cluster's options. @throws {WorkerConfigError} */
+export async function loadRingriftConfig(
+  path: string,
+): Promise<{ workers: CommandConfig; cluster: ClusterFileOptions | undefined }> {
   const extension = extname(path);
-  if (extension === '.json') return loadCommandConfig(path);
+  if (extension === '.json') return parseConfigFile(path, readJsonConfig(path));
   if (!MODULE_EXTENSIONS.has(extension))
     throw new WorkerConfigError(path, [
       `unknown extension '${extension}' (.json, ${[...MODULE_EXTENSIONS].join(', ')})`,
@@ -57,7 +70,7 @@ export async function loadConfigFile(path: string): Promise<CommandConfig> {
     throw new WorkerConfigError(path, [
       'has no default export (export default defineConfig({...}))',
     ]);
-  return parseCommandConfig(path, module.default);
+  return parseConfigFile(path, module.default);
 }
 
 /** tsx compiles the file (and what it imports) on the fly; Node 20 cannot run TypeScript itself. */

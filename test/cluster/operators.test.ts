@@ -3,7 +3,7 @@
  * the wire, a taken host name, an unreachable server at start, credentials that stay secret,
  * `status` and `cluster status`, and the outbox's bound while NATS is away (embedded).
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -17,7 +17,7 @@ import {
 } from '../../src/index.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { freePort, type NatsServer, natsUnavailable, startNats, tempDir } from '../support/nats.js';
-import { cliWith, runCli } from '../support/processes.js';
+import { cliWith, runCli, startFixture } from '../support/processes.js';
 import { eventually, type HostProcess, killAll, rowsOf, startHost, waitForLog } from './support.js';
 
 const unavailable = natsUnavailable();
@@ -138,6 +138,62 @@ describe.skipIf(unavailable !== null)('the cluster for operators (real nats-serv
     expect(cluster).toMatch(/inbound consumers:\n {2}host_u/);
     expect(cluster).toMatch(/stream RINGRIFT_ringrift: \d+ messages/);
   }, 90_000);
+
+  it('the cluster from the config file (flags and environment over it); a bad cluster key there is one line, exit 2', async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    const d = dir();
+    const config = join(d, 'ringrift.config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ cluster: { servers: [nats.url], host: 'f' }, workers: {} }),
+    );
+    const f = startFixture(
+      'src/cli/main',
+      [
+        'run',
+        '--profile',
+        'training_node',
+        '--db',
+        join(d, 'f.db'),
+        '--config',
+        config,
+        '--view',
+        'log',
+      ],
+      { RINGRIFT_LOG_LEVEL: 'info' },
+    );
+    hosts.push({ name: 'f', db: join(d, 'f.db'), fixture: f });
+    await waitForLog(hosts[0] as HostProcess, /serving the coordinator/);
+    const out = await eventually(
+      async () => {
+        const o = (await runCli('cluster', 'status', '--nats', nats.url)).stdout;
+        return /^ {2}f +seen/m.test(o) ? o : null;
+      },
+      15_000,
+      'cluster status to list f',
+    );
+    expect(out).toMatch(/profile training_node/);
+    const bad = join(d, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({ cluster: { servers: [nats.url], hots: 'x' }, workers: {} }),
+    );
+    const { code, stderr } = await failure(
+      cliWith({ RINGRIFT_LOG_LEVEL: 'error' })(
+        'run',
+        '--profile',
+        'training_node',
+        '--db',
+        join(d, 'g.db'),
+        '--config',
+        bad,
+      ),
+    );
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/cluster: Unrecognized key: "hots"/);
+  }, 60_000);
 
   it('cluster status of an unreachable server: one line, exit 1', async () => {
     const port = await freePort();
