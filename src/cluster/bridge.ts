@@ -63,6 +63,7 @@ export interface BridgeStats {
 }
 
 const OUT_BATCH = 256;
+const CURSOR_SAVE_MS = 200;
 const DEAD_LETTER_CONSUMER = (durable: string) => `cluster:${durable}`;
 
 interface Parsed {
@@ -85,6 +86,8 @@ export class ClusterBridge {
   private deadLettered = 0;
   private readonly ignored: Record<string, number> = {};
   private backlog = 0;
+  private unsavedSent = 0;
+  private savedAt = 0;
   private acceptedSinceCount = 0;
   private countedAt = 0;
   private lastError: string | null = null;
@@ -102,6 +105,12 @@ export class ClusterBridge {
     private readonly log: SqliteEventLog,
     private readonly logger: Logger,
     private readonly filters: { inbound?: InboundFilter; outbound?: OutboundFilter } = {},
+    /**
+     * Hands a committed inbound event to this process's router at once (its poll of the file
+     * would find it a little later; the router drops that second copy by envelope id). False
+     * when a mailbox is full: the poll delivers it then.
+     */
+    private readonly deliverLocally: ((envelope: Envelope) => boolean) | null = null,
   ) {
     const db = log.db.db;
     const types = CROSS_HOST_TYPES.map((t) => `'${t}'`).join(', ');
@@ -126,6 +135,8 @@ export class ClusterBridge {
     };
     this.cursor = (this.statements.cursor.get() as number | undefined) ?? 0;
     this.backlog = this.countBacklog();
+    // A commit of this process's events may hold cross-host ones: look at once.
+    log.onCommit(() => this.wakeOutbound?.());
   }
 
   /** (Re)starts both directions on a connection; called after every (re)connect. */
@@ -188,7 +199,6 @@ export class ClusterBridge {
   /** A cross-host event was just accepted on this host. */
   noteAccepted(): void {
     this.acceptedSinceCount++;
-    this.wakeOutbound?.();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -224,6 +234,7 @@ export class ClusterBridge {
         continue;
       }
       if (rows.length === 0) {
+        if (this.unsavedSent > 0) await this.saveCursor();
         this.recount();
         await this.sleep(idle);
         idle = Math.min(idle * 2, 20);
@@ -256,28 +267,36 @@ export class ClusterBridge {
       if (failures > 0) this.logger.info('cross-host publishing resumed');
       failures = 0;
       this.lastError = null;
-      const last = (rows.at(-1) as EventRow).event_id;
-      const sent = publishes.length;
-      const saved = await this.log.db
-        .persist(
-          'cluster-bridge',
-          'save the bridge cursor',
-          (db) =>
-            db
-              .prepare('UPDATE cluster_bridge SET out_cursor = ?, sent = sent + ? WHERE id = 1')
-              .run(last, sent),
-          () => this.closed,
-        )
-        .catch((error: Error) => error);
-      if (saved === CANCELLED || saved instanceof Error) {
-        // Closed, or the file is damaged (the runtime stops on it): resent next start, stored once.
-        this.cursor = last;
-        return;
-      }
-      this.cursor = last;
-      this.sent += sent;
+      this.cursor = (rows.at(-1) as EventRow).event_id;
+      this.sent += publishes.length;
+      this.unsavedSent += publishes.length;
       this.recount();
+      // The cursor is saved at most every CURSOR_SAVE_MS, not per batch: a write per batch would
+      // contend with the writer thread for the file's lock on every event. What a crash loses of
+      // it is sent again at the next start and stored once (msgID, then every receiver's inbox).
+      if (performance.now() - this.savedAt > CURSOR_SAVE_MS) await this.saveCursor();
     }
+  }
+
+  private async saveCursor(): Promise<void> {
+    const cursor = this.cursor;
+    const sent = this.unsavedSent;
+    this.savedAt = performance.now();
+    const saved = await this.log.db
+      .persist(
+        'cluster-bridge',
+        'save the bridge cursor',
+        (db) =>
+          db
+            .prepare(
+              'UPDATE cluster_bridge SET out_cursor = MAX(out_cursor, ?), sent = sent + ? WHERE id = 1',
+            )
+            .run(cursor, sent),
+        () => this.log.isClosed,
+      )
+      .catch((error: Error) => error);
+    // Closed, or the file is damaged (the runtime stops on it): resent next start, stored once.
+    if (saved !== CANCELLED && !(saved instanceof Error)) this.unsavedSent -= sent;
   }
 
   /** A work request that the leader has not assigned yet stays on its host. */
@@ -413,6 +432,8 @@ export class ClusterBridge {
         }
         this.log.noteForeignRows();
         for (const p of batch) p.msg.ack();
+        if (this.deliverLocally)
+          for (const envelope of outcome.fresh) this.deliverLocally(envelope);
         this.received += outcome.written;
         this.duplicates += outcome.duplicates;
         this.deadLettered += outcome.dead;
@@ -427,6 +448,7 @@ export class ClusterBridge {
 
   private writeInbound(db: Database.Database, batch: readonly Parsed[], now: number) {
     let written = 0;
+    const fresh: Envelope[] = [];
     let duplicates = 0;
     let dead = 0;
     const ignored: Record<string, number> = {};
@@ -467,15 +489,16 @@ export class ClusterBridge {
         );
         continue;
       }
-      const fresh = this.inboundInsert.inbox.run(envelope.id, p.msg.seq, envelope.origin.host, now);
-      if (fresh.changes === 0) {
+      const inbox = this.inboundInsert.inbox.run(envelope.id, p.msg.seq, envelope.origin.host, now);
+      if (inbox.changes === 0) {
         duplicates++;
         continue;
       }
       this.inboundInsert.event.run(...toRowValues(envelope), envelope.origin.host);
       written++;
+      fresh.push(envelope);
     }
-    return { written, duplicates, dead, ignored };
+    return { written, fresh, duplicates, dead, ignored };
   }
 
   stats(): BridgeStats {
@@ -498,6 +521,7 @@ export class ClusterBridge {
     await this.consumerMessages?.close().catch(() => {});
     await this.outboundRunning;
     await this.inboundRunning;
+    if (this.unsavedSent > 0 && !this.log.isClosed) await this.saveCursor();
   }
 }
 

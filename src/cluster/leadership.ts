@@ -12,6 +12,7 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { Logger } from '../actors/logger.js';
+import { within } from './deadline.js';
 
 export interface LeaderRecord {
   readonly host: string;
@@ -31,6 +32,8 @@ export interface LeadershipEvents {
 }
 
 const KEY = 'leader';
+/** The deadline of one call to NATS: a third of the TTL at most, so a renewal fits before it. */
+const CALL_MS = 2_500;
 
 export class LeaderLease {
   private leading = false;
@@ -96,14 +99,18 @@ export class LeaderLease {
   private async campaign(): Promise<void> {
     let created: number;
     try {
-      created = await this.kv.create(KEY, this.value(0));
+      created = await within(this.kv.create(KEY, this.value(0)), CALL_MS, 'leader: campaign');
     } catch (error) {
       // `wrong last sequence`: someone holds it; anything else (NATS away) is tried next tick.
       this.logger.debug({ err: (error as Error).message }, 'leader campaign: not won');
       return;
     }
     try {
-      this.revision = await this.kv.update(KEY, this.value(created), created);
+      this.revision = await within(
+        this.kv.update(KEY, this.value(created), created),
+        CALL_MS,
+        'leader: confirm',
+      );
     } catch (error) {
       this.logger.warn(
         { err: (error as Error).message },
@@ -120,7 +127,11 @@ export class LeaderLease {
 
   private async renew(): Promise<void> {
     try {
-      this.revision = await this.kv.update(KEY, this.value(this.token), this.revision);
+      this.revision = await within(
+        this.kv.update(KEY, this.value(this.token), this.revision),
+        CALL_MS,
+        'leader: renew',
+      );
     } catch (error) {
       this.stepDown(`lease renewal failed: ${(error as Error).message}`);
     }
@@ -136,9 +147,11 @@ export class LeaderLease {
   private async observe(): Promise<void> {
     let entry: Awaited<ReturnType<KV['get']>>;
     try {
-      entry = await this.kv.get(KEY);
-    } catch {
-      return; // NATS away: nothing new can be learnt
+      entry = await within(this.kv.get(KEY), CALL_MS, 'leader: observe');
+    } catch (error) {
+      // NATS away or slow: nothing new can be learnt now.
+      this.logger.debug({ err: (error as Error).message }, 'leader key not read');
+      return;
     }
     if (!entry || entry.operation !== 'PUT') return;
     // The server expires lazily: a lease past its TTL is no lease.

@@ -226,10 +226,17 @@ export class ClusterMember {
     if (!this.presence) await this.makePresence(resources).claim();
     const presence = this.presence as unknown as Presence;
     if (!this.bridge) {
-      this.bridge = new ClusterBridge(this.cluster, this.options.eventLog, this.logger, {
-        inbound: (envelope) => this.screen(envelope),
-        outbound: (type, payload) => isWorkRequest(type) && typeof payload.target_host !== 'string',
-      });
+      this.bridge = new ClusterBridge(
+        this.cluster,
+        this.options.eventLog,
+        this.logger,
+        {
+          inbound: (envelope) => this.screen(envelope),
+          outbound: (type, payload) =>
+            isWorkRequest(type) && typeof payload.target_host !== 'string',
+        },
+        (envelope) => this.options.router.deliverRemote(envelope),
+      );
       this.options.router.setCrossHostGuard(() => {
         const bridge = this.bridge;
         if (!bridge) return;

@@ -13,6 +13,7 @@
 import type { KV } from '@nats-io/kv';
 import type { Logger } from '../actors/logger.js';
 import { HostTakenError } from '../errors.js';
+import { within } from './deadline.js';
 import type { ResolvedCluster } from './options.js';
 import { safeToken } from './options.js';
 
@@ -55,6 +56,8 @@ export type PresenceEvent =
     };
 
 const decoder = new TextDecoder();
+/** The deadline of one call to NATS. */
+const CALL_MS = 3_000;
 
 export class Presence {
   private readonly present = new Map<string, PresentHost>();
@@ -64,6 +67,8 @@ export class Presence {
   private quietUntil = 0;
   private stopped = false;
   private sweeping = false;
+  private watcher: Awaited<ReturnType<KV['watch']>> | null = null;
+  private readonly entries = new Map<string, { record: PresenceRecord; created: number }>();
 
   constructor(
     private readonly cluster: ResolvedCluster,
@@ -82,7 +87,7 @@ export class Presence {
    * @throws {HostTakenError}
    */
   async claim(): Promise<void> {
-    const entry = await this.kv.get(this.key);
+    const entry = await within(this.kv.get(this.key), CALL_MS, 'presence: read this host key');
     if (entry && entry.operation === 'PUT') {
       const record = entry.json<PresenceRecord>();
       const ageS = (Date.now() - entry.created.getTime()) / 1000;
@@ -96,6 +101,9 @@ export class Presence {
     this.kv = kv;
     if (afterOutage) this.quietUntil = Date.now() + this.cluster.presenceTtlMs;
     await this.refresh();
+    await this.watch(kv);
+    // Let the watcher deliver what the bucket holds before the first sweep reads it.
+    await new Promise((r) => setTimeout(r, 100));
     if (!this.refreshTimer)
       this.refreshTimer = setInterval(() => void this.refresh(), this.cluster.presenceRefreshMs);
     if (!this.sweepTimer)
@@ -106,32 +114,67 @@ export class Presence {
   private async refresh(): Promise<void> {
     if (this.stopped) return;
     try {
-      await this.kv.put(this.key, JSON.stringify(this.self()));
+      await within(
+        this.kv.put(this.key, JSON.stringify(this.self())),
+        CALL_MS,
+        'presence: refresh',
+      );
     } catch (error) {
       // NATS away: the connection's health says so; the next refresh tries again.
       this.logger.debug({ err: (error as Error).message }, 'presence refresh failed');
     }
   }
 
-  /** One pass over the bucket; exported for tests that drive time themselves. */
+  /**
+   * The bucket's entries as the watcher last told them (PUT and DEL arrive at once; an expiry is
+   * not told on 2.9, which the sweep finds through `keys()`). Re-created at every `start()`: a
+   * watcher does not survive a server restart.
+   */
+  private async watch(kv: KV): Promise<void> {
+    this.watcher?.stop();
+    this.entries.clear();
+    const watcher = await within(kv.watch(), CALL_MS, 'presence: watch the bucket');
+    this.watcher = watcher;
+    void (async () => {
+      for await (const e of watcher) {
+        if (e.operation === 'PUT')
+          this.entries.set(e.key, {
+            record: JSON.parse(decoder.decode(e.value)) as PresenceRecord,
+            created: e.created.getTime(),
+          });
+        else this.entries.delete(e.key);
+      }
+    })().catch((error: Error) =>
+      this.logger.debug({ err: error.message }, 'presence watcher ended; recreated at reconnect'),
+    );
+  }
+
+  /** One pass over the bucket: which keys still exist (an expired one is gone), and their age. */
   async sweep(): Promise<void> {
     if (this.stopped || this.sweeping) return;
     this.sweeping = true;
     try {
+      const keys = new Set<string>();
+      await within(
+        (async () => {
+          for await (const k of await this.kv.keys()) keys.add(k);
+        })(),
+        CALL_MS,
+        'presence: list the bucket',
+      );
       const seen = new Map<string, PresentHost>();
-      const keys: string[] = [];
-      for await (const k of await this.kv.keys()) keys.push(k);
+      const now = Date.now();
       for (const k of keys) {
-        const entry = await this.kv.get(k);
-        if (!entry || entry.operation !== 'PUT') continue;
-        const age = Date.now() - entry.created.getTime();
+        const entry = this.entries.get(k);
+        // Not told yet (the watcher is catching up): the next sweep sees it.
+        if (!entry) continue;
         // The server drops expired keys lazily; an old one is gone already.
-        if (age > this.cluster.presenceTtlMs) continue;
-        const record = JSON.parse(decoder.decode(entry.value)) as PresenceRecord;
-        seen.set(record.host, { record, refreshedAt: entry.created.getTime() });
+        if (now - entry.created > this.cluster.presenceTtlMs) continue;
+        seen.set(entry.record.host, { record: entry.record, refreshedAt: entry.created });
       }
       this.apply(seen);
     } catch (error) {
+      // NATS away or slow: nothing is concluded from a sweep that did not finish.
       this.logger.debug({ err: (error as Error).message }, 'presence sweep failed');
     } finally {
       this.sweeping = false;
@@ -191,8 +234,9 @@ export class Presence {
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.watcher?.stop();
     try {
-      await this.kv.delete(this.key);
+      await within(this.kv.delete(this.key), CALL_MS, 'presence: remove this host key');
     } catch (error) {
       // NATS away at stop: the key expires within one TTL instead.
       this.logger.debug({ err: (error as Error).message }, 'presence key not removed');

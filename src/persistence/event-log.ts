@@ -134,6 +134,7 @@ export class SqliteEventLog {
   private readonly warnedTypes = new Set<string>();
   private closed = false;
   private readonly closeHooks: (() => Promise<void> | void)[] = [];
+  private readonly commitListeners: (() => void)[] = [];
   private readonly statements;
   private readonly writer: WriterThread;
   private readonly maxQueued: number;
@@ -245,6 +246,18 @@ export class SqliteEventLog {
   noteForeignRows(): void {
     this.localCommits++;
     this.lastDataVersion = -1;
+    // Read them now rather than at the next poll: they are what a subscriber here waits for.
+    if (this.pollTimer && this.sink && !this.closed) {
+      clearTimeout(this.pollTimer);
+      this.pollTimer = null;
+      this.pollInterval = this.pollMin;
+      this.schedulePoll(0);
+    }
+  }
+
+  /** Called after each batch of this process's events is committed (the cluster bridge wakes). */
+  onCommit(listener: () => void): void {
+    this.commitListeners.push(listener);
   }
 
   private scheduleWrite(): void {
@@ -289,6 +302,7 @@ export class SqliteEventLog {
         if (this.outbox.length === 0) this.db.monitor.recovered('outbox');
         this.committed += batch.length;
         this.resolveWaiters();
+        for (const listener of this.commitListeners) listener();
       }
     } finally {
       this.writing = false;
