@@ -10,11 +10,13 @@ import { pino } from 'pino';
 import type { AnyStateMachine } from 'xstate';
 import { toDirectedGraph } from 'xstate/graph';
 import {
+  CROSS_HOST_TYPES,
   createPipelineDaemons,
   createRuntime,
   createSimulatedWorker,
   daemonLifecycleMachine,
   type Envelope,
+  LEADER_SCOPED_DAEMONS,
   PIPELINE_PROFILES,
 } from '../index.js';
 
@@ -125,6 +127,59 @@ export function splitWiringDiagram(): string {
   return lines.join('\n');
 }
 
+/**
+ * The cluster's wiring: a coordinator host and a training host, each with its processes' file and
+ * its bridge; the stream with the cross-host events each side sends and hears (from the specs and
+ * the catalog's `crossHost` flag); the presence and leader buckets and what is derived from them.
+ */
+export function clusterWiringDiagram(): string {
+  const specs = pipelineSpecs();
+  const crossHost = new Set<string>(CROSS_HOST_TYPES);
+  const hosts = [
+    { id: 'coord', title: 'coordinator host (run --profile coordinator)', profile: 'coordinator' },
+    { id: 'train', title: 'training host (run --profile training_node)', profile: 'training_node' },
+  ] as const;
+  const lines = ['flowchart LR'];
+  const sends = new Map<string, Set<string>>();
+  const hears = new Map<string, Set<string>>();
+  for (const h of hosts) {
+    const mine = specs.filter((s) =>
+      PIPELINE_PROFILES[h.profile as keyof typeof PIPELINE_PROFILES].includes(s.type),
+    );
+    lines.push(`  subgraph ${h.id}["${h.title}"]`);
+    lines.push(`    ${h.id}_daemons[${mine.map((s) => s.type).join('<br/>')}]`);
+    lines.push(`    ${h.id}_file[(SQLite file: the outbox and inbox)]`);
+    lines.push(`    ${h.id}_bridge[cluster bridge + member]`);
+    if (mine.some((s) => LEADER_SCOPED_DAEMONS.includes(s.type)))
+      lines.push(
+        `    ${h.id}_leader[leader-scoped: ${LEADER_SCOPED_DAEMONS.join(', ')}<br/>work tracker assigns target_host]`,
+      );
+    lines.push('  end');
+    lines.push(`  ${h.id}_daemons <--> ${h.id}_file`, `  ${h.id}_file <--> ${h.id}_bridge`);
+    sends.set(h.id, new Set(mine.flatMap((s) => s.emits).filter((e) => crossHost.has(e))));
+    hears.set(h.id, new Set(mine.flatMap((s) => s.subscribes).filter((e) => crossHost.has(e))));
+  }
+  lines.push('  subgraph nats[NATS JetStream]');
+  lines.push(
+    '    stream[(stream RINGRIFT_cluster<br/>ringrift.cluster.events.TYPE<br/>msgID = envelope id)]',
+  );
+  lines.push('    presence[(KV presence<br/>TTL 10 s, refreshed every 3 s)]');
+  lines.push('    lease[(KV leader lease<br/>TTL 9 s, CAS renewal every 3 s)]');
+  lines.push('  end');
+  for (const h of hosts) {
+    const out = [...(sends.get(h.id) ?? [])].sort();
+    const inn = [...(hears.get(h.id) ?? [])].sort();
+    if (out.length > 0) lines.push(`  ${h.id}_bridge -->|${out.join('<br/>')}| stream`);
+    if (inn.length > 0) lines.push(`  stream -->|${inn.join('<br/>')}| ${h.id}_bridge`);
+    lines.push(`  ${h.id}_bridge -->|refresh| presence`);
+    lines.push(`  presence -->|HOST_ONLINE, HOST_OFFLINE, NODE_RECOVERED| ${h.id}_bridge`);
+  }
+  lines.push('  coord_bridge -->|campaign, renew| lease');
+  lines.push('  lease -->|LEADER_ELECTED with the token| coord_bridge');
+  lines.push('  lease -->|LEADER_ELECTED with the token| train_bridge');
+  return lines.join('\n');
+}
+
 /** The events of one simulated iteration, for the flow diagrams. */
 export async function traceRun(): Promise<Envelope[]> {
   const specs = pipelineSpecs();
@@ -198,6 +253,10 @@ export async function renderDiagrams(): Promise<Record<string, string>> {
     'Wiring split across a coordinator and a training node (run --profile)',
     splitWiringDiagram(),
   );
+  files['wiring-cluster.md'] = fence(
+    'Wiring across hosts (run --nats): bridge, stream, presence, leader',
+    clusterWiringDiagram(),
+  );
   const trace = await traceRun();
   const subscribers = (type: string) =>
     specs.filter((d) => d.subscribes.includes(type)).map((d) => d.type);
@@ -253,6 +312,8 @@ export async function renderDiagrams(): Promise<Record<string, string>> {
       return 'every pipeline daemon, the events it emits and those it hears';
     if (name === 'wiring-split.md')
       return 'the same wiring split into a coordinator and a training node process, with the events that cross the SQLite event log between them';
+    if (name === 'wiring-cluster.md')
+      return "two hosts of a cluster: each host's file and bridge, the cross-host events each side sends and hears on the stream, presence and the leader lease";
     if (name.startsWith('flow-'))
       return `the guide's ${name.slice(5, -3).replace(/-/g, ' ')} flow from a simulated run: each event in the order it was published, to every daemon it was delivered to`;
     return `the states and transitions of the ${name.slice(0, -3).toUpperCase()} daemon's machine`;
