@@ -274,6 +274,7 @@ export class Router {
       runtimeId,
       wants: (type) => this.subscriptions.has(type) || this.subscriptions.has(ALL_EVENTS),
       deliver: (envelope) => this.deliverRemote(envelope),
+      seen: (id) => this.seenRemote.has(id),
     });
   }
 

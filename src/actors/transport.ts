@@ -20,6 +20,11 @@ export interface RemoteSink {
    * full: the transport must keep the event and offer it again later (nothing is dropped).
    */
   deliver(envelope: Envelope): boolean;
+  /**
+   * True when an event of this id was already delivered here (the cluster bridge hands inbound
+   * events to its router before the file's poll finds them): the transport need not decode it.
+   */
+  seen?(envelopeId: string): boolean;
 }
 
 export interface EventTransport {

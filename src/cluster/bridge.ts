@@ -35,9 +35,10 @@ import { CANCELLED } from '../persistence/database.js';
 import { insertDeadLetter } from '../persistence/dead-letters.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
 import { decodeRow, type EventRow, ROW_COLUMNS, toRowValues } from '../persistence/row-codec.js';
-import type { ResolvedCluster } from './options.js';
+import { type ResolvedCluster, safeToken } from './options.js';
 import type { ClusterResources } from './stream.js';
 import { subjectOf } from './stream.js';
+import { isWorkRequest } from './work.js';
 
 /** The event types the bridge carries (the catalog's `crossHost` flag). */
 export const CROSS_HOST_TYPES: readonly EventName[] = Object.values(CATALOG)
@@ -63,11 +64,14 @@ export interface BridgeStats {
 }
 
 const OUT_BATCH = 256;
+const OUT_WINDOW = 1_024;
 const CURSOR_SAVE_MS = 200;
 const DEAD_LETTER_CONSUMER = (durable: string) => `cluster:${durable}`;
 
 interface Parsed {
   readonly msg: JsMsg;
+  /** One of this host's own events: nothing to write. */
+  readonly own?: true;
   readonly row: EventRow | null;
   readonly envelope: Envelope | null;
   readonly error: string | null;
@@ -96,6 +100,8 @@ export class ClusterBridge {
   private flushScheduled = false;
   private readonly statements;
   private readonly inboundInsert;
+  /** The last token of this host's subjects. */
+  private readonly ownSuffix: string;
   private outboundRunning: Promise<void> | null = null;
   private inboundRunning: Promise<void> | null = null;
   private wakeOutbound: (() => void) | null = null;
@@ -117,7 +123,7 @@ export class ClusterBridge {
     this.statements = {
       cursor: db.prepare('SELECT out_cursor FROM cluster_bridge WHERE id = 1').pluck(),
       pending: db.prepare(
-        `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? AND via_cluster IS NULL AND event_type IN (${types}) ORDER BY event_id LIMIT ?`,
+        `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? AND via_cluster IS NULL AND +event_type IN (${types}) ORDER BY event_id LIMIT ?`,
       ),
       backlog: db
         .prepare(
@@ -133,6 +139,7 @@ export class ClusterBridge {
         (event_type, payload, source, hostname, created_at, envelope_id, origin_runtime, origin_pid, trace_id, correlation_id, parent_id, target_consumer, via_cluster)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
+    this.ownSuffix = `.${safeToken(cluster.host)}`;
     this.cursor = (this.statements.cursor.get() as number | undefined) ?? 0;
     this.backlog = this.countBacklog();
     // A commit of this process's events may hold cross-host ones: look at once.
@@ -164,7 +171,8 @@ export class ClusterBridge {
     if (existing) return;
     await resources.jsm.consumers.add(this.cluster.streamName, {
       durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
+      // All: one acknowledgement per committed batch covers every message before it.
+      ack_policy: AckPolicy.All,
       // A new host starts from now; a known one resumes where it left (its durable survives it:
       // no inactive_threshold, so a host that is down for a while misses nothing).
       deliver_policy: DeliverPolicy.New,
@@ -215,46 +223,63 @@ export class ClusterBridge {
     });
   }
 
+  /**
+   * Publishes the outbox with up to OUT_WINDOW messages in flight (a sliding window, not batch by
+   * batch: JetStream's throughput is in its pipelining). The cursor moves over the acknowledged
+   * prefix only; after a failure everything after it is sent again (stored once).
+   */
   private async pumpOut(): Promise<void> {
     let idle = 1;
     let failures = 0;
+    const inflight: { readonly id: number; readonly ack: Promise<unknown> | null }[] = [];
+    let readCursor = this.cursor;
     while (!this.closed) {
       const js = this.js;
       if (!js || this.log.isClosed) {
         await this.sleep(200);
         continue;
       }
-      let rows: EventRow[];
-      try {
-        rows = this.statements.pending.all(this.cursor, OUT_BATCH) as EventRow[];
-      } catch (error) {
-        // The file refused a read (locked, I/O): the event log's monitor reports it; try again.
-        this.lastError = (error as Error).message;
-        await this.sleep(500);
-        continue;
+      let rows: EventRow[] = [];
+      // Refilled a batch at a time (a read per acknowledgement would cost more than the publish).
+      if (inflight.length <= OUT_WINDOW - OUT_BATCH) {
+        try {
+          rows = this.statements.pending.all(readCursor, OUT_BATCH) as EventRow[];
+        } catch (error) {
+          // The file refused a read (locked, I/O): the event log's monitor reports it; try again.
+          this.lastError = (error as Error).message;
+          await this.sleep(500);
+          continue;
+        }
       }
-      if (rows.length === 0) {
+      for (const row of rows) {
+        readCursor = row.event_id;
+        inflight.push({
+          id: row.event_id,
+          ack: this.held(row)
+            ? null
+            : js.publish(subjectOf(this.cluster, row.event_type), wireOf(row), {
+                msgID: row.envelope_id ?? `row-${row.event_id}`,
+              }),
+        });
+      }
+      const oldest = inflight[0];
+      if (!oldest) {
         if (this.unsavedSent > 0) await this.saveCursor();
-        this.recount();
+        if (performance.now() - this.countedAt > 250) this.recount();
         await this.sleep(idle);
         idle = Math.min(idle * 2, 20);
         continue;
       }
       idle = 1;
-      const publishes: Promise<unknown>[] = [];
-      for (const row of rows) {
-        if (this.held(row)) continue;
-        publishes.push(
-          js.publish(subjectOf(this.cluster, row.event_type), wireOf(row), {
-            msgID: row.envelope_id ?? `row-${row.event_id}`,
-            timeout: 5_000,
-          }),
-        );
-      }
+      // More committed rows may be waiting: read them before waiting for an acknowledgement.
+      if (rows.length === OUT_BATCH && inflight.length <= OUT_WINDOW - OUT_BATCH) continue;
       try {
-        await Promise.all(publishes);
+        await oldest.ack;
       } catch (error) {
-        // NATS is away or slow: the rows stay after the cursor and are sent again (stored once).
+        // NATS is away or slow: what is after the cursor is sent again later (stored once).
+        await Promise.allSettled(inflight.map((f) => f.ack));
+        inflight.length = 0;
+        readCursor = this.cursor;
         if (failures++ === 0)
           this.logger.warn(
             { err: (error as Error).message, waiting: this.countBacklog() },
@@ -267,13 +292,18 @@ export class ClusterBridge {
       if (failures > 0) this.logger.info('cross-host publishing resumed');
       failures = 0;
       this.lastError = null;
-      this.cursor = (rows.at(-1) as EventRow).event_id;
-      this.sent += publishes.length;
-      this.unsavedSent += publishes.length;
-      this.recount();
-      // The cursor is saved at most every CURSOR_SAVE_MS, not per batch: a write per batch would
-      // contend with the writer thread for the file's lock on every event. What a crash loses of
-      // it is sent again at the next start and stored once (msgID, then every receiver's inbox).
+      inflight.shift();
+      this.cursor = oldest.id;
+      if (oldest.ack) {
+        this.sent++;
+        this.unsavedSent++;
+      }
+      // Counted down, not recounted: a COUNT over a long backlog per message would make draining
+      // it quadratic. The depth is recounted when the outbox is empty and at most every 250 ms.
+      this.backlog = Math.max(0, this.backlog - 1);
+      // The cursor is saved at most every CURSOR_SAVE_MS: a write per message would contend with
+      // the writer thread for the file's lock. What a crash loses of it is sent again at the next
+      // start and stored once (msgID, then every receiver's inbox).
       if (performance.now() - this.savedAt > CURSOR_SAVE_MS) await this.saveCursor();
     }
   }
@@ -302,7 +332,7 @@ export class ClusterBridge {
   /** A work request that the leader has not assigned yet stays on its host. */
   private held(row: EventRow): boolean {
     const filter = this.filters.outbound;
-    if (!filter) return false;
+    if (!filter || !isWorkRequest(row.event_type)) return false; // only work requests are held
     let payload: Record<string, unknown>;
     try {
       payload = JSON.parse(row.payload) as Record<string, unknown>;
@@ -338,7 +368,13 @@ export class ClusterBridge {
     try {
       for await (const msg of messages) {
         if (this.closed) break;
-        this.inbound.push(this.parse(msg));
+        // This host's own events come back on the stream: passed over unread (but in order, so
+        // that the batch's one acknowledgement covers them too).
+        this.inbound.push(
+          msg.subject.endsWith(this.ownSuffix)
+            ? { msg, row: null, envelope: null, error: null, raw: '', own: true }
+            : this.parse(msg),
+        );
         this.scheduleFlush();
       }
     } catch (error) {
@@ -430,8 +466,10 @@ export class ClusterBridge {
           // Not acked: JetStream redelivers them after ack_wait (or to the next incarnation).
           return;
         }
-        this.log.noteForeignRows();
-        for (const p of batch) p.msg.ack();
+        if (outcome.written > 0) this.log.noteForeignRows();
+        // AckPolicy.All: acknowledging the batch's last message acknowledges all before it, every
+        // one of which is committed (or this host's own, or dead-lettered) by now.
+        batch.at(-1)?.msg.ack();
         if (this.deliverLocally)
           for (const envelope of outcome.fresh) this.deliverLocally(envelope);
         this.received += outcome.written;
@@ -453,6 +491,7 @@ export class ClusterBridge {
     let dead = 0;
     const ignored: Record<string, number> = {};
     for (const p of batch) {
+      if (p.own) continue;
       if (p.error !== null || p.envelope === null) {
         insertDeadLetter(
           db,
@@ -460,7 +499,7 @@ export class ClusterBridge {
           {
             event_id: null as unknown as number,
             envelope_id: p.row?.envelope_id ?? null,
-            event_type: p.row?.event_type ?? p.msg.subject.split('.').at(-1) ?? '?',
+            event_type: p.row?.event_type ?? p.msg.subject.split('.')[3] ?? '?',
             payload: p.row?.payload ?? p.raw.slice(0, 65_536),
             source: p.row?.source ?? '',
             created_at: p.row?.created_at ?? now,

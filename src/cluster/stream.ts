@@ -1,7 +1,7 @@
 /**
  * The cluster's JetStream resources, created or brought up to date at every start (idempotent:
  * every member does it, in any order): one stream for the cluster's events (subjects
- * `ringrift.<cluster>.events.<TYPE>`, file storage, limits retention so every host's durable
+ * `ringrift.<cluster>.events.<TYPE>.<host>`, file storage, limits retention so every host's durable
  * consumer sees every event, a duplicate window so a republished envelope id is stored once),
  * and the two KV buckets (presence, leader lease), kept apart because each has one TTL on 2.9.
  */
@@ -16,7 +16,7 @@ import {
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ClusterSetupError } from '../errors.js';
-import type { ResolvedCluster } from './options.js';
+import { type ResolvedCluster, safeToken } from './options.js';
 
 const NS_PER_MS = 1_000_000;
 
@@ -83,7 +83,12 @@ export async function ensureResources(
   };
 }
 
-/** The subject an event of `type` is published on. */
+/**
+ * The subject an event of `type` from this host is published on:
+ * `ringrift.<cluster>.events.<TYPE>.<host>`. The host token lets a receiver skip its own events
+ * without reading them (every host's consumer sees the whole stream), and an operator subscribe
+ * to one type from every host (`...events.TRAINING_COMPLETED.*`).
+ */
 export function subjectOf(cluster: ResolvedCluster, type: string): string {
-  return `${cluster.subjectPrefix}.${type}`;
+  return `${cluster.subjectPrefix}.${type}.${safeToken(cluster.host)}`;
 }

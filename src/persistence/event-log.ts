@@ -390,6 +390,7 @@ export class SqliteEventLog {
   private offer(row: EventRow): boolean {
     const sink = this.sink as RemoteSink;
     if (row.origin_runtime === sink.runtimeId || row.target_consumer !== null) return true;
+    if (row.envelope_id !== null && sink.seen?.(row.envelope_id)) return true;
     const wanted = wantedType(row.event_type, sink);
     if (wanted === false) return true;
     const decoded = decodeRow(row, this.maxPayloadBytes);
