@@ -160,6 +160,7 @@ function checkPlaceholders(path: string, config: CommandConfig): void {
     for (const arg of spec.command) {
       for (const [, field] of arg.matchAll(PLACEHOLDER)) {
         if (field === 'idempotency_key' || field === 'kind') continue;
+        if (field === 'target_host' && PER_HOST_KINDS.has(kind)) continue;
         const schema = shape[field as string];
         if (!schema)
           problems.push(
@@ -195,6 +196,10 @@ export function createCommandWorker(config: CommandConfig, fallback?: Worker): W
           ),
         );
       }
+      if (PER_HOST_KINDS.has(job.kind) && spec.command.some((a) => a.includes('{target_host')))
+        return runPerHost(spec, job as Job<'sync' | 'distribution'>, context, running) as Promise<
+          JobResult<K>
+        >;
       return runCommand(spec, job, context, running);
     },
     async close() {
@@ -206,6 +211,58 @@ export function createCommandWorker(config: CommandConfig, fallback?: Worker): W
       await fallback?.close();
     },
   };
+}
+
+/**
+ * Kinds whose job goes to several hosts (`target_hosts`): a command naming `{target_host}` runs
+ * once per host, one after the other, and the results are combined into the job's one result.
+ * A host that fails fails the job (its error names the host); the daemon's retry runs it again.
+ */
+const PER_HOST_KINDS: ReadonlySet<WorkKind> = new Set(['sync', 'distribution']);
+
+async function runPerHost(
+  spec: CommandSpec,
+  job: Job<'sync' | 'distribution'>,
+  context: JobContext,
+  running: Set<ChildProcess>,
+): Promise<JobResult<'sync' | 'distribution'>> {
+  const hosts = (job.input as { target_hosts: readonly string[] }).target_hosts;
+  const results: { host: string; result: Record<string, unknown> }[] = [];
+  for (const host of hosts) {
+    const one = {
+      ...job,
+      idempotencyKey: `${job.idempotencyKey}:${host}`,
+      input: { ...job.input, target_host: host, target_hosts: [host] },
+    } as unknown as Job<'sync' | 'distribution'>;
+    try {
+      results.push({
+        host,
+        result: (await runCommand(spec, one, context, running)) as Record<string, unknown>,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkerError)) throw error;
+      throw new WorkerError(
+        job.kind,
+        job.idempotencyKey,
+        error.failure,
+        `on host ${host} (done before it: ${results.map((r) => r.host).join(', ') || 'none'}): ${error.message}`,
+        { exitCode: error.exitCode },
+      );
+    }
+  }
+  const sum = (field: string) => results.reduce((n, r) => n + (Number(r.result[field]) || 0), 0);
+  if (job.kind === 'sync')
+    return {
+      // Every host received the batch: the games synced are those each of them has.
+      games_synced: Math.min(...results.map((r) => Number(r.result.games_synced) || 0)),
+      bytes_transferred: sum('bytes_transferred'),
+      duration: sum('duration'),
+    } as JobResult<'sync'>;
+  return {
+    hosts: results.map((r) => r.host),
+    models_distributed: sum('models_distributed'),
+    duration: sum('duration'),
+  } as JobResult<'distribution'>;
 }
 
 function isDirectory(path: string): boolean {

@@ -54,6 +54,54 @@ const firstProgress = async (progress: Progress[]) => {
 };
 
 describe('command worker', () => {
+  it('runs a sync or distribution command naming {target_host} once per host, and reports per host', async () => {
+    const script = `const h = process.argv[1]; if (h === 'bad') { console.error('unreachable ' + h); process.exit(3) } console.log(JSON.stringify({ result: process.argv[2] === 'sync' ? { games_synced: 50, bytes_transferred: 100, duration: 1 } : { hosts: [h], models_distributed: 1, duration: 2 } }))`;
+    worker = createCommandWorker({
+      sync: { command: [node, '-e', script, '{target_host}', 'sync'] },
+      distribution: { command: [node, '-e', script, '{target_host}', 'distribution'] },
+    });
+    const sync = await worker.run(
+      {
+        kind: 'sync',
+        idempotencyKey: 'sync:hex8_2p:1',
+        input: { config_key: 'hex8_2p', source_host: 'a', target_hosts: ['b', 'c'], games: 50 },
+      },
+      context(),
+    );
+    expect(sync).toEqual({ games_synced: 50, bytes_transferred: 200, duration: 2 });
+    const distribution = await worker.run(
+      {
+        kind: 'distribution',
+        idempotencyKey: 'distribution:m1:1',
+        input: {
+          config_key: 'hex8_2p',
+          model_id: 'm1',
+          model_path: 'm.pth',
+          target_hosts: ['b', 'c'],
+        },
+      },
+      context(),
+    );
+    expect(distribution).toEqual({ hosts: ['b', 'c'], models_distributed: 2, duration: 4 });
+    const error = await failure(
+      worker.run(
+        {
+          kind: 'distribution',
+          idempotencyKey: 'distribution:m2:1',
+          input: {
+            config_key: 'hex8_2p',
+            model_id: 'm2',
+            model_path: 'm.pth',
+            target_hosts: ['b', 'bad', 'c'],
+          },
+        },
+        context(),
+      ),
+    );
+    expect(error.message).toMatch(/on host bad \(done before it: b\)/);
+    expect(error.message).toMatch(/unreachable bad/);
+  });
+
   it('runs the command with the job on stdin and in the environment, and returns the checked result', async () => {
     worker = createCommandWorker({
       training: { command: [node, join(jobs, 'ok.mjs'), '{config_key}'] },
