@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type NatsServer, natsUnavailable, startNats, tempDir } from '../support/nats.js';
+import { runCli } from '../support/processes.js';
 import {
   duplicateIds,
   eventually,
@@ -93,6 +94,32 @@ describe.skipIf(unavailable !== null)('across hosts (real nats-server)', () => {
         rowsOf(h.db).filter((r) => r.via_cluster === h.name),
         h.name,
       ).toEqual([]);
+  }, 90_000);
+
+  it('two processes of one host share its file: one runs the bridge, the other stands by and takes it over when the first is killed -9', async () => {
+    const coordinator = startHost(dir, 'a', nats.url, ['--profile', 'coordinator', '--forever']);
+    hosts.push(coordinator);
+    await waitForLog(coordinator, /this runtime runs the host's cluster bridge/);
+    await waitForLog(coordinator, /running forever/);
+    const trainer = startHost(dir, 'a', nats.url, ['--profile', 'training_node']);
+    hosts.push(trainer);
+    await waitForLog(trainer, /serving the coordinator/);
+    expect(trainer.fixture.stderr()).not.toMatch(/runs the host's cluster bridge/);
+    const profileOfA = async () => {
+      const { stdout } = await runCli('cluster', 'status', '--nats', nats.url);
+      return /^ {2}a +seen .* profile (\S+)/m.exec(stdout)?.[1] ?? null;
+    };
+    expect(await profileOfA()).toBe('coordinator');
+    coordinator.fixture.child.kill('SIGKILL');
+    // The standby checks the lease every 3 s; the dead holder's PID frees it at once.
+    await waitForLog(trainer, /this runtime runs the host's cluster bridge/, 10_000);
+    await eventually(
+      async () => (await profileOfA()) === 'training_node',
+      15_000,
+      'a announced by the training node',
+    );
+    const { stdout } = await runCli('status', '--db', trainer.db);
+    expect(stdout).toMatch(/bridge: runtime training_node@a/);
   }, 90_000);
 
   it('kill -9 of b mid-training: HOST_OFFLINE for b on a within the TTL plus a sweep, the job retrained on c with the same job id, NODE_RECOVERED when b returns', async () => {

@@ -71,7 +71,7 @@ export function slowTrainingConfig(dir: string, ms: number): string {
 
 /** Polls `check` every 100 ms until it holds; rejects after `timeoutMs` naming `what`. */
 export async function eventually<T>(
-  check: () => T | undefined | null | false,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs: number,
   what: string,
 ): Promise<T> {
@@ -79,7 +79,7 @@ export async function eventually<T>(
   for (;;) {
     let value: T | undefined | null | false;
     try {
-      value = check();
+      value = await check();
     } catch (error) {
       // The file may not exist yet, or be mid-migration: try again.
       if (!(error instanceof Error) || !/SQLITE_|no such|unable to open/i.test(error.message))
