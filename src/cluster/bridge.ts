@@ -91,6 +91,7 @@ export class ClusterBridge {
   private readonly ignored: Record<string, number> = {};
   private backlog = 0;
   private unsavedSent = 0;
+  private saving: Promise<void> | null = null;
   private savedAt = 0;
   private acceptedSinceCount = 0;
   private countedAt = 0;
@@ -264,7 +265,7 @@ export class ClusterBridge {
       }
       const oldest = inflight[0];
       if (!oldest) {
-        if (this.unsavedSent > 0) await this.saveCursor();
+        if (this.unsavedSent > 0) this.saveCursorSoon();
         if (performance.now() - this.countedAt > 250) this.recount();
         await this.sleep(idle);
         idle = Math.min(idle * 2, 20);
@@ -304,8 +305,19 @@ export class ClusterBridge {
       // The cursor is saved at most every CURSOR_SAVE_MS: a write per message would contend with
       // the writer thread for the file's lock. What a crash loses of it is sent again at the next
       // start and stored once (msgID, then every receiver's inbox).
-      if (performance.now() - this.savedAt > CURSOR_SAVE_MS) await this.saveCursor();
+      if (performance.now() - this.savedAt > CURSOR_SAVE_MS) this.saveCursorSoon();
     }
+  }
+
+  /**
+   * Saves the cursor without holding the pump up (a write can wait for the file's lock): one
+   * save at a time, the latest cursor each time.
+   */
+  private saveCursorSoon(): void {
+    if (this.saving) return;
+    this.saving = this.saveCursor().finally(() => {
+      this.saving = null;
+    });
   }
 
   private async saveCursor(): Promise<void> {
@@ -560,6 +572,7 @@ export class ClusterBridge {
     await this.consumerMessages?.close().catch(() => {});
     await this.outboundRunning;
     await this.inboundRunning;
+    await this.saving;
     if (this.unsavedSent > 0 && !this.log.isClosed) await this.saveCursor();
   }
 }
