@@ -31,7 +31,14 @@ import { Presence, type PresenceEvent, type PresenceRecord, type PresentHost } f
 import { type ClusterResources, ensureResources } from './stream.js';
 import { isWorkRequest, type WorkStats, WorkTracker } from './work.js';
 
-/** Daemons that run only on the cluster's leader (started on a takeover, from their snapshots). */
+/**
+ * Daemons that run only on the cluster's leader: a standby holds them, a takeover starts them
+ * (from their snapshots where this runtime has some), a leader that sees another leader stops
+ * them. Only the MasterLoop: promotion and distribution planning act only on the chains of their
+ * own host, which only the leader's MasterLoop starts (a standby's file never receives another
+ * leader's training answers: they are screened by job), so on a standby they have nothing to do;
+ * holding them too would make them miss the HOST_ONLINE events they keep their targets from.
+ */
 export const LEADER_SCOPED_DAEMONS: readonly string[] = ['MASTER_LOOP'];
 
 /** What a cluster member publishes on its host (derived from the presence and leader buckets). */
@@ -373,14 +380,15 @@ export class ClusterMember {
   /** Another runtime leads: this one's leader-scoped daemons stop, its jobs are the new leader's. */
   private yieldTo(leader: LeaderRecord): void {
     this.work?.clear();
-    for (const name of LEADER_SCOPED_DAEMONS) {
-      if (!this.options.daemons.includes(name)) continue;
-      this.logger.warn(
-        { daemon: name, leader: leader.host, token: leader.token },
-        'leader-scoped daemon stopped: another runtime leads',
-      );
-      void this.options.supervisor.hold(name);
-    }
+    const mine = LEADER_SCOPED_DAEMONS.filter((d) => this.options.daemons.includes(d)).reverse();
+    this.logger.warn(
+      { daemons: mine, leader: leader.host, token: leader.token },
+      'leader-scoped daemons stopped: another runtime leads',
+    );
+    // One after the other, dependents first (distribution depends on promotion).
+    void (async () => {
+      for (const name of mine) await this.options.supervisor.hold(name);
+    })();
   }
 
   private onLeaderObserved(leader: LeaderRecord): void {

@@ -144,9 +144,16 @@ export class Presence {
           });
         else this.entries.delete(e.key);
       }
-    })().catch((error: Error) =>
-      this.logger.debug({ err: error.message }, 'presence watcher ended; recreated at reconnect'),
-    );
+    })()
+      .catch((error: Error) =>
+        this.logger.debug(
+          { err: error.message },
+          'presence watcher failed; the sweep recreates it',
+        ),
+      )
+      .finally(() => {
+        if (this.watcher === watcher) this.watcher = null;
+      });
   }
 
   /** One pass over the bucket: which keys still exist (an expired one is gone), and their age. */
@@ -162,14 +169,26 @@ export class Presence {
         CALL_MS,
         'presence: list the bucket',
       );
+      // A watcher can die with the server it was on while this connection stays up (a cluster
+      // member went away): start another one; until it has caught up, reads fill in.
+      if (!this.watcher) await this.watch(this.kv);
       const seen = new Map<string, PresentHost>();
       const now = Date.now();
       for (const k of keys) {
-        const entry = this.entries.get(k);
-        // Not told yet (the watcher is catching up): the next sweep sees it.
-        if (!entry) continue;
+        let entry = this.entries.get(k);
+        // Listed, but not told of (yet) or not lately: read it, within a deadline.
+        if (!entry || now - entry.created > this.cluster.presenceTtlMs / 2) {
+          const read = await this.read(k);
+          if (read === 'unanswered') {
+            // Listed but unreadable now: still there as far as anyone can tell.
+            if (entry)
+              seen.set(entry.record.host, { record: entry.record, refreshedAt: entry.created });
+            continue;
+          }
+          entry = read ?? undefined;
+        }
         // The server drops expired keys lazily; an old one is gone already.
-        if (now - entry.created > this.cluster.presenceTtlMs) continue;
+        if (!entry || now - entry.created > this.cluster.presenceTtlMs) continue;
         seen.set(entry.record.host, { record: entry.record, refreshedAt: entry.created });
       }
       this.apply(seen);
@@ -178,6 +197,25 @@ export class Presence {
       this.logger.debug({ err: (error as Error).message }, 'presence sweep failed');
     } finally {
       this.sweeping = false;
+    }
+  }
+
+  /** One key read directly: null when it is gone, 'unanswered' when the read timed out. */
+  private async read(
+    key: string,
+  ): Promise<{ record: PresenceRecord; created: number } | null | 'unanswered'> {
+    try {
+      const entry = await within(this.kv.get(key), CALL_MS, 'presence: read a key');
+      if (entry?.operation !== 'PUT') return null;
+      const fresh = {
+        record: JSON.parse(decoder.decode(entry.value)) as PresenceRecord,
+        created: entry.created.getTime(),
+      };
+      this.entries.set(key, fresh);
+      return fresh;
+    } catch (error) {
+      this.logger.debug({ key, err: (error as Error).message }, 'presence key not read');
+      return 'unanswered';
     }
   }
 

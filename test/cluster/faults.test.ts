@@ -172,7 +172,14 @@ describe.skipIf(unavailable !== null)('cluster faults (real nats-server)', () =>
     );
     expect(leader, `stream leader ${info.cluster?.leader}`).toBeDefined();
     await (leader as NatsServer).kill();
-    expect(await a.fixture.exited, a.fixture.stderr().slice(-2000)).toBe(0);
+    const exit = await Promise.race([
+      a.fixture.exited,
+      new Promise((r) => setTimeout(() => r('still running after 120 s'), 120_000)),
+    ]);
+    expect(
+      exit,
+      `a: ${a.fixture.stderr().slice(-3000)}\nb: ${b.fixture.stderr().slice(-1500)}`,
+    ).toBe(0);
     for (const h of [a, b]) expect(duplicateIds(h.db), h.name).toEqual([]);
     const trained = trainedTimes([b]);
     const asked = rowsOf(a.db, 'TRAINING_THRESHOLD_REACHED').filter(

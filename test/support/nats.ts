@@ -21,6 +21,24 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `n` distinct free ports: all bound at once, so the kernel cannot hand the same one out twice. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
 /** Null when nats-server is installed, else why these tests cannot run (printed by the suite). */
 export function natsUnavailable(): string | null {
   try {
@@ -159,8 +177,16 @@ export async function startNats(
 
 /** Three routed JetStream servers (a cluster that can hold an R3 stream). */
 export async function startNatsCluster(): Promise<NatsServer[]> {
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const routes = [await freePort(), await freePort(), await freePort()];
+  const [p1, p2, p3, r1, r2, r3] = (await freePorts(6)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ports = [p1, p2, p3];
+  const routes = [r1, r2, r3];
   const servers = ports.map((port, i) =>
     server(
       {
