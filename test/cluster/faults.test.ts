@@ -1,25 +1,12 @@
-/**
- * Faults of the cluster, each on real processes: a leader killed with -9, the NATS server gone
- * for 10 s, the stream leader of a 3-server cluster killed with -9. What must hold: the pipeline
- * goes on, no iteration runs under two leaders, and every envelope is handled exactly once by each
- * host that should see it (each host's file holds it once, every job trained once).
- */
-import { rmSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type NatsServer, natsUnavailable, startNats, startNatsCluster } from '../support/nats.js';
 import {
-  type NatsServer,
-  natsUnavailable,
-  startNats,
-  startNatsCluster,
-  tempDir,
-} from '../support/nats.js';
-import {
+  clusterScratch,
   duplicateIds,
   eventually,
   type HostProcess,
-  killAll,
   rowsOf,
   slowTrainingConfig,
   startHost,
@@ -47,20 +34,7 @@ function trainedTimes(hosts: readonly HostProcess[]): Map<string, number> {
 }
 
 describe.skipIf(unavailable !== null)('cluster faults (real nats-server)', () => {
-  const hosts: HostProcess[] = [];
-  const servers: NatsServer[] = [];
-  const dirs: string[] = [];
-  const dir = () => {
-    const d = tempDir('ringrift-faults-');
-    dirs.push(d);
-    return d;
-  };
-
-  afterEach(async () => {
-    await killAll(hosts.splice(0));
-    for (const s of servers.splice(0)) await s.dispose();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const { hosts, servers, dir } = clusterScratch('ringrift-faults-');
 
   it('two coordinators: one leads; kill -9 of the leader, the other is elected within the lease TTL plus 5 s and the pipeline goes on, fenced', async () => {
     const nats = await startNats();

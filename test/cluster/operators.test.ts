@@ -3,12 +3,12 @@
  * the wire, a taken host name, an unreachable server at start, credentials that stay secret,
  * `status` and `cluster status`, and the outbox's bound while NATS is away (embedded).
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClusterOutboxFullError,
   createPipelineDaemons,
@@ -16,9 +16,16 @@ import {
   createSimulatedWorker,
 } from '../../src/index.js';
 import { memoryLogger } from '../support/memory-logger.js';
-import { freePort, type NatsServer, natsUnavailable, startNats, tempDir } from '../support/nats.js';
+import { freePort, natsUnavailable, startNats } from '../support/nats.js';
 import { cliWith, runCli, startFixture } from '../support/processes.js';
-import { eventually, type HostProcess, killAll, rowsOf, startHost, waitForLog } from './support.js';
+import {
+  clusterScratch,
+  eventually,
+  type HostProcess,
+  rowsOf,
+  startHost,
+  waitForLog,
+} from './support.js';
 
 const unavailable = natsUnavailable();
 if (unavailable) console.log(`cluster operator tests not run: ${unavailable}`);
@@ -30,19 +37,7 @@ const failure = (p: Promise<unknown>) =>
   );
 
 describe.skipIf(unavailable !== null)('the cluster for operators (real nats-server)', () => {
-  const hosts: HostProcess[] = [];
-  const servers: NatsServer[] = [];
-  const dirs: string[] = [];
-  const dir = () => {
-    const d = tempDir('ringrift-ops-');
-    dirs.push(d);
-    return d;
-  };
-  afterEach(async () => {
-    await killAll(hosts.splice(0));
-    for (const s of servers.splice(0)) await s.dispose();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const { hosts, servers, dir } = clusterScratch('ringrift-ops-');
 
   it('bad cluster options are one line, exit 2: a malformed URL, --host without --nats, a bad replica count', async () => {
     const d = dir();

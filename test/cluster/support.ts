@@ -3,9 +3,11 @@
  * SQLite file and `--host`, against real nats-server processes. Reading a host's file afterwards
  * (or while it runs, read-only) is how the tests check what each host handled.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { afterEach } from 'vitest';
+import { type NatsServer, tempDir } from '../support/nats.js';
 import { type Fixture, startFixture } from '../support/processes.js';
 
 export interface HostProcess {
@@ -115,4 +117,28 @@ export function duplicateIds(db: string): string[] {
   const seen = new Map<string, number>();
   for (const r of rowsOf(db)) seen.set(r.envelope_id, (seen.get(r.envelope_id) ?? 0) + 1);
   return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+}
+
+/**
+ * What a test of the cluster starts, stopped after each test of the suite that calls this: host
+ * processes (killed), nats-servers (stopped, stores removed), directories (removed).
+ */
+export function clusterScratch(prefix: string) {
+  const hosts: HostProcess[] = [];
+  const servers: NatsServer[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await killAll(hosts.splice(0));
+    for (const s of servers.splice(0)) await s.dispose();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    hosts,
+    servers,
+    dir: () => {
+      const d = tempDir(prefix);
+      dirs.push(d);
+      return d;
+    },
+  };
 }
