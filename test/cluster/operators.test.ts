@@ -36,6 +36,19 @@ const failure = (p: Promise<unknown>) =>
     (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
   );
 
+/** A training node run that must be refused: its exit code and stderr (warnings silenced). */
+const refusedRun = (db: string, args: readonly string[], env: Record<string, string> = {}) =>
+  failure(
+    cliWith({ RINGRIFT_LOG_LEVEL: 'error', ...env })(
+      'run',
+      '--profile',
+      'training_node',
+      '--db',
+      db,
+      ...args,
+    ),
+  );
+
 describe.skipIf(unavailable !== null)('the cluster for operators (real nats-server)', () => {
   const { hosts, servers, dir } = clusterScratch('ringrift-ops-');
 
@@ -54,16 +67,7 @@ describe.skipIf(unavailable !== null)('the cluster for operators (real nats-serv
       ],
     ];
     for (const [args, env, message] of cases) {
-      const { code, stderr } = await failure(
-        cliWith({ RINGRIFT_LOG_LEVEL: 'error', ...env })(
-          'run',
-          '--profile',
-          'training_node',
-          '--db',
-          join(d, 'x.db'),
-          ...args,
-        ),
-      );
+      const { code, stderr } = await refusedRun(join(d, 'x.db'), [...args], env);
       expect(code, args.join(' ')).toBe(2);
       expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(stderr, args.join(' ')).toMatch(message);
@@ -77,19 +81,12 @@ describe.skipIf(unavailable !== null)('the cluster for operators (real nats-serv
     const b = startHost(d, 'b', nats.url, ['--profile', 'training_node']);
     hosts.push(b);
     await waitForLog(b, /serving the coordinator/);
-    const { code, stderr } = await failure(
-      cliWith({ RINGRIFT_LOG_LEVEL: 'error' })(
-        'run',
-        '--profile',
-        'training_node',
-        '--db',
-        join(d, 'other.db'),
-        '--nats',
-        nats.url,
-        '--host',
-        'b',
-      ),
-    );
+    const { code, stderr } = await refusedRun(join(d, 'other.db'), [
+      '--nats',
+      nats.url,
+      '--host',
+      'b',
+    ]);
     expect(code).toBe(2);
     expect(stderr.trim()).toMatch(
       /^ringrift-coord: host 'b' is already in the cluster \(runtime training_node@b/,
@@ -174,17 +171,7 @@ describe.skipIf(unavailable !== null)('the cluster for operators (real nats-serv
       bad,
       JSON.stringify({ cluster: { servers: [nats.url], hots: 'x' }, workers: {} }),
     );
-    const { code, stderr } = await failure(
-      cliWith({ RINGRIFT_LOG_LEVEL: 'error' })(
-        'run',
-        '--profile',
-        'training_node',
-        '--db',
-        join(d, 'g.db'),
-        '--config',
-        bad,
-      ),
-    );
+    const { code, stderr } = await refusedRun(join(d, 'g.db'), ['--config', bad]);
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/cluster: Unrecognized key: "hots"/);

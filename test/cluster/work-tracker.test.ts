@@ -36,12 +36,12 @@ const envelope = (type: string, payload: Record<string, unknown>, from: string, 
     parentId: null,
   }) as unknown as Envelope;
 
-function tracker(hosts: PresentHost[], token: number | null = 7) {
+function tracker(hosts: PresentHost[], token: () => number | null = () => 7) {
   const published: Record<string, unknown>[] = [];
   const t = new WorkTracker(
     () => hosts,
     (_type, payload) => void published.push(payload),
-    () => token,
+    token,
     memoryLogger('silent').logger,
   );
   return { t, published };
@@ -93,13 +93,7 @@ describe('WorkTracker', () => {
   it('holds a job while no host can take it or while not leading, and assigns it when one comes', () => {
     const hosts: PresentHost[] = [];
     let token: number | null = null;
-    const published: Record<string, unknown>[] = [];
-    const t = new WorkTracker(
-      () => hosts,
-      (_type, payload) => void published.push(payload),
-      () => token,
-      memoryLogger('silent').logger,
-    );
+    const { t, published } = tracker(hosts, () => token);
     t.request(request('r1'));
     token = 3;
     t.hostOnline(); // leading now, but nobody trains

@@ -63,6 +63,20 @@ interface Daemon {
   readonly heard?: readonly { type: string; payload: Record<string, unknown> }[];
 }
 
+const TRAINING_RESULT = {
+  model_path: 'm.pth',
+  duration: 1,
+  epochs: 2,
+  final_loss: 0.5,
+  early_stopped: false,
+};
+const TRAINING_CATEGORIES: Readonly<Record<string, Category>> = {
+  TRAINING_STARTED: 'started',
+  TRAINING_COMPLETED: 'completed',
+  TRAINING_EARLY_STOPPED: 'completed',
+  TRAINING_FAILED: 'failed',
+};
+
 /** Presence events, heard by the daemons that send work to hosts. */
 const HOSTS_HEARD = [
   { type: 'HOST_ONLINE', payload: { host: 't2', daemons: ['CONTINUOUS_TRAINING_LOOP'] } },
@@ -118,13 +132,8 @@ const DAEMONS: Daemon[] = [
     trigger: 'TRAINING_THRESHOLD_REACHED',
     request: (n) => ({ config_key: 'c', games: n }),
     badRequest: { games: 3 },
-    result: { model_path: 'm.pth', duration: 1, epochs: 2, final_loss: 0.5, early_stopped: false },
-    categories: {
-      TRAINING_STARTED: 'started',
-      TRAINING_COMPLETED: 'completed',
-      TRAINING_EARLY_STOPPED: 'completed',
-      TRAINING_FAILED: 'failed',
-    },
+    result: TRAINING_RESULT,
+    categories: TRAINING_CATEGORIES,
   },
   {
     name: 'EVALUATION',
@@ -162,13 +171,8 @@ const DAEMONS: Daemon[] = [
     trigger: 'TRAINING_THRESHOLD_REACHED',
     request: (n) => ({ config_key: 'c', games: n, target_host: 'h', job_id: `j${n}` }),
     badRequest: { games: 3, target_host: 'h' },
-    result: { model_path: 'm.pth', duration: 1, epochs: 2, final_loss: 0.5, early_stopped: false },
-    categories: {
-      TRAINING_STARTED: 'started',
-      TRAINING_COMPLETED: 'completed',
-      TRAINING_EARLY_STOPPED: 'completed',
-      TRAINING_FAILED: 'failed',
-    },
+    result: TRAINING_RESULT,
+    categories: TRAINING_CATEGORIES,
     heard: [
       {
         type: 'TRAINING_THRESHOLD_REACHED',
