@@ -51,6 +51,16 @@ const refusedRun = (db: string, args: readonly string[], env: Record<string, str
 
 describe.skipIf(unavailable !== null)('the cluster for operators (real nats-server)', () => {
   const { hosts, servers, dir } = clusterScratch('ringrift-ops-');
+  /** A server and a training node `b` serving on it. */
+  const serverAndTrainingNode = async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    const d = dir();
+    const b = startHost(d, 'b', nats.url, ['--profile', 'training_node']);
+    hosts.push(b);
+    await waitForLog(b, /serving the coordinator/);
+    return { nats, d, b };
+  };
 
   it('bad cluster options are one line, exit 2: a malformed URL, --host without --nats, a bad replica count', async () => {
     const d = dir();
@@ -75,12 +85,7 @@ describe.skipIf(unavailable !== null)('the cluster for operators (real nats-serv
   }, 60_000);
 
   it('a --host that another live runtime holds (another file) is refused: one line, exit 2', async () => {
-    const nats = await startNats();
-    servers.push(nats);
-    const d = dir();
-    const b = startHost(d, 'b', nats.url, ['--profile', 'training_node']);
-    hosts.push(b);
-    await waitForLog(b, /serving the coordinator/);
+    const { nats, d, b } = await serverAndTrainingNode();
     const { code, stderr } = await refusedRun(join(d, 'other.db'), [
       '--nats',
       nats.url,
@@ -219,12 +224,7 @@ describe.skipIf(unavailable !== null)('the cluster for operators (real nats-serv
   }, 60_000);
 
   it('unreadable messages on the subject go to the host dead letters and nothing stops', async () => {
-    const nats = await startNats();
-    servers.push(nats);
-    const d = dir();
-    const b = startHost(d, 'b', nats.url, ['--profile', 'training_node']);
-    hosts.push(b);
-    await waitForLog(b, /serving the coordinator/);
+    const { nats, d, b } = await serverAndTrainingNode();
     const nc = await connect({ servers: nats.url });
     const js = jetstream(nc);
     const subject = (t: string) => `ringrift.ringrift.events.${t}`;
