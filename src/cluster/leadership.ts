@@ -153,7 +153,7 @@ export class LeaderLease {
       this.logger.debug({ err: (error as Error).message }, 'leader key not read');
       return;
     }
-    if (!entry || entry.operation !== 'PUT') return;
+    if (entry?.operation !== 'PUT') return;
     // The server expires lazily: a lease past its TTL is no lease.
     if (Date.now() - entry.created.getTime() > this.ttlMs) {
       if (this.leading) this.stepDown('lease expired before it was renewed');

@@ -85,7 +85,7 @@ describe.skipIf(unavailable !== null)('the cluster for operators (real nats-serv
   }, 60_000);
 
   it('a --host that another live runtime holds (another file) is refused: one line, exit 2', async () => {
-    const { nats, d, b } = await serverAndTrainingNode();
+    const { nats, d } = await serverAndTrainingNode();
     const { code, stderr } = await refusedRun(join(d, 'other.db'), [
       '--nats',
       nats.url,
@@ -224,7 +224,7 @@ describe.skipIf(unavailable !== null)('the cluster for operators (real nats-serv
   }, 60_000);
 
   it('unreadable messages on the subject go to the host dead letters and nothing stops', async () => {
-    const { nats, d, b } = await serverAndTrainingNode();
+    const { nats, b } = await serverAndTrainingNode();
     const nc = await connect({ servers: nats.url });
     const js = jetstream(nc);
     const subject = (t: string) => `ringrift.ringrift.events.${t}`;
