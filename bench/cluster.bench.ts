@@ -25,10 +25,13 @@ const dir = tempDir('ringrift-bench-cluster-');
 const now = () => performance.timeOrigin + performance.now();
 
 type Peer = ReturnType<typeof startFixture>;
+/** Every peer started, so that a failed measurement leaves no process behind. */
+const peers: Peer[] = [];
 const peer = async (mode: string, host: string): Promise<Peer> => {
   const p = startFixture('bench/fixtures/cluster-peer', [mode, nats.url, dir, host], {
     RINGRIFT_LOG_LEVEL: 'silent',
   });
+  peers.push(p);
   await p.waitFor(/^READY$/, 30_000);
   return p;
 };
@@ -155,6 +158,7 @@ try {
     ],
   );
 } finally {
+  await stop(...peers.filter((p) => p.child.exitCode === null && p.child.signalCode === null));
   await nats.dispose();
   rmSync(dir, { recursive: true, force: true });
 }
