@@ -346,11 +346,6 @@ export class Router {
   }
 
   /**
-   * Hands an event published by another process to the local subscribers; never writes it back
-   * to the log. Duplicates (by envelope id) are dropped. Returns false, taking nothing, when a
-   * target mailbox is full, so that the transport offers the event again later.
-   */
-  /**
    * Called before a cross-host event is accepted; throws to refuse it (the cluster member refuses
    * with ClusterOutboxFullError while its outbox is at its bound). One guard; null removes it.
    */
@@ -358,6 +353,11 @@ export class Router {
     this.crossHostGuard = guard;
   }
 
+  /**
+   * Hands an event published by another process to the local subscribers; never writes it back
+   * to the log. Duplicates (by envelope id) are dropped. Returns false, taking nothing, when a
+   * target mailbox is full, so that the transport offers the event again later.
+   */
   deliverRemote(envelope: Envelope): boolean {
     if (this.closed) return false;
     if (this.seenRemote.has(envelope.id)) {

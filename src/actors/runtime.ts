@@ -218,7 +218,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (member) {
         // The cluster's first events (HOST_ONLINE of every host present, LEADER_ELECTED) must
         // find the daemons listening: the bridge, presence and campaign begin once they run.
-        while (!supervisor.settled() && !stopped) await new Promise((r) => setTimeout(r, 10));
+        await supervisor.whenSettled();
         if (!stopped) await member.activate();
       }
     },

@@ -101,6 +101,7 @@ export class Supervisor {
   private criticalWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private failedCritical: string[] = [];
   private readonly held: Set<string>;
+  private settledWaiters: (() => void)[] = [];
 
   constructor(private readonly options: SupervisorOptions) {
     this.logger = options.logger.child({ component: 'supervisor' });
@@ -261,10 +262,15 @@ export class Supervisor {
   }
 
   /**
-   * True once every daemon not held has come to rest after start: running, failed or stopped
+   * Resolves once every daemon not held has come to rest after start: running, failed or stopped
    * (a cluster member waits for it, so that the hosts it announces reach every daemon).
    */
-  settled(): boolean {
+  whenSettled(): Promise<void> {
+    if (this.settled()) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  private settled(): boolean {
     return [...this.children.values()].every(
       (c) => this.held.has(c.daemon.type) || ['running', 'failed', 'stopped'].includes(stateOf(c)),
     );
@@ -437,6 +443,8 @@ export class Supervisor {
         break;
     }
     if (previous === 'failed') this.failedCritical = this.failedCritical.filter((n) => n !== name);
+    if (this.settledWaiters.length > 0 && this.settled())
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
   }
 
   private tryStart(child: Child): void {

@@ -7,6 +7,7 @@ import {
   readClusterStatus,
 } from '../cluster/status.js';
 import {
+  type ClusterOptions,
   CoordinationError,
   clusterFromFlags,
   defaultDbPath,
@@ -101,16 +102,6 @@ async function main(argv: string[]): Promise<number> {
         strict: true,
       });
       const clusterFlags = { nats: values.nats, host: values.host, cluster: values.cluster };
-      if (
-        values.config === undefined &&
-        !clusterFromFlags(clusterFlags, process.env, undefined) &&
-        (values.host !== undefined || values.cluster !== undefined)
-      )
-        throw new InvalidOptionError(
-          values.host !== undefined ? '--host' : '--cluster',
-          'given with --nats (or RINGRIFT_NATS_URL, or cluster.servers in --config)',
-          values.host ?? values.cluster,
-        );
       const view = choice('--view', values.view, ['live', 'log'] as const);
       const profile = pipelineProfile(values.profile ?? 'standalone');
       if (profile === 'training_node') {
@@ -173,12 +164,14 @@ async function main(argv: string[]): Promise<number> {
         options: { nats: { type: 'string' }, cluster: { type: 'string' } },
         strict: true,
       });
+      const nats = values.nats ?? process.env.RINGRIFT_NATS_URL;
+      if (!nats) throw new InvalidOptionError('--nats', 'NATS URLs (or RINGRIFT_NATS_URL)', '');
+      // Reading needs no host of its own: a placeholder satisfies the option rules.
       const options = clusterFromFlags(
-        { nats: values.nats, cluster: values.cluster, host: 'cluster-status' },
+        { nats, cluster: values.cluster, host: 'cluster-status' },
         process.env,
         undefined,
-      );
-      if (!options) throw new InvalidOptionError('--nats', 'NATS URLs (or RINGRIFT_NATS_URL)', '');
+      ) as ClusterOptions;
       try {
         printClusterStatus(await readClusterStatus(resolveCluster(options)), print);
       } catch (error) {

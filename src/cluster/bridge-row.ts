@@ -4,7 +4,7 @@
  * of another process can show this host's place in the cluster without connecting to NATS.
  */
 import type Database from 'better-sqlite3';
-import { CROSS_HOST_TYPES } from './bridge.js';
+import { OUTBOX_COUNT_SQL } from './bridge.js';
 
 /** What the member writes into the row at every heartbeat. */
 export interface BridgeState {
@@ -51,13 +51,7 @@ export function readBridgeRow(db: Database.Database): BridgeRow | null {
       }
     | undefined;
   if (!row) return null;
-  const types = CROSS_HOST_TYPES.map((t) => `'${t}'`).join(', ');
-  const outbox = db
-    .prepare(
-      `SELECT COUNT(*) FROM events WHERE event_id > ? AND via_cluster IS NULL AND event_type IN (${types})`,
-    )
-    .pluck()
-    .get(row.out_cursor) as number;
+  const outbox = db.prepare(OUTBOX_COUNT_SQL).pluck().get(row.out_cursor) as number;
   const received = db.prepare('SELECT COUNT(*) FROM cluster_inbox').pluck().get() as number;
   let state: BridgeState | null = null;
   if (row.state) state = JSON.parse(row.state) as BridgeState;

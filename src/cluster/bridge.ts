@@ -28,27 +28,39 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import type Database from 'better-sqlite3';
 import type { Logger } from '../actors/logger.js';
-import { resolveEventType } from '../events/aliases.js';
 import { CATALOG, type EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
 import { CANCELLED } from '../persistence/database.js';
 import { insertDeadLetter } from '../persistence/dead-letters.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
-import { decodeRow, type EventRow, ROW_COLUMNS, toRowValues } from '../persistence/row-codec.js';
+import {
+  decodeRow,
+  type EventRow,
+  INSERT_INBOUND_EVENT_SQL,
+  ROW_COLUMNS,
+  rowEnvelopeId,
+  toRowValues,
+} from '../persistence/row-codec.js';
 import { type ResolvedCluster, safeToken } from './options.js';
 import type { ClusterResources } from './stream.js';
 import { subjectOf } from './stream.js';
-import { isWorkRequest } from './work.js';
+import { isUnassignedWorkRequest, isWorkRequest } from './work.js';
 
 /** The event types the bridge carries (the catalog's `crossHost` flag). */
 export const CROSS_HOST_TYPES: readonly EventName[] = Object.values(CATALOG)
   .filter((d) => d.crossHost !== undefined)
   .map((d) => d.name as EventName);
 
+const CROSS_HOST_IN = `IN (${CROSS_HOST_TYPES.map((t) => `'${t}'`).join(', ')})`;
+
+/**
+ * How many cross-host rows of this host lie after a bridge cursor (`?`): the outbox's depth, as
+ * the bridge and `status` count it.
+ */
+export const OUTBOX_COUNT_SQL = `SELECT COUNT(*) FROM events WHERE event_id > ? AND via_cluster IS NULL AND event_type ${CROSS_HOST_IN}`;
+
 /** Why an inbound event is not written to this host's file (null: it is). */
 export type InboundFilter = (envelope: Envelope) => string | null;
-/** Whether an outbound row is held on this host (a work request nobody assigned yet). */
-export type OutboundFilter = (type: EventName, payload: Record<string, unknown>) => boolean;
 
 export interface BridgeStats {
   readonly sent: number;
@@ -111,7 +123,7 @@ export class ClusterBridge {
     private readonly cluster: ResolvedCluster,
     private readonly log: SqliteEventLog,
     private readonly logger: Logger,
-    private readonly filters: { inbound?: InboundFilter; outbound?: OutboundFilter } = {},
+    private readonly inboundFilter: InboundFilter | null = null,
     /**
      * Hands a committed inbound event to this process's router at once (its poll of the file
      * would find it a little later; the router drops that second copy by envelope id). False
@@ -120,25 +132,19 @@ export class ClusterBridge {
     private readonly deliverLocally: ((envelope: Envelope) => boolean) | null = null,
   ) {
     const db = log.db.db;
-    const types = CROSS_HOST_TYPES.map((t) => `'${t}'`).join(', ');
     this.statements = {
       cursor: db.prepare('SELECT out_cursor FROM cluster_bridge WHERE id = 1').pluck(),
+      // `+event_type`: read in rowid order, not through the type index (then a sort per read).
       pending: db.prepare(
-        `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? AND via_cluster IS NULL AND +event_type IN (${types}) ORDER BY event_id LIMIT ?`,
+        `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? AND via_cluster IS NULL AND +event_type ${CROSS_HOST_IN} ORDER BY event_id LIMIT ?`,
       ),
-      backlog: db
-        .prepare(
-          `SELECT COUNT(*) FROM events WHERE event_id > ? AND via_cluster IS NULL AND event_type IN (${types})`,
-        )
-        .pluck(),
+      backlog: db.prepare(OUTBOX_COUNT_SQL).pluck(),
     };
     this.inboundInsert = {
       inbox: db.prepare(
         'INSERT OR IGNORE INTO cluster_inbox (envelope_id, stream_seq, origin_host, received_at) VALUES (?, ?, ?, ?)',
       ),
-      event: db.prepare(`INSERT INTO events
-        (event_type, payload, source, hostname, created_at, envelope_id, origin_runtime, origin_pid, trace_id, correlation_id, parent_id, target_consumer, via_cluster)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      event: db.prepare(INSERT_INBOUND_EVENT_SQL),
     };
     this.ownSuffix = `.${safeToken(cluster.host)}`;
     this.cursor = (this.statements.cursor.get() as number | undefined) ?? 0;
@@ -194,8 +200,12 @@ export class ClusterBridge {
    * cross-host publish, so the count itself runs at most four times a second.
    */
   get outboxDepth(): number {
-    if (performance.now() - this.countedAt > 250) this.recount();
+    this.recountIfStale();
     return this.backlog + this.acceptedSinceCount;
+  }
+
+  private recountIfStale(): void {
+    if (performance.now() - this.countedAt > 250) this.recount();
   }
 
   private recount(): void {
@@ -259,14 +269,14 @@ export class ClusterBridge {
           ack: this.held(row)
             ? null
             : js.publish(subjectOf(this.cluster, row.event_type), wireOf(row), {
-                msgID: row.envelope_id ?? `row-${row.event_id}`,
+                msgID: rowEnvelopeId(row),
               }),
         });
       }
       const oldest = inflight[0];
       if (!oldest) {
         if (this.unsavedSent > 0) this.saveCursorSoon();
-        if (performance.now() - this.countedAt > 250) this.recount();
+        this.recountIfStale();
         await this.sleep(idle);
         idle = Math.min(idle * 2, 20);
         continue;
@@ -343,15 +353,14 @@ export class ClusterBridge {
 
   /** A work request that the leader has not assigned yet stays on its host. */
   private held(row: EventRow): boolean {
-    const filter = this.filters.outbound;
-    if (!filter || !isWorkRequest(row.event_type)) return false; // only work requests are held
+    if (!isWorkRequest(row.event_type)) return false; // only work requests are parsed
     let payload: Record<string, unknown>;
     try {
       payload = JSON.parse(row.payload) as Record<string, unknown>;
     } catch {
       return false; // receivers dead-letter it: the same rule as for any process's bad row
     }
-    return filter(row.event_type as EventName, payload);
+    return isUnassignedWorkRequest(row.event_type, payload);
   }
 
   // ------------------------------------------------------------------ inbound
@@ -531,7 +540,7 @@ export class ClusterBridge {
       const envelope = p.envelope;
       // No event comes back to the host that sent it.
       if (envelope.origin.host === this.cluster.host) continue;
-      const reason = this.filters.inbound?.(envelope) ?? null;
+      const reason = this.inboundFilter?.(envelope) ?? null;
       if (reason !== null) {
         ignored[reason] = (ignored[reason] ?? 0) + 1;
         this.logger.debug(
@@ -585,20 +594,11 @@ function wireOf(row: EventRow): string {
     source: row.source,
     hostname: row.hostname,
     created_at: row.created_at,
-    envelope_id: row.envelope_id ?? `row-${row.event_id}`,
+    envelope_id: rowEnvelopeId(row),
     origin_runtime: row.origin_runtime,
     origin_pid: row.origin_pid,
     trace_id: row.trace_id,
     correlation_id: row.correlation_id,
     parent_id: row.parent_id,
   });
-}
-
-/** The canonical name of a row's type, or null when it is unknown here. */
-export function canonicalType(type: string): EventName | null {
-  try {
-    return resolveEventType(type).name;
-  } catch {
-    return null;
-  }
 }

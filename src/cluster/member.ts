@@ -9,6 +9,7 @@
  * again (the consume loop and the KV handles do not survive a server restart reliably).
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from '../actors/logger.js';
 import type { Router } from '../actors/router.js';
 import type { Supervisor } from '../actors/supervisor.js';
@@ -20,8 +21,9 @@ import {
 } from '../errors.js';
 import type { Envelope } from '../events/envelope.js';
 import { CANCELLED } from '../persistence/database.js';
+import { holdsLease } from '../persistence/durable-consumer.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
-import { holderAlive, OWN_IDENTITY } from '../persistence/process-identity.js';
+import { OWN_IDENTITY } from '../persistence/process-identity.js';
 import { type BridgeStats, ClusterBridge } from './bridge.js';
 import type { BridgeState } from './bridge-row.js';
 import { ClusterConnection, type ConnectionHealth } from './connection.js';
@@ -45,7 +47,7 @@ export const LEADER_SCOPED_DAEMONS: readonly string[] = ['MASTER_LOOP'];
 export const CLUSTER_EMITS = ['HOST_ONLINE', 'HOST_OFFLINE', 'NODE_RECOVERED', 'LEADER_ELECTED'];
 
 const BRIDGE_HEARTBEAT_MS = 3_000;
-const BRIDGE_LEASE_S = 15;
+const BRIDGE_LEASE_MS = 15_000;
 
 export interface ClusterMemberOptions {
   readonly cluster: ResolvedCluster;
@@ -230,18 +232,15 @@ export class ClusterMember {
     const resources = this.resources;
     const nc = this.connection.connection;
     if (!resources || !nc || this.stopped) return;
-    if (!this.presence) await this.makePresence(resources).claim();
-    const presence = this.presence as unknown as Presence;
+    const claimed = this.presence !== null; // claimed at start when the lease was ours then
+    const presence = this.makePresence(resources);
+    if (!claimed) await presence.claim();
     if (!this.bridge) {
       this.bridge = new ClusterBridge(
         this.cluster,
         this.options.eventLog,
         this.logger,
-        {
-          inbound: (envelope) => this.screen(envelope),
-          outbound: (type, payload) =>
-            isWorkRequest(type) && typeof payload.target_host !== 'string',
-        },
+        (envelope) => this.screen(envelope),
         (envelope) => this.options.router.deliverRemote(envelope),
       );
       this.options.router.setCrossHostGuard(() => {
@@ -385,7 +384,7 @@ export class ClusterMember {
       { daemons: mine, leader: leader.host, token: leader.token },
       'leader-scoped daemons stopped: another runtime leads',
     );
-    // One after the other, dependents first (distribution depends on promotion).
+    // One after the other, in reverse start order.
     void (async () => {
       for (const name of mine) await this.options.supervisor.hold(name);
     })();
@@ -432,29 +431,32 @@ export class ClusterMember {
   private async takeBridgeLease(): Promise<void> {
     const db = this.options.eventLog.db;
     const result = await db.persist('cluster-bridge', 'take the bridge lease', (d) => {
-      let row = d.prepare('SELECT * FROM cluster_bridge WHERE id = 1').get() as
-        | {
-            file_id: string;
-            owner_runtime: string | null;
-            owner_pid: number | null;
-            owner_start: string | null;
-            heartbeat_at: number | null;
-          }
-        | undefined;
-      if (!row) {
-        d.prepare('INSERT INTO cluster_bridge (id, file_id) VALUES (1, ?)').run(
-          randomBytes(8).toString('hex'),
-        );
-        row = d.prepare('SELECT * FROM cluster_bridge WHERE id = 1').get() as typeof row;
-      }
-      const r = row as NonNullable<typeof row>;
+      d.prepare('INSERT OR IGNORE INTO cluster_bridge (id, file_id) VALUES (1, ?)').run(
+        randomBytes(8).toString('hex'),
+      );
+      const r = d.prepare('SELECT * FROM cluster_bridge WHERE id = 1').get() as {
+        file_id: string;
+        owner_runtime: string | null;
+        owner_pid: number | null;
+        owner_start: string | null;
+        heartbeat_at: number | null;
+      };
       const now = Date.now() / 1000;
+      // The durable consumers' rule: a fresh heartbeat from a process that is still the one that
+      // took it. One file is one machine, so the holder is always on this host.
       const held =
-        r.owner_runtime !== null &&
         r.owner_runtime !== this.options.runtimeId &&
-        r.owner_pid !== null &&
-        now - (r.heartbeat_at ?? 0) < BRIDGE_LEASE_S &&
-        holderAlive(r.owner_pid, r.owner_start);
+        holdsLease(
+          {
+            owner: r.owner_runtime,
+            owner_host: hostname(),
+            owner_pid: r.owner_pid,
+            owner_start: r.owner_start,
+            heartbeat_at: r.heartbeat_at ?? 0,
+          },
+          now,
+          BRIDGE_LEASE_MS,
+        );
       if (!held)
         d.prepare(
           'UPDATE cluster_bridge SET host = ?, owner_runtime = ?, owner_pid = ?, owner_start = ?, heartbeat_at = ? WHERE id = 1',

@@ -94,6 +94,11 @@ export function safeToken(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
+/** The inbound durable consumer of a host (`host_<name>`). */
+export function durableNameOf(host: string): string {
+  return `host_${safeToken(host)}`;
+}
+
 /**
  * @throws {InvalidOptionError} naming the option (`cluster.servers`, `cluster.host`, ...).
  * @example
@@ -194,7 +199,7 @@ export function resolveCluster(options: ClusterOptions): ResolvedCluster {
     streamName: `RINGRIFT_${name}`,
     presenceBucket: `ringrift_${name}_presence`,
     leaderBucket: `ringrift_${name}_leader`,
-    durableName: `host_${safeToken(options.host)}`,
+    durableName: durableNameOf(options.host),
   };
 }
 
@@ -233,7 +238,8 @@ export function describeCluster(cluster: ResolvedCluster): {
  * `RINGRIFT_NATS_TOKEN`, `RINGRIFT_NATS_USER` + `RINGRIFT_NATS_PASSWORD` or `RINGRIFT_NATS_CREDS`
  * (never from flags: a flag's value shows in `ps`), and the stream's replicas from
  * `RINGRIFT_NATS_REPLICAS`. Null when no server is named.
- * @throws {InvalidOptionError} when servers are named without a host.
+ * @throws {InvalidOptionError} when servers are named without a host, or a host or cluster name
+ *   without servers.
  */
 export function clusterFromFlags(
   flags: { nats?: string; host?: string; cluster?: string },
@@ -245,7 +251,16 @@ export function clusterFromFlags(
     .map((s) => s.trim())
     .filter(Boolean);
   const fileServers = fromFile?.servers;
-  if (!servers?.length && !fileServers?.length) return null;
+  if (!servers?.length && !fileServers?.length) {
+    // A host or cluster name with no server to join is a mistake, not a single-host run.
+    if (flags.host !== undefined || flags.cluster !== undefined)
+      throw new InvalidOptionError(
+        flags.host !== undefined ? '--host' : '--cluster',
+        'given with --nats (or RINGRIFT_NATS_URL, or cluster.servers in --config)',
+        flags.host ?? flags.cluster,
+      );
+    return null;
+  }
   const host = flags.host ?? env.RINGRIFT_HOST ?? fromFile?.host;
   if (!host)
     throw new InvalidOptionError(

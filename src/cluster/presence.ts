@@ -56,6 +56,19 @@ export type PresenceEvent =
     };
 
 const decoder = new TextDecoder();
+
+interface Entry {
+  readonly record: PresenceRecord;
+  /** When the key was written, by the server's clock (ms). */
+  readonly created: number;
+}
+
+function entryOf(e: { readonly value: Uint8Array; readonly created: Date }): Entry {
+  return {
+    record: JSON.parse(decoder.decode(e.value)) as PresenceRecord,
+    created: e.created.getTime(),
+  };
+}
 /** The deadline of one call to NATS. */
 const CALL_MS = 3_000;
 
@@ -68,7 +81,7 @@ export class Presence {
   private stopped = false;
   private sweeping = false;
   private watcher: Awaited<ReturnType<KV['watch']>> | null = null;
-  private readonly entries = new Map<string, { record: PresenceRecord; created: number }>();
+  private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly cluster: ResolvedCluster,
@@ -137,11 +150,7 @@ export class Presence {
     this.watcher = watcher;
     void (async () => {
       for await (const e of watcher) {
-        if (e.operation === 'PUT')
-          this.entries.set(e.key, {
-            record: JSON.parse(decoder.decode(e.value)) as PresenceRecord,
-            created: e.created.getTime(),
-          });
+        if (e.operation === 'PUT') this.entries.set(e.key, entryOf(e));
         else this.entries.delete(e.key);
       }
     })()
@@ -201,16 +210,11 @@ export class Presence {
   }
 
   /** One key read directly: null when it is gone, 'unanswered' when the read timed out. */
-  private async read(
-    key: string,
-  ): Promise<{ record: PresenceRecord; created: number } | null | 'unanswered'> {
+  private async read(key: string): Promise<Entry | null | 'unanswered'> {
     try {
       const entry = await within(this.kv.get(key), CALL_MS, 'presence: read a key');
       if (entry?.operation !== 'PUT') return null;
-      const fresh = {
-        record: JSON.parse(decoder.decode(entry.value)) as PresenceRecord,
-        created: entry.created.getTime(),
-      };
+      const fresh = entryOf(entry);
       this.entries.set(key, fresh);
       return fresh;
     } catch (error) {

@@ -9,7 +9,7 @@ import { connect } from '@nats-io/transport-node';
 import { CoordinationError } from '../errors.js';
 import { natsOptions } from './connection.js';
 import type { LeaderRecord } from './leadership.js';
-import { describeCluster, type ResolvedCluster } from './options.js';
+import { describeCluster, durableNameOf, type ResolvedCluster } from './options.js';
 import type { PresenceRecord } from './presence.js';
 
 /** NATS did not answer: `cluster status` cannot say anything. */
@@ -127,9 +127,7 @@ export function printClusterStatus(status: ClusterStatus, out: (line: string) =>
   );
   out(`hosts: ${status.hosts.length}`);
   for (const h of status.hosts) {
-    const lag = status.consumers.find(
-      (c) => c.name === `host_${h.host.replace(/[^A-Za-z0-9_-]/g, '_')}`,
-    );
+    const lag = status.consumers.find((c) => c.name === durableNameOf(h.host));
     out(
       `  ${h.host.padEnd(16)} seen ${h.ageS.toFixed(1)} s ago  incarnation ${h.incarnation}  profile ${h.profile}  outbox ${h.outbox}  inbound lag ${lag ? lag.lag + lag.ackPending : '-'}`,
     );

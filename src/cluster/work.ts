@@ -48,6 +48,14 @@ export function isWorkRequest(type: string): type is RequestType {
   return Object.hasOwn(WORK_ROUTES, type);
 }
 
+/**
+ * A work request nobody assigned yet (no `target_host`): the leader's own pipeline asking its
+ * tracker. It stays on its host; only the assigned copy crosses hosts.
+ */
+export function isUnassignedWorkRequest(type: string, payload: Record<string, unknown>): boolean {
+  return isWorkRequest(type) && typeof payload.target_host !== 'string';
+}
+
 interface Job {
   readonly id: string;
   readonly type: RequestType;
@@ -86,12 +94,11 @@ export class WorkTracker {
 
   /** A request this host's pipeline published without a target: the leader assigns it. */
   request(envelope: Envelope): void {
-    if (!isWorkRequest(envelope.type)) return;
     const payload = envelope.payload as Record<string, unknown>;
-    if (typeof payload.target_host === 'string') return;
+    if (!isUnassignedWorkRequest(envelope.type, payload)) return;
     const job: Job = {
       id: envelope.id,
-      type: envelope.type,
+      type: envelope.type as RequestType,
       payload,
       cause: envelope,
       target: null,

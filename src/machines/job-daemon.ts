@@ -117,10 +117,11 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
   const payloadOf = (e: Ev) =>
     ((e as { payload?: Record<string, unknown> }).payload ?? {}) as Record<string, unknown>;
   const read = (e: Ev, context: Ctx) => config.toRequest(e.type, payloadOf(e), context.notes);
-  const isRejection = (r: unknown): r is { reject: string } =>
-    r !== null && typeof r === 'object' && typeof (r as { reject?: unknown }).reject === 'string';
-  const isSkip = (r: unknown): r is { skip: string } =>
-    r !== null && typeof r === 'object' && typeof (r as { skip?: unknown }).skip === 'string';
+  /** Whether `toRequest` answered `{ reject }` or `{ skip }` (a reason) instead of a request. */
+  const says = <K extends 'reject' | 'skip'>(key: K, r: unknown): r is Record<K, string> =>
+    r !== null && typeof r === 'object' && typeof (r as Record<K, unknown>)[key] === 'string';
+  const isRejection = (r: unknown) => says('reject', r);
+  const isSkip = (r: unknown) => says('skip', r);
   const onTrigger = Object.fromEntries(
     config.triggers.map((t) => [
       t,

@@ -29,9 +29,17 @@ export interface EventRow {
 export const ROW_COLUMNS =
   'event_id, event_type, payload, source, hostname, created_at, envelope_id, origin_runtime, origin_pid, trace_id, correlation_id, parent_id, target_consumer';
 
+const INSERT_COLUMNS =
+  'event_type, payload, source, hostname, created_at, envelope_id, origin_runtime, origin_pid, trace_id, correlation_id, parent_id, target_consumer';
+
 export const INSERT_EVENT_SQL = `INSERT INTO events
-  (event_type, payload, source, hostname, created_at, envelope_id, origin_runtime, origin_pid, trace_id, correlation_id, parent_id, target_consumer)
+  (${INSERT_COLUMNS})
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** `INSERT_EVENT_SQL` for a row that came from another host: its values, then that host. */
+export const INSERT_INBOUND_EVENT_SQL = `INSERT INTO events
+  (${INSERT_COLUMNS}, via_cluster)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** The values of `INSERT_EVENT_SQL`, in its column order, for one envelope. */
 export type RowValues = [
