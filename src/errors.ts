@@ -256,11 +256,11 @@ export class DaemonStartTimeoutError extends CoordinationError {
 /** The inspector's port cannot be listened on (taken by another program, or privileged). */
 export class InspectorPortError extends CoordinationError {
   readonly port: number;
-  constructor(host: string, port: number, code: string) {
+  constructor(host: string, port: number, code: string, option = '--inspect-port (inspectPort)') {
     super(
       code === 'EADDRINUSE'
-        ? `inspector port ${port} on ${host} is already in use; choose another with --inspect-port (inspectPort)`
-        : `inspector port ${port} on ${host} cannot be used (${code}); choose another with --inspect-port (inspectPort)`,
+        ? `inspector port ${port} on ${host} is already in use; choose another with ${option}`
+        : `inspector port ${port} on ${host} cannot be used (${code}); choose another with ${option}`,
     );
     this.port = port;
   }

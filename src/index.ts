@@ -28,6 +28,24 @@ export {
   GUIDE_DEVIATIONS,
   type GuideCoverage,
 } from './actors/guide-coverage.js';
+// ---- seeing it: the local inspector and statecharts
+export { chartsOf } from './actors/inspector/local.js';
+export { type LogFeed, type LogFeedOptions, startLogFeed } from './actors/inspector/log-feed.js';
+export {
+  type ActorNode,
+  DEFAULT_INSPECTOR_LIMITS,
+  type Delivery,
+  type EventRecord,
+  type InspectorLimits,
+  InspectorModel,
+  type Moment,
+} from './actors/inspector/model.js';
+export {
+  type InspectorServer,
+  type InspectorServerOptions,
+  startInspectorServer,
+} from './actors/inspector/server.js';
+export { stateDiagram } from './actors/inspector/statechart.js';
 export {
   createLogger,
   eventTraceFromEnv,

@@ -2,6 +2,7 @@
  * `createRuntime()`: router, event log, snapshot store, registry and supervisor put together for
  * a host program (the master loop).
  */
+import { hostname } from 'node:os';
 import type { InspectionEvent, Observer } from 'xstate';
 import { type ClusterHealth, ClusterMember, LEADER_SCOPED_DAEMONS } from '../cluster/member.js';
 import { type ClusterOptions, resolveCluster } from '../cluster/options.js';
@@ -21,6 +22,11 @@ import type { StorageHealth } from '../persistence/storage-health.js';
 import { type Clock, realClock } from './clock.js';
 import type { DaemonSpec } from './daemon-spec.js';
 import { adoptProcessRouter } from './default-router.js';
+import {
+  type LocalInspector,
+  type PreparedInspector,
+  prepareLocalInspector,
+} from './inspector/local.js';
 import { createLogger, type Logger } from './logger.js';
 import { DaemonRegistry } from './registry.js';
 import { createRouter, type Router } from './router.js';
@@ -39,11 +45,19 @@ export interface RuntimeOptions {
   readonly eventLog?: Omit<EventLogOptions, 'path' | 'logger'>;
   readonly logger?: Logger;
   /**
-   * Any XState inspection observer, passed to every actor, or `'stately'` to start the Stately
-   * inspector server on `inspectPort` (8080) of this machine. Off by default: it halves throughput.
+   * Any XState inspection observer, passed to every actor; `'local'` to serve the local inspector
+   * (README "See it": everything from this package, no internet) or `'stately'` for the Stately
+   * inspector (its page needs the internet), on `inspectPort` (8080; 0 picks one) of 127.0.0.1.
+   * Off by default: watching every actor costs throughput.
    */
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | 'stately';
+  readonly inspect?:
+    | Observer<InspectionEvent>
+    | ((event: InspectionEvent) => void)
+    | 'stately'
+    | 'local';
   readonly inspectPort?: number;
+  /** Lets the local inspector's page send events (checked by the catalog). Off by default. */
+  readonly inspectAllowSend?: boolean;
   readonly clock?: Clock;
   readonly strategy?: Strategy;
   /** Names this runtime's snapshots: keep it stable across restarts of the same process role. */
@@ -70,7 +84,7 @@ export interface Runtime {
   readonly router: Router;
   readonly supervisor: Supervisor;
   readonly eventLog: SqliteEventLog | null;
-  /** The Stately inspector's page, when `inspect: 'stately'` and started. */
+  /** The inspector's page (with its token), when `inspect` is `'local'` or `'stately'` and started. */
   readonly inspectorUrl: string | null;
   start(): Promise<void>;
   /** Resolves when every critical daemon of the profile is ready. */
@@ -147,10 +161,27 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   // Actors are created before start(); the Stately inspector only exists after it, so they get a
   // forwarding observer.
   let stately: StatelyInspector | null = null;
+  let local: LocalInspector | null = null;
+  let supervisorBuilt = false;
+  const localFeed: PreparedInspector | null =
+    options.inspect === 'local'
+      ? prepareLocalInspector({
+          router,
+          runtimeId,
+          host: cluster?.host ?? hostname(),
+          profile: profileName,
+          daemons: members,
+          specs: options.daemons,
+          // Lifecycle actors report while the supervisor is being built: nothing to read yet.
+          status: (): readonly DaemonStatus[] => (supervisorBuilt ? supervisor.status() : []),
+        })
+      : null;
   const inspect =
     options.inspect === 'stately'
       ? (event: InspectionEvent) => stately?.observe(event)
-      : options.inspect;
+      : options.inspect === 'local'
+        ? localFeed?.observe
+        : options.inspect;
   const supervisor = new Supervisor({
     registry,
     members,
@@ -168,6 +199,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     // In a cluster the leader-scoped daemons run only on the leader: held until elected.
     held: cluster ? LEADER_SCOPED_DAEMONS.filter((d) => members.includes(d)) : [],
   });
+  supervisorBuilt = true;
   const member =
     cluster && eventLog
       ? new ClusterMember({
@@ -193,7 +225,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     eventLog,
     cluster: member,
     get inspectorUrl() {
-      return stately?.url ?? null;
+      return stately?.url ?? local?.url ?? null;
     },
     async start() {
       if (options.inspect === 'stately' && !stately) {
@@ -205,6 +237,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           throw error;
         }
         logger.info({ url: stately.url }, 'Stately inspector server started');
+      }
+      if (localFeed && !local) {
+        try {
+          const served = await localFeed.serve({
+            port: options.inspectPort,
+            allowSend: options.inspectAllowSend ?? false,
+            logger,
+          });
+          local = served;
+          logger.info({ url: served.url }, 'local inspector started');
+        } catch (error) {
+          await runtime.stop();
+          throw error;
+        }
       }
       if (member) {
         try {
@@ -235,6 +281,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         await router.close(); // closes the event log after writing what is queued
         release();
         stately?.stop();
+        localFeed?.stop();
+        await local?.stop();
       })();
       return stopped;
     },

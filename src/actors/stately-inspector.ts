@@ -7,18 +7,19 @@
  * The page embeds the inspector UI from stately.ai, so the browser (not this process) needs the
  * internet. Development only: the inspector buffers heavily (about 228 MB of heap per 100k events).
  *
- * Loopback is not enough on its own: any page open in the operator's browser can open a
- * WebSocket to 127.0.0.1 (cross-site WebSocket hijacking) or reach it under a name it controls
- * (DNS rebinding). So every request must carry the random token of the printed URL, its `Host`
- * must be this loopback address, and a WebSocket's `Origin` must be this page (or absent: the
- * runtime's own inspector, which also holds a second, unprinted, source token). Only that
+ * Every request passes the checks of `inspector/loopback.ts`; a WebSocket without an `Origin` is
+ * the runtime's own inspector, which also holds a second, unprinted, source token. Only that
  * source's messages are relayed; what a page sends goes nowhere.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { InspectionEvent } from 'xstate';
-import { InspectorPortError } from '../errors.js';
+import {
+  allowedRequest,
+  LOOPBACK as HOST,
+  listenLoopback,
+  newToken,
+} from './inspector/loopback.js';
 
 export interface StatelyInspector {
   /** Open this in a browser (it carries the token). */
@@ -30,13 +31,12 @@ export interface StatelyInspector {
   stop(): void;
 }
 
-const HOST = '127.0.0.1';
 /** Messages kept for a browser that connects late (the library's server keeps as many). */
 const REPLAY = 200;
 
 export async function startStatelyInspector(port = 8080): Promise<StatelyInspector> {
-  const token = randomBytes(16).toString('hex');
-  const sourceToken = randomBytes(16).toString('hex');
+  const token = newToken();
+  const sourceToken = newToken();
   const server = await startBridge(port, token, sourceToken);
   const { createWebSocketInspector } = await import('@statelyai/inspect');
   const inspector = createWebSocketInspector({
@@ -57,20 +57,6 @@ export async function startStatelyInspector(port = 8080): Promise<StatelyInspect
   };
 }
 
-/** The checks every request passes: loopback Host, this page's Origin (or none), the token. */
-export function allowedRequest(
-  request: Pick<IncomingMessage, 'headers' | 'url'>,
-  port: number,
-  token: string,
-): boolean {
-  const hosts = [`${HOST}:${port}`, `localhost:${port}`];
-  if (!hosts.includes(request.headers.host ?? '')) return false;
-  const origin = request.headers.origin;
-  if (origin !== undefined && !hosts.map((h) => `http://${h}`).includes(origin)) return false;
-  const url = new URL(request.url ?? '/', `http://${HOST}:${port}`);
-  return url.searchParams.get('token') === token;
-}
-
 /** Resolves once listening; rejects with InspectorPortError when the port is taken. */
 function startBridge(port: number, token: string, sourceToken: string): Promise<{ stop(): void }> {
   const http: Server = createServer((req, res) => {
@@ -87,26 +73,16 @@ function startBridge(port: number, token: string, sourceToken: string): Promise<
     });
     res.end(bridgePage(port, token));
   });
-  return new Promise((resolve, reject) => {
-    http.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE' || error.code === 'EACCES'
-          ? new InspectorPortError(HOST, port, error.code)
-          : error,
-      ),
-    );
-    http.listen(port, HOST, () => {
-      http.removeAllListeners('error');
-      // Attached once listening: ws re-emits the server's errors, and a taken port is ours to report.
-      const wss = relay(http, port, token, sourceToken);
-      resolve({
-        stop() {
-          for (const client of wss.clients) client.terminate();
-          wss.close();
-          http.close();
-        },
-      });
-    });
+  return listenLoopback(http, port, '--inspect-port (inspectPort)').then(() => {
+    // Attached once listening: ws re-emits the server's errors, and a taken port is ours to report.
+    const wss = relay(http, port, token, sourceToken);
+    return {
+      stop() {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        http.close();
+      },
+    };
   });
 }
 

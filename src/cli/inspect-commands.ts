@@ -319,6 +319,14 @@ export async function publishEvent(
   }
 }
 
+/** The pipeline's daemon specs, for what they subscribe to and emit and their machines. */
+export function referenceSpecs(): DaemonSpec[] {
+  return createPipelineDaemons({
+    worker: createSimulatedWorker(),
+    masterLoop: { configs: ['x'], iterations: 1, gamesPerBatch: 1 },
+  });
+}
+
 /**
  * Every event a pipeline daemon subscribes to has an emitter among them (or comes from outside:
  * the guide's tables name the original emitter), and every guide table row's event exists.
@@ -327,10 +335,7 @@ export async function publishEvent(
 export function checkPipelineWiring(
   out: Out,
   profile: PipelineProfile = 'standalone',
-  all: readonly DaemonSpec[] = createPipelineDaemons({
-    worker: createSimulatedWorker(),
-    masterLoop: { configs: ['x'], iterations: 1, gamesPerBatch: 1 },
-  }),
+  all: readonly DaemonSpec[] = referenceSpecs(),
 ): number {
   const members: readonly string[] = PIPELINE_PROFILES[profile];
   const daemons = all.filter((d) => members.includes(d.type));

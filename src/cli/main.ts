@@ -20,6 +20,7 @@ import { runDemo } from './demo.js';
 import { writeDiagrams } from './diagrams.js';
 import { listLetters, replayLetters } from './dlq.js';
 import { checkPipelineWiring, printStatus, publishEvent, tailEvents } from './inspect-commands.js';
+import { serveInspector } from './inspector.js';
 import { choice, configKeys, intOption, parsePayload, payloadText } from './options.js';
 import { EXIT, runExitCode, runPipeline } from './run.js';
 
@@ -38,8 +39,11 @@ commands:
                                            $XDG_RUNTIME_DIR/ringrift_coordination/events.db)
             --config FILE                  worker commands: ringrift.config.json or .ts (.mts,
                                            .js, .mjs; default export, see defineConfig)
-            --inspect stately              the Stately inspector (needs internet in the browser)
+            --inspect local|stately        local: the inspector page, served from this package
+                                           (no internet); stately: the Stately inspector (needs
+                                           internet in the browser). The URL printed carries a token
             --inspect-port N               its port on 127.0.0.1 (default 8080)
+            --inspect-allow-send           the local page may send events (checked by the catalog)
             --seed N                       simulated worker seed (default 1)
             --view live|log                live: daemons and per-config progress redrawn in
                                            place (default on a terminal); log: log lines
@@ -49,6 +53,10 @@ commands:
                                            degraded and keeps trying
             --host NAME                    this host's name in the cluster (or RINGRIFT_HOST)
             --cluster NAME                 the cluster's name (default ringrift; RINGRIFT_CLUSTER)
+  inspect [--db PATH] [--port N] [--allow-send]
+                                         the inspector page for runtimes that share the file,
+                                           started without any flag (from the event log and the
+                                           actor snapshots); serves until SIGINT
   status [--db PATH] [--all]             per runtime (the 5 most recently active; --all: every
                                            one): alive or dead, daemon states, their machines at
                                            the last snapshot, pipeline stages, the file's state;
@@ -93,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
           config: { type: 'string' },
           inspect: { type: 'string' },
           'inspect-port': { type: 'string' },
+          'inspect-allow-send': { type: 'boolean' },
           seed: { type: 'string' },
           view: { type: 'string' },
           nats: { type: 'string' },
@@ -127,10 +136,13 @@ async function main(argv: string[]): Promise<number> {
       const iterations = values.forever
         ? 0
         : (intOption('--iterations', values.iterations, 1) ?? 3);
-      const inspect = choice('--inspect', values.inspect, ['stately'] as const);
+      const inspect = choice('--inspect', values.inspect, ['local', 'stately'] as const);
       const inspectPort = intOption('--inspect-port', values['inspect-port'], 1, 65_535);
       if (inspectPort !== undefined && !inspect)
         throw new InvalidOptionError('--inspect-port', 'given with --inspect', inspectPort);
+      const inspectAllowSend = values['inspect-allow-send'] === true;
+      if (inspectAllowSend && inspect !== 'local')
+        throw new InvalidOptionError('--inspect-allow-send', 'given with --inspect local', true);
       const summary = await runPipeline({
         profile,
         configs: configKeys(values.configs ?? 'hex8_2p,square8_2p'),
@@ -139,12 +151,35 @@ async function main(argv: string[]): Promise<number> {
         configFile: values.config,
         inspect,
         inspectPort,
+        inspectAllowSend,
         seed: intOption('--seed', values.seed, 0),
         view,
         clusterFlags,
       });
       if (summary.fatal) console.error(`ringrift-coord: ${summary.fatal}`);
       return runExitCode(summary, iterations);
+    }
+    case 'inspect': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          db: { type: 'string' },
+          port: { type: 'string' },
+          'allow-send': { type: 'boolean' },
+        },
+        strict: true,
+      });
+      const controller = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const)
+        process.once(signal, () => controller.abort());
+      await serveInspector({
+        dbPath: values.db ?? defaultDbPath(),
+        port: intOption('--port', values.port, 1, 65_535),
+        allowSend: values['allow-send'] === true,
+        out: print,
+        signal: controller.signal,
+      });
+      return EXIT.ok;
     }
     case 'status': {
       const { values } = parseArgs({

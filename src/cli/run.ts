@@ -36,9 +36,11 @@ export interface RunOptions {
   readonly iterations: number;
   readonly dbPath: string | false;
   readonly configFile?: string;
-  readonly inspect?: 'stately';
+  readonly inspect?: 'stately' | 'local';
   /** The inspector's port on 127.0.0.1; 8080. */
   readonly inspectPort?: number;
+  /** The local inspector's page may send events. */
+  readonly inspectAllowSend?: boolean;
   readonly seed?: number;
   readonly gamesPerBatch?: number;
   /** `live`: the live view on `out` (the default on a terminal); `log`: log lines only. */
@@ -184,6 +186,7 @@ export async function runPipeline(
     logger,
     inspect: options.inspect,
     inspectPort: options.inspectPort,
+    inspectAllowSend: options.inspectAllowSend,
   });
   const counts: Record<string, number> = {};
   const live = liveMode
@@ -263,7 +266,11 @@ export async function runPipeline(
   );
   // Printed, not only logged: the live view holds info lines back, and the URL carries the token.
   if (runtime.inspectorUrl)
-    out.write(`Stately inspector (needs internet in the browser): ${runtime.inspectorUrl}\n`);
+    out.write(
+      options.inspect === 'local'
+        ? `inspector: ${runtime.inspectorUrl}\n`
+        : `Stately inspector (needs internet in the browser): ${runtime.inspectorUrl}\n`,
+    );
   await finished;
   await runtime.stop();
   live?.stop();
