@@ -97,9 +97,9 @@ function setMode(down) {
 function render() {
   const nodes = state.travel ? new Map(state.travel.nodes.map((n) => [n.id, n])) : state.nodes;
   renderTree(nodes);
-  void renderChart(nodes);
+  renderChart(nodes);
   renderLanes();
-  void renderSequence();
+  renderSequence();
   renderLog();
   $('counts').textContent =
     `${state.events.length} events kept${state.missed ? `, ${state.missed} skipped while behind` : ''}`;
@@ -194,10 +194,21 @@ function treeRow(n) {
 let chartDrawn = '';
 let renderCount = 0;
 
-/** Mermaid draws one diagram at a time; later calls wait for the earlier ones. */
-let drawing = Promise.resolve();
-function draw(target, source) {
-  drawing = drawing.then(async () => {
+/**
+ * Mermaid draws one diagram at a time, and a large one takes a while: only the latest wish per
+ * target is kept, so a busy pipeline does not queue up drawings the page would throw away.
+ */
+const wanted = new Map();
+let drawing = false;
+function draw(target, source, done) {
+  wanted.set(target, { source, done });
+  if (!drawing) void pump();
+}
+async function pump() {
+  drawing = true;
+  while (wanted.size > 0) {
+    const [target, { source, done }] = wanted.entries().next().value;
+    wanted.delete(target);
     try {
       const { svg } = await mermaid.render(`m${++renderCount}`, source);
       target.innerHTML = svg;
@@ -206,11 +217,12 @@ function draw(target, source) {
       target.textContent = `could not draw: ${error.message ?? error}`;
       target.setAttribute('data-error', String(error.message ?? error));
     }
-  });
-  return drawing;
+    done?.();
+  }
+  drawing = false;
 }
 
-async function renderChart(nodes) {
+function renderChart(nodes) {
   const type = state.selectedDaemon;
   const chart = $('chart');
   if (!type) return;
@@ -231,9 +243,10 @@ async function renderChart(nodes) {
     active && states.has(active)
       ? `\n  classDef active fill:#ffb74d,stroke:#e65100,stroke-width:3px,color:#000,font-weight:bold\n  class ${active} active`
       : '';
-  await draw(chart, source + highlight);
-  chart.setAttribute('data-daemon', type);
-  chart.setAttribute('data-active', active);
+  draw(chart, source + highlight, () => {
+    chart.setAttribute('data-chart-daemon', type);
+    chart.setAttribute('data-active', active);
+  });
 }
 
 /** The chain an event belongs to: its correlation id, else its trace. */
@@ -311,7 +324,7 @@ export function sequenceSource(events, handled) {
   return lines.join('\n');
 }
 
-async function renderSequence() {
+function renderSequence() {
   const key = state.selectedChain;
   if (!key) return;
   const events = state.events.filter((e) => chainOf(e) === key);
@@ -319,8 +332,7 @@ async function renderSequence() {
   if (source === sequenceDrawn) return;
   sequenceDrawn = source;
   const target = $('sequence');
-  await draw(target, source);
-  target.setAttribute('data-chain', key);
+  draw(target, source, () => target.setAttribute('data-chain', key));
 }
 
 function renderLog() {
