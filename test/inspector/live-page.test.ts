@@ -21,7 +21,6 @@ import {
   type OpenedPage,
   openInspector,
 } from '../support/browser.js';
-import { until } from '../support/log.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
 const unavailable = browserUnavailable();
@@ -116,13 +115,13 @@ describe.skipIf(unavailable !== null)('the local inspector, live', () => {
     const { page } = opened;
     for (const daemon of DAEMONS)
       await expect.poll(() => page.locator(`#tree [data-daemon="${daemon}"]`).count()).toBe(1);
-    const tree = await page.locator('#tree').innerText();
+    const tree = await page.locator('#tree').textContent();
     expect(tree).toContain(`runtime ${runtime.runtimeId} (standalone)`);
     expect(tree).toContain('supervisor');
     // Lifecycle, readiness and incarnation of a daemon that keeps running.
     const router = page.locator('#tree [data-daemon="EVENT_ROUTER"]');
     expect(await router.getAttribute('data-status')).toBe('running');
-    expect(await router.innerText()).toMatch(/running · ready[\s\S]*#1 · 0 restarts/);
+    expect(await router.textContent()).toMatch(/running · ready[\s\S]*#1 · 0 restarts/);
     await page.locator('#tree-view').screenshot({ path: `${ARTIFACTS}/tree.png` });
   });
 
@@ -164,7 +163,7 @@ describe.skipIf(unavailable !== null)('the local inspector, live', () => {
       'EVALUATION_COMPLETED',
       'MODEL_PROMOTED',
     ];
-    const positions = flow.map((type) => truth.indexOf(type));
+    const positions = flow.map((type) => (truth as string[]).indexOf(type));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     // TRAINING_COMPLETED reaches DATA_PIPELINE and FEEDBACK_LOOP, MODEL_PROMOTED two daemons too:
@@ -195,7 +194,7 @@ describe.skipIf(unavailable !== null)('the local inspector, live', () => {
     await page.locator('#log-view').screenshot({ path: `${ARTIFACTS}/event-log.png` });
     // Paused: new events are kept but not shown until resumed.
     await page.click('#pause');
-    expect(await page.locator('#mode').innerText()).toBe('paused');
+    expect(await page.locator('#mode').textContent()).toBe('paused');
     const shown = await rows.count();
     runtime.router.publish(
       'EVALUATION_PROGRESS',
@@ -216,16 +215,18 @@ describe.skipIf(unavailable !== null)('the local inspector, live', () => {
     expect(await loop.getAttribute('data-state')).toBe('idle');
     await page.fill('#filter-type', 'TRAINING_STARTED');
     await page.locator(`tr[data-event-id="${started.id}"]`).click();
-    await expect.poll(() => page.locator('#mode').innerText()).toMatch(/^at #\d+ TRAINING_STARTED$/);
+    await expect
+      .poll(() => page.locator('#mode').textContent())
+      .toMatch(/^at #\d+ TRAINING_STARTED$/);
     // Just after TRAINING_STARTED the training loop was working, with its worker in the tree.
     expect(await loop.getAttribute('data-state')).toBe('working');
     await expect.poll(() => page.locator('#chart').getAttribute('data-active')).toBe('working');
     expect(await page.locator('[data-worker="training"]').count()).toBe(1);
-    expect(await page.locator('#detail').innerText()).toContain(`TRAINING_STARTED`);
+    expect(await page.locator('#detail').textContent()).toContain(`TRAINING_STARTED`);
     await page.screenshot({ path: `${ARTIFACTS}/time-travel.png`, fullPage: true });
     await page.click('#live');
     await expect.poll(() => loop.getAttribute('data-state')).toBe('idle');
-    expect(await page.locator('#mode').innerText()).toBe('live');
+    expect(await page.locator('#mode').textContent()).toBe('live');
     await page.fill('#filter-type', '');
   });
 
@@ -235,19 +236,19 @@ describe.skipIf(unavailable !== null)('the local inspector, live', () => {
     await page.fill('#send-type', 'NOT_AN_EVENT');
     await page.fill('#send-payload', '{}');
     await page.click('#send button[type="submit"]');
-    await expect.poll(() => result.innerText()).toMatch(/NOT_AN_EVENT/);
+    await expect.poll(() => result.textContent()).toMatch(/NOT_AN_EVENT/);
     expect(await result.getAttribute('class')).toBe('error');
     await page.fill('#send-type', 'EVALUATION_PROGRESS');
     await page.fill('#send-payload', '{"config_key": "hex8_2p", "games_completed": "many"}');
     await page.click('#send button[type="submit"]');
-    await expect.poll(() => result.innerText()).toMatch(/games_completed/);
+    await expect.poll(() => result.textContent()).toMatch(/games_completed/);
     const before = published.length;
     await page.fill(
       '#send-payload',
       '{"config_key": "hex8_2p", "games_completed": 3, "games_planned": 4}',
     );
     await page.click('#send button[type="submit"]');
-    await expect.poll(() => result.innerText()).toMatch(/^sent /);
+    await expect.poll(() => result.textContent()).toMatch(/^sent /);
     const sent = published.slice(before).find((e) => e.source === 'inspector');
     expect(sent?.payload).toMatchObject({ games_completed: 3, games_planned: 4 });
     await expect.poll(() => page.locator(`tr[data-event-id="${sent?.id}"]`).count()).toBe(1);
