@@ -1,4 +1,4 @@
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -6,15 +6,9 @@ import { WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import { createRuntime, InspectorPortError } from '../../src/index.js';
 import { testDaemon } from '../support/daemons.js';
+import { rawGet } from '../support/http.js';
 import { until } from '../support/log.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../support/nats.js';
 
 /** A one-daemon runtime with the Stately inspector on `port`. */
 const statelyRuntime = (port: number) =>
@@ -153,20 +147,3 @@ describe('inspection', () => {
 });
 
 /** A GET with headers fetch() will not send (it sets Host itself). */
-function rawGet(port: number, path: string, headers: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.write(
-        `GET ${path} HTTP/1.1\r\n${Object.entries(headers)
-          .map(([k, v]) => `${k}: ${v}\r\n`)
-          .join('')}Connection: close\r\n\r\n`,
-      );
-    });
-    let data = '';
-    socket.on('data', (d) => {
-      data += d;
-    });
-    socket.on('end', () => resolve(data));
-    socket.on('error', reject);
-  });
-}

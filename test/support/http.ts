@@ -1,0 +1,25 @@
+/** HTTP as a browser would not send it: a raw request with any headers (Host included). */
+import { connect } from 'node:net';
+
+/** The raw response (status line, headers, body) of a GET with exactly these headers. */
+export function rawGet(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        `GET ${path} HTTP/1.1\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}Connection: close\r\n\r\n`,
+      );
+    });
+    let data = '';
+    socket.on('data', (d) => {
+      data += d;
+    });
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+  });
+}
