@@ -12,7 +12,18 @@ mermaid.initialize({
   securityLevel: 'strict',
   theme: 'neutral',
   fontFamily: 'system-ui, "DejaVu Sans", sans-serif',
-  sequence: { useMaxWidth: false, mirrorActors: false },
+  sequence: {
+    useMaxWidth: false,
+    mirrorActors: false,
+    actorFontSize: 12,
+    messageFontSize: 12,
+    noteFontSize: 11,
+    actorMargin: 24,
+    width: 110,
+    height: 40,
+    boxMargin: 4,
+    messageMargin: 24,
+  },
 });
 
 const state = {
