@@ -195,6 +195,15 @@ function treeRow(n) {
       el('span', { class: 'tag' }, pct === null ? 'started' : `${pct}%`),
     );
   }
+  if (n.kind === 'cluster' || n.kind === 'host') {
+    return el(
+      'div',
+      { class: `node ${n.kind}`, 'data-host': n.host, 'data-status': n.status },
+      el('span', { class: `dot ${n.status === 'degraded' ? 'failed' : 'running'}` }),
+      el('span', { class: 'name' }, n.label),
+      el('span', { class: 'tag' }, `${n.status ?? ''} · ${n.message ?? ''}`),
+    );
+  }
   return el(
     'div',
     { class: `node ${n.kind}` },

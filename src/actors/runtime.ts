@@ -163,6 +163,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   let stately: StatelyInspector | null = null;
   let local: LocalInspector | null = null;
   let supervisorBuilt = false;
+  let memberBuilt = false;
   const localFeed: PreparedInspector | null =
     options.inspect === 'local'
       ? prepareLocalInspector({
@@ -174,6 +175,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           specs: options.daemons,
           // Lifecycle actors report while the supervisor is being built: nothing to read yet.
           status: (): readonly DaemonStatus[] => (supervisorBuilt ? supervisor.status() : []),
+          cluster: (): ClusterHealth | null => (memberBuilt ? (member?.health() ?? null) : null),
         })
       : null;
   const inspect =
@@ -213,6 +215,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           logger,
         })
       : null;
+  memberBuilt = true;
   let stopped: Promise<void> | null = null;
   const registration = eventLog ? registerRuntime(eventLog, runtimeId, profileName) : null;
   const fatalListeners: ((error: EventLogError | CoordinationError) => void)[] = [];

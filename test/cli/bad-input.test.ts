@@ -104,7 +104,10 @@ const ROWS: readonly (readonly [string, () => Row])[] = [
   ],
   [
     'run --inspect other',
-    () => ({ args: ['run', '--inspect', 'other'], message: /'--inspect' must be 'stately'/ }),
+    () => ({
+      args: ['run', '--inspect', 'other'],
+      message: /'--inspect' must be 'local' or 'stately'/,
+    }),
   ],
   [
     'run --inspect-port 70000',
@@ -119,6 +122,21 @@ const ROWS: readonly (readonly [string, () => Row])[] = [
       args: ['run', '--inspect', 'stately', '--inspect-port', String(takenPort), '--no-db'],
       message:
         /inspector port \d+ on 127\.0\.0\.1 is already in use; choose another with --inspect-port/,
+    }),
+  ],
+  [
+    'run --inspect local on a port that is taken',
+    () => ({
+      args: ['run', '--inspect', 'local', '--inspect-port', String(takenPort), '--no-db'],
+      message:
+        /inspector port \d+ on 127\.0\.0\.1 is already in use; choose another with --inspect-port/,
+    }),
+  ],
+  [
+    'run --inspect-allow-send without --inspect local',
+    () => ({
+      args: ['run', '--inspect', 'stately', '--inspect-allow-send'],
+      message: /'--inspect-allow-send' must be given with --inspect local/,
     }),
   ],
   [

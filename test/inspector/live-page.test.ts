@@ -2,6 +2,7 @@
  * The local inspector in a real browser, on a real pipeline (simulated workers, a real SQLite
  * file): every view is asserted from what the page shows, and screenshotted under .tmp/inspector.
  */
+import { createServer } from 'node:http';
 import { pino } from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -252,6 +253,44 @@ describe.skipIf(unavailable !== null)('the local inspector, live', () => {
     const sent = published.slice(before).find((e) => e.source === 'inspector');
     expect(sent?.payload).toMatchObject({ games_completed: 3, games_planned: 4 });
     await expect.poll(() => page.locator(`tr[data-event-id="${sent?.id}"]`).count()).toBe(1);
+  });
+
+  it('refuses a wrong token, and a page of another origin cannot send (cross-site request)', async () => {
+    const url = new URL(runtime.inspectorUrl as string);
+    const wrong = await browser.newPage();
+    const response = await wrong.goto(`${url.origin}/?token=wrong`);
+    expect(response?.status()).toBe(403);
+    expect(await wrong.textContent('body')).toMatch(/forbidden/);
+    // A site the operator happens to have open, which learnt the token somehow: its request
+    // carries its own Origin, and nothing is sent.
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!DOCTYPE html><title>elsewhere</title>');
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const evilPort = (evil.address() as { port: number }).port;
+    try {
+      await wrong.goto(`http://localhost:${evilPort}/`);
+      const before = published.length;
+      const outcome = await wrong.evaluate(async (target) => {
+        try {
+          await fetch(target, {
+            method: 'POST',
+            mode: 'no-cors',
+            body: '{"type":"EVALUATION_PROGRESS","payload":{"config_key":"hex8_2p","games_completed":1,"games_planned":1}}',
+          });
+          return 'answered (opaque)';
+        } catch (error) {
+          return `refused: ${(error as Error).message}`;
+        }
+      }, `${url.origin}/api/send${url.search}`);
+      console.log(`cross-site send from http://localhost:${evilPort}: ${outcome}`);
+      await wrong.waitForTimeout(300);
+      expect(published.slice(before).filter((e) => e.source === 'inspector')).toEqual([]);
+    } finally {
+      evil.close();
+      await wrong.close();
+    }
   });
 
   it('asked for nothing outside 127.0.0.1, and raised no error', async () => {

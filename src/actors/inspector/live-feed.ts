@@ -5,6 +5,7 @@
  * lifecycle. Everything here runs on the actors' hot path, so it only copies a few fields.
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { ClusterHealth } from '../../cluster/member.js';
 import type { Envelope } from '../../events/envelope.js';
 import type { Router, Unsubscribe } from '../router.js';
 import type { DaemonStatus } from '../supervisor.js';
@@ -19,6 +20,8 @@ export interface LiveFeedOptions {
   readonly daemons: readonly string[];
   /** The supervisor's view of each daemon (status, ready, restarts). */
   readonly status: () => readonly DaemonStatus[];
+  /** The cluster membership, when the runtime has one: the other hosts and the leader. */
+  readonly cluster?: () => ClusterHealth | null;
 }
 
 export interface LiveFeed {
@@ -87,6 +90,39 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
       restarts: 0,
       incarnation: 0,
     });
+
+  const hostsShown = new Set<string>();
+  const refreshCluster = () => {
+    const health = options.cluster?.();
+    if (!health) return;
+    const clusterNode = `cluster:${health.cluster}`;
+    const leader = health.leader
+      ? `leader ${health.leader.host} (token ${health.leader.token})`
+      : 'no leader';
+    model.update(clusterNode, {
+      kind: 'cluster',
+      label: `cluster ${health.cluster}`,
+      status: health.state,
+      message: `${leader}; NATS ${health.connection.state}; outbox ${health.outbox}${health.reason ? `; ${health.reason}` : ''}`,
+    });
+    const present = new Set<string>();
+    for (const record of health.hosts) {
+      if (record.host === host) continue;
+      const id = `${clusterNode}/${record.host}`;
+      present.add(id);
+      model.update(id, {
+        kind: 'host',
+        parent: clusterNode,
+        label: `host ${record.host}`,
+        host: record.host,
+        status: health.leader?.host === record.host ? 'leader' : 'present',
+        message: `${record.profile}: ${record.daemons.length} daemons, ${record.gpus} GPUs, ${record.free_slots} free slots, outbox ${record.outbox}`,
+      });
+    }
+    for (const id of hostsShown) if (!present.has(id)) model.remove(id);
+    hostsShown.clear();
+    for (const id of present) hostsShown.add(id);
+  };
 
   const refresh = (cause?: string | null) => {
     for (const s of options.status())
@@ -190,7 +226,10 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
 
   return {
     observe,
-    refresh: () => refresh(),
+    refresh: () => {
+      refresh();
+      refreshCluster();
+    },
     stop: unsubscribe,
   };
 }

@@ -2,6 +2,7 @@
  * `inspect: 'local'`: the local inspector of a runtime. Prepared before the actors exist (they
  * get its inspection observer when created), served once the runtime starts.
  */
+import type { ClusterHealth } from '../../cluster/member.js';
 import { EVENT_NAMES } from '../../events/catalog/index.js';
 import type { DaemonSpec } from '../daemon-spec.js';
 import type { Logger } from '../logger.js';
@@ -22,6 +23,7 @@ export interface LocalInspectorOptions {
   readonly daemons: readonly string[];
   readonly specs: readonly DaemonSpec[];
   readonly status: () => readonly DaemonStatus[];
+  readonly cluster?: () => ClusterHealth | null;
 }
 
 export interface PreparedInspector {
@@ -41,8 +43,7 @@ export function chartsOf(specs: readonly DaemonSpec[], types: readonly string[])
 
 export function prepareLocalInspector(options: LocalInspectorOptions): PreparedInspector {
   const model = new InspectorModel();
-  // The supervisor is created after the observer it is given: read its status only once asked.
-  const feed = startLiveFeed({ ...options, model, status: () => options.status() });
+  const feed = startLiveFeed({ ...options, model });
   return {
     observe: feed.observe,
     model,

@@ -10,7 +10,8 @@
  * fed by `live-feed.ts` (inside a runtime) or `log-feed.ts` (from the SQLite file).
  */
 
-export type NodeKind = 'runtime' | 'supervisor' | 'daemon' | 'worker';
+/** `cluster` and `host`: the cluster this runtime is a member of, and the other hosts present. */
+export type NodeKind = 'runtime' | 'supervisor' | 'daemon' | 'worker' | 'cluster' | 'host';
 
 export interface ActorNode {
   readonly id: string;
@@ -29,6 +30,7 @@ export interface ActorNode {
   /** A worker's job kind and progress (0..1, null before the first report). */
   readonly job?: string;
   readonly progress?: number | null;
+  /** A worker's last progress message; a cluster's or host's one-line description. */
   readonly message?: string;
 }
 
