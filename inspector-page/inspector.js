@@ -12,12 +12,12 @@ mermaid.initialize({
   securityLevel: 'strict',
   theme: 'neutral',
   fontFamily: 'system-ui, "DejaVu Sans", sans-serif',
+  // Mermaid 11 takes the text size of a sequence diagram from here, not from `sequence`'s own
+  // font sizes (measured): 16px makes a chain of twenty events far wider than a screen.
+  fontSize: 12,
   sequence: {
     useMaxWidth: false,
     mirrorActors: false,
-    actorFontSize: 12,
-    messageFontSize: 12,
-    noteFontSize: 11,
     actorMargin: 24,
     width: 110,
     height: 40,

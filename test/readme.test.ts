@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
@@ -14,6 +14,12 @@ describe('README', () => {
       .split('\n')
       .map((l) => l.split('#')[0]?.trim());
     expect(commands).toEqual(['npm ci && npm start', 'npm ci && npm test']);
+  });
+
+  it('every image it shows is committed, and small', () => {
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+\.png)\)/g)].map((m) => m[1] as string);
+    expect(images.length).toBeGreaterThanOrEqual(5);
+    for (const image of images) expect(statSync(`${root}${image}`).size).toBeLessThan(150_000);
   });
 
   it('embeds examples/quick-start.ts verbatim, and the example runs', async () => {

@@ -172,7 +172,11 @@ describe.skipIf(unavailable !== null)('the local inspector, live', () => {
     const arrows = (type: string) => labels.filter((l) => l.type === type).length;
     expect(arrows('TRAINING_COMPLETED')).toBeGreaterThanOrEqual(2);
     expect(arrows('MODEL_PROMOTED')).toBeGreaterThanOrEqual(2);
+    // Wide enough for the whole chain (the view scrolls sideways otherwise).
+    const width = await page.locator('#sequence svg').evaluate((svg) => svg.scrollWidth);
+    await page.setViewportSize({ width: Math.max(1400, width + 60), height: 1000 });
     await page.locator('#sequence-view').screenshot({ path: `${ARTIFACTS}/sequence.png` });
+    await page.setViewportSize({ width: 1400, height: 1000 });
   });
 
   it('filters the event log by type, daemon and correlation, and pauses', async () => {
