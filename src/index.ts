@@ -29,6 +29,7 @@ export {
   type GuideCoverage,
 } from './actors/guide-coverage.js';
 // ---- seeing it: the local inspector and statecharts
+export { type ClusterView, showCluster } from './actors/inspector/cluster-view.js';
 export { chartsOf } from './actors/inspector/local.js';
 export { type LogFeed, type LogFeedOptions, startLogFeed } from './actors/inspector/log-feed.js';
 export {

@@ -7,21 +7,25 @@ import {
   readClusterStatus,
 } from '../cluster/status.js';
 import {
-  type ClusterOptions,
   CoordinationError,
-  clusterFromFlags,
   defaultDbPath,
   InvalidOptionError,
   logLevelFromEnv,
   pipelineProfile,
-  resolveCluster,
 } from '../index.js';
 import { runDemo } from './demo.js';
 import { writeDiagrams } from './diagrams.js';
 import { listLetters, replayLetters } from './dlq.js';
 import { checkPipelineWiring, printStatus, publishEvent, tailEvents } from './inspect-commands.js';
 import { serveInspector } from './inspector.js';
-import { choice, configKeys, intOption, parsePayload, payloadText } from './options.js';
+import {
+  choice,
+  clusterToRead,
+  configKeys,
+  intOption,
+  parsePayload,
+  payloadText,
+} from './options.js';
 import { EXIT, runExitCode, runPipeline } from './run.js';
 
 const USAGE = `usage: ringrift-coord <command> [options]
@@ -53,10 +57,11 @@ commands:
                                            degraded and keeps trying
             --host NAME                    this host's name in the cluster (or RINGRIFT_HOST)
             --cluster NAME                 the cluster's name (default ringrift; RINGRIFT_CLUSTER)
-  inspect [--db PATH] [--port N] [--allow-send]
+  inspect [--db PATH] [--port N] [--allow-send] [--nats URL,... [--cluster NAME]]
                                          the inspector page for runtimes that share the file,
                                            started without any flag (from the event log and the
-                                           actor snapshots); serves until SIGINT
+                                           actor snapshots; with --nats, the cluster's hosts and
+                                           leader too); serves until SIGINT
   status [--db PATH] [--all]             per runtime (the 5 most recently active; --all: every
                                            one): alive or dead, daemon states, their machines at
                                            the last snapshot, pipeline stages, the file's state;
@@ -166,9 +171,13 @@ async function main(argv: string[]): Promise<number> {
           db: { type: 'string' },
           port: { type: 'string' },
           'allow-send': { type: 'boolean' },
+          nats: { type: 'string' },
+          cluster: { type: 'string' },
         },
         strict: true,
       });
+      if (values.cluster !== undefined && values.nats === undefined)
+        throw new InvalidOptionError('--cluster', 'given with --nats', values.cluster);
       const controller = new AbortController();
       for (const signal of ['SIGINT', 'SIGTERM'] as const)
         process.once(signal, () => controller.abort());
@@ -176,6 +185,7 @@ async function main(argv: string[]): Promise<number> {
         dbPath: values.db ?? defaultDbPath(),
         port: intOption('--port', values.port, 1, 65_535),
         allowSend: values['allow-send'] === true,
+        cluster: values.nats === undefined ? undefined : clusterToRead(values.nats, values.cluster),
         out: print,
         signal: controller.signal,
       });
@@ -201,14 +211,8 @@ async function main(argv: string[]): Promise<number> {
       });
       const nats = values.nats ?? process.env.RINGRIFT_NATS_URL;
       if (!nats) throw new InvalidOptionError('--nats', 'NATS URLs (or RINGRIFT_NATS_URL)', '');
-      // Reading needs no host of its own: a placeholder satisfies the option rules.
-      const options = clusterFromFlags(
-        { nats, cluster: values.cluster, host: 'cluster-status' },
-        process.env,
-        undefined,
-      ) as ClusterOptions;
       try {
-        printClusterStatus(await readClusterStatus(resolveCluster(options)), print);
+        printClusterStatus(await readClusterStatus(clusterToRead(nats, values.cluster)), print);
       } catch (error) {
         // Not a usage error: the cluster is down or unreachable from here.
         if (!(error instanceof ClusterUnreachableError)) throw error;

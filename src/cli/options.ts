@@ -3,7 +3,15 @@
  * option, the rule and what was given, which the CLI prints as one line with exit code 2.
  */
 import { readFileSync } from 'node:fs';
-import { CONFIG_KEY_RULE, InvalidOptionError, isValidConfigKey } from '../index.js';
+import {
+  type ClusterOptions,
+  CONFIG_KEY_RULE,
+  clusterFromFlags,
+  InvalidOptionError,
+  isValidConfigKey,
+  type ResolvedCluster,
+  resolveCluster,
+} from '../index.js';
 
 /** A whole number in [min, max]; `undefined` stays undefined. */
 export function intOption(
@@ -90,4 +98,19 @@ export function parsePayload(text: string): Record<string, unknown> {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
     throw new InvalidOptionError('--payload', 'a JSON object', text.slice(0, 60));
   return payload as Record<string, unknown>;
+}
+
+/**
+ * The cluster to read (`cluster status`, `inspect --nats`): servers and name from the flags or
+ * the environment, credentials from the environment. Reading needs no host of its own: a
+ * placeholder satisfies the option rules.
+ */
+export function clusterToRead(nats: string, name: string | undefined): ResolvedCluster {
+  return resolveCluster(
+    clusterFromFlags(
+      { nats, cluster: name, host: 'reader' },
+      process.env,
+      undefined,
+    ) as ClusterOptions,
+  );
 }

@@ -14,7 +14,8 @@ import {
   type Runtime,
 } from '../../src/index.js';
 import { eventually } from '../cluster/support.js';
-import { type NatsServer, natsUnavailable, startNats, tempDir } from '../support/nats.js';
+import { freePort, type NatsServer, natsUnavailable, startNats, tempDir } from '../support/nats.js';
+import { runCli, startFixture } from '../support/processes.js';
 
 const unavailable = natsUnavailable();
 if (unavailable) console.log(`skipping the inspector's cluster view: ${unavailable}`);
@@ -93,4 +94,62 @@ describe.skipIf(unavailable !== null)("the local inspector's cluster view", () =
       'host b gone from the tree',
     );
   }, 60_000);
+
+  it('ringrift-coord inspect --nats shows the hosts NATS knows, with consumer lag, and an unreachable cluster as such', async () => {
+    nats = await startNats();
+    const dir = tempDir('inspector-cluster-');
+    const a = host('a', dir, nats.url, false);
+    await a.start();
+    await eventually(() => a.status().cluster?.state === 'ok', 15_000, 'a in the cluster');
+    const port = await freePort();
+    const watcher = startFixture('src/cli/main', [
+      'inspect',
+      '--db',
+      join(dir, 'a.db'),
+      '--port',
+      String(port),
+      '--nats',
+      nats.url,
+    ]);
+    try {
+      const line = await watcher.waitFor(/^inspector for /, 30_000);
+      const url = line.slice(line.indexOf('http://'));
+      const nodes = await eventually(
+        async () => {
+          const tree = await treeOf(url);
+          return tree.some((n) => n.id === 'cluster:ringrift/a') ? tree : null;
+        },
+        15_000,
+        'host a read from NATS',
+      );
+      expect(nodes.find((n) => n.id === 'cluster:ringrift')?.message).toMatch(
+        /NATS connected \(127\.0\.0\.1:\d+\)/,
+      );
+      expect(nodes.find((n) => n.id === 'cluster:ringrift/a')?.message).toMatch(
+        /^custom: 1 daemons, \d+ GPUs, \d+ free slots, outbox \d+, consumer lag \d+$/,
+      );
+      // The server goes away: the page says so, and the inspector keeps serving.
+      await nats.stop();
+      await eventually(
+        async () =>
+          (await treeOf(url)).find((n) => n.id === 'cluster:ringrift')?.status === 'unreachable',
+        20_000,
+        'the cluster shown unreachable',
+      );
+      expect((await treeOf(url)).some((n) => n.id === 'cluster:ringrift/a')).toBe(false);
+    } finally {
+      watcher.child.kill('SIGINT');
+      expect(await watcher.exited).toBe(0);
+    }
+  }, 90_000);
+
+  it('inspect --cluster without --nats is refused in one line, exit 2', async () => {
+    const refused = await runCli('inspect', '--cluster', 'x').catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/'--cluster' must be given with --nats/),
+    });
+  });
 });

@@ -9,6 +9,7 @@ import type { ClusterHealth } from '../../cluster/member.js';
 import type { Envelope } from '../../events/envelope.js';
 import type { Router, Unsubscribe } from '../router.js';
 import type { DaemonStatus } from '../supervisor.js';
+import { showCluster } from './cluster-view.js';
 import { type InspectorModel, PAYLOAD_CHARS } from './model.js';
 
 export interface LiveFeedOptions {
@@ -95,33 +96,20 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
   const refreshCluster = () => {
     const health = options.cluster?.();
     if (!health) return;
-    const clusterNode = `cluster:${health.cluster}`;
-    const leader = health.leader
-      ? `leader ${health.leader.host} (token ${health.leader.token})`
-      : 'no leader';
-    model.update(clusterNode, {
-      kind: 'cluster',
-      label: `cluster ${health.cluster}`,
-      status: health.state,
-      message: `${leader}; NATS ${health.connection.state}; outbox ${health.outbox}${health.reason ? `; ${health.reason}` : ''}`,
-    });
-    const present = new Set<string>();
-    for (const record of health.hosts) {
-      if (record.host === host) continue;
-      const id = `${clusterNode}/${record.host}`;
-      present.add(id);
-      model.update(id, {
-        kind: 'host',
-        parent: clusterNode,
-        label: `host ${record.host}`,
-        host: record.host,
-        status: health.leader?.host === record.host ? 'leader' : 'present',
-        message: `${record.profile}: ${record.daemons.length} daemons, ${record.gpus} GPUs, ${record.free_slots} free slots, outbox ${record.outbox}`,
-      });
-    }
-    for (const id of hostsShown) if (!present.has(id)) model.remove(id);
-    hostsShown.clear();
-    for (const id of present) hostsShown.add(id);
+    showCluster(
+      model,
+      {
+        cluster: health.cluster,
+        state: health.state,
+        reason: health.reason,
+        connection: health.connection.state,
+        outbox: health.outbox,
+        leader: health.leader,
+        hosts: health.hosts,
+        self: host,
+      },
+      hostsShown,
+    );
   };
 
   const refresh = (cause?: string | null) => {
