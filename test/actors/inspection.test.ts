@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import { createRuntime, InspectorPortError } from '../../src/index.js';
 import { testDaemon } from '../support/daemons.js';
-import { rawGet } from '../support/http.js';
+import { rawGet, takenPort } from '../support/http.js';
 import { until } from '../support/log.js';
 import { freePort } from '../support/nats.js';
 
@@ -130,10 +129,7 @@ describe('inspection', () => {
   });
 
   it("'stately' on a port that is taken: a typed error naming the port, and the runtime released", async () => {
-    const blocker = createServer();
-    const port = await new Promise<number>((resolve) =>
-      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
-    );
+    const { port, close } = await takenPort();
     try {
       const runtime = statelyRuntime(port);
       await expect(runtime.start()).rejects.toThrow(
@@ -141,7 +137,7 @@ describe('inspection', () => {
       );
       expect(runtime.router.isClosed).toBe(true);
     } finally {
-      blocker.close();
+      close();
     }
   });
 });

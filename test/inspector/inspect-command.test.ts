@@ -34,6 +34,24 @@ describe.skipIf(unavailable !== null)('ringrift-coord inspect', () => {
   let db: TempDb;
   const children: Fixture[] = [];
 
+  /** `ringrift-coord inspect` on the test's file and a free port: the URL it printed. */
+  const startInspect = async () => {
+    const port = await freePort();
+    const inspect = startFixture('src/cli/main', [
+      'inspect',
+      '--db',
+      db.path,
+      '--port',
+      String(port),
+    ]);
+    children.push(inspect);
+    const line = await inspect.waitFor(
+      /^inspector for .*: http:\/\/127\.0\.0\.1:\d+\/\?token=/,
+      30_000,
+    );
+    return { inspect, port, url: line.slice(line.indexOf('http://')) };
+  };
+
   beforeAll(async () => {
     browser = await launchBrowser();
     db = tempDb();
@@ -54,20 +72,7 @@ describe.skipIf(unavailable !== null)('ringrift-coord inspect', () => {
     );
     children.push(run);
     await until(() => hasRuntime(db.path), 20_000, 'the run to register in its file');
-    const port = await freePort();
-    const inspect = startFixture('src/cli/main', [
-      'inspect',
-      '--db',
-      db.path,
-      '--port',
-      String(port),
-    ]);
-    children.push(inspect);
-    const line = await inspect.waitFor(
-      /^inspector for .*: http:\/\/127\.0\.0\.1:\d+\/\?token=/,
-      30_000,
-    );
-    const url = line.slice(line.indexOf('http://'));
+    const { inspect, url, port } = await startInspect();
     expect(new URL(url).port).toBe(String(port));
     const opened = await openInspector(browser, url);
     const { page } = opened;
@@ -126,17 +131,8 @@ describe.skipIf(unavailable !== null)('ringrift-coord inspect', () => {
   });
 
   it('every diagram under diagrams/ renders with Mermaid in the browser', async () => {
-    const port = await freePort();
-    const inspect = startFixture('src/cli/main', [
-      'inspect',
-      '--db',
-      db.path,
-      '--port',
-      String(port),
-    ]);
-    children.push(inspect);
-    const line = await inspect.waitFor(/^inspector for /, 30_000);
-    const opened = await openInspector(browser, line.slice(line.indexOf('http://')));
+    const { inspect, url } = await startInspect();
+    const opened = await openInspector(browser, url);
     const files = readdirSync('diagrams').filter((f) => f.endsWith('.md'));
     let rendered = 0;
     for (const file of files) {

@@ -2,7 +2,6 @@
  * The local inspector's server without a browser: what it refuses (token, Host, Origin, sending
  * when not allowed, bad input) and what it serves (the page with its policy, the feed).
  */
-import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import {
   startInspectorServer,
 } from '../../src/index.js';
 import { testDaemon } from '../support/daemons.js';
-import { rawGet } from '../support/http.js';
+import { rawGet, takenPort } from '../support/http.js';
 
 const logger = pino({ level: 'silent' });
 let server: InspectorServer | null = null;
@@ -190,10 +189,7 @@ describe('the local inspector server', () => {
   });
 
   it("a taken port is a typed error naming the option; the runtime's local inspector releases everything", async () => {
-    const blocker = createServer();
-    const port = await new Promise<number>((resolve) =>
-      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
-    );
+    const { port, close } = await takenPort();
     try {
       await expect(
         startInspectorServer({
@@ -218,7 +214,7 @@ describe('the local inspector server', () => {
       await expect(runtime.start()).rejects.toThrow(/--inspect-port/);
       expect(runtime.router.isClosed).toBe(true);
     } finally {
-      blocker.close();
+      close();
     }
   });
 });

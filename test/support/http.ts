@@ -1,5 +1,5 @@
 /** HTTP as a browser would not send it: a raw request with any headers (Host included). */
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** The raw response (status line, headers, body) of a GET with exactly these headers. */
 export function rawGet(
@@ -22,4 +22,13 @@ export function rawGet(
     socket.on('end', () => resolve(data));
     socket.on('error', reject);
   });
+}
+
+/** A port on 127.0.0.1 that something is listening on (close it after). */
+export async function takenPort(): Promise<{ port: number; close(): void }> {
+  const blocker = createServer();
+  const port = await new Promise<number>((resolve) =>
+    blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+  );
+  return { port, close: () => blocker.close() };
 }
