@@ -7,6 +7,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import type { Envelope } from '../events/envelope.js';
+import { RESTORED_EVENT, STOP_EVENT } from '../machines/protocol.js';
 import type { Backoff, Intensity, RestartType } from '../machines/supervision.js';
 
 export interface DaemonSpec {
@@ -43,17 +44,14 @@ export interface DaemonSpec {
   readonly localOnly?: readonly string[];
 }
 
-/** The event a daemon machine receives for a catalog event. */
+/** The event a daemon machine receives for a catalog event (`CatalogEvent` for a typed one). */
 export interface DaemonEvent<E extends Envelope = Envelope> {
   readonly type: E['type'];
   readonly payload: E['payload'];
   readonly envelope: E;
 }
 
-/** Sent to a machine restored from a snapshot: states with `after` timers re-enter on it. */
-export const RESTORED_EVENT = 'daemon.restored';
-/** Sent to ask a machine to finish (reach a final state); machines that ignore it are stopped. */
-export const STOP_EVENT = 'daemon.stop';
+export { RESTORED_EVENT, STOP_EVENT };
 
 /**
  * The transition that re-arms a state's `after` timers after a restore (XState does not restore

@@ -5,17 +5,32 @@
  */
 
 import { InvalidOptionError } from '../errors.js';
-import { type AutoPromotionInput, autoPromotionMachine } from '../machines/auto-promotion.js';
+import {
+  AUTO_PROMOTION_SUBSCRIBES,
+  type AutoPromotionInput,
+  autoPromotionMachine,
+} from '../machines/auto-promotion.js';
 import { createAutoSyncMachine } from '../machines/auto-sync.js';
 import { createDataPipelineMachine } from '../machines/data-pipeline.js';
 import { evaluationMachine } from '../machines/evaluation.js';
 import { eventRouterMachine } from '../machines/event-router.js';
-import { type FeedbackLoopInput, feedbackLoopMachine } from '../machines/feedback-loop.js';
-import { CHAIN_ENDS, type MasterLoopInput, masterLoopMachine } from '../machines/master-loop.js';
+import {
+  FEEDBACK_LOOP_SUBSCRIBES,
+  type FeedbackLoopInput,
+  feedbackLoopMachine,
+} from '../machines/feedback-loop.js';
+import {
+  MASTER_LOOP_SUBSCRIBES,
+  type MasterLoopInput,
+  masterLoopMachine,
+} from '../machines/master-loop.js';
 import { createModelDistributionMachine } from '../machines/model-distribution.js';
 import { selfplayCoordinatorMachine } from '../machines/selfplay-coordinator.js';
 import { createTrainingCoordinatorMachine } from '../machines/training-coordinator.js';
-import { trainingTriggerMachine } from '../machines/training-trigger.js';
+import {
+  TRAINING_TRIGGER_SUBSCRIBES,
+  trainingTriggerMachine,
+} from '../machines/training-trigger.js';
 import type { Worker } from '../workers/worker.js';
 import type { DaemonSpec } from './daemon-spec.js';
 import { PROFILES } from './daemon-types.js';
@@ -134,7 +149,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       machine: feedbackLoopMachine,
       machineVersion: MACHINE_VERSION,
       input: options.feedback ?? {},
-      subscribes: ['TRAINING_COMPLETED', 'MODEL_PROMOTED', 'TRAINING_EARLY_STOPPED'],
+      subscribes: FEEDBACK_LOOP_SUBSCRIBES,
       emits: ['EVALUATION_REQUESTED', 'HYPERPARAMETER_UPDATED'],
     },
     {
@@ -170,7 +185,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       machine: trainingTriggerMachine,
       machineVersion: MACHINE_VERSION,
       input: { threshold: options.trainingThreshold ?? 500 },
-      subscribes: ['NEW_GAMES_AVAILABLE', 'HYPERPARAMETER_UPDATED'],
+      subscribes: TRAINING_TRIGGER_SUBSCRIBES,
       emits: ['TRAINING_THRESHOLD_REACHED', 'TRAINING_THRESHOLD_PENDING'],
     },
     {
@@ -206,7 +221,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       machine: autoPromotionMachine,
       machineVersion: MACHINE_VERSION,
       input: options.promotion ?? {},
-      subscribes: ['EVALUATION_COMPLETED'],
+      subscribes: AUTO_PROMOTION_SUBSCRIBES,
       emits: ['MODEL_PROMOTED', 'PROMOTION_REJECTED', 'PROMOTION_FAILED'],
     },
     {
@@ -234,7 +249,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
       // Critical, so that ALL_CRITICAL_DAEMONS_READY cannot be published before it listens.
       critical: true,
       restart: 'transient',
-      subscribes: ['ALL_CRITICAL_DAEMONS_READY', ...Object.keys(CHAIN_ENDS)],
+      subscribes: MASTER_LOOP_SUBSCRIBES,
       // Every runtime on the event log announces its readiness; only its own starts the loop.
       localOnly: ['ALL_CRITICAL_DAEMONS_READY'],
       emits: ['SELFPLAY_TARGET_UPDATED', 'ITERATION_COMPLETE'],

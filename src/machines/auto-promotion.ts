@@ -1,11 +1,16 @@
 /**
  * AUTO_PROMOTION: EVALUATION_COMPLETED -> compare with the current best of its config ->
  * MODEL_PROMOTED when the win rate and the Elo gain clear the thresholds, PROMOTION_REJECTED
- * otherwise, PROMOTION_FAILED (and a logged rejection) when the evaluation names no model file or
- * lacks the scores the gate reads.
+ * otherwise, PROMOTION_FAILED (and a logged rejection) when the evaluation names no model file.
+ * The scores the gate reads (config_key, elo, win_rate) are required by the catalog's schema: an
+ * evaluation without them never reaches the machine (publish refuses it, the event log's reader
+ * sends it to the dead letters).
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { type Emitted, rejection } from './emitted.js';
+import { type DaemonMachineEvent, subscriptions } from './protocol.js';
+
+export const AUTO_PROMOTION_SUBSCRIBES = subscriptions('EVALUATION_COMPLETED');
 
 export interface AutoPromotionInput {
   /** Win rate against the baselines a model needs; 0.55. */
@@ -19,8 +24,6 @@ interface Best {
   readonly modelId: string;
 }
 
-type Ev = { type: string; payload: Record<string, unknown> };
-
 export const autoPromotionMachine = setup({
   types: {
     context: {} as {
@@ -30,17 +33,16 @@ export const autoPromotionMachine = setup({
       promoted: number;
       rejected: number;
     },
-    events: {} as Ev,
+    events: {} as DaemonMachineEvent<typeof AUTO_PROMOTION_SUBSCRIBES>,
+    emitted: {} as Emitted,
     input: {} as AutoPromotionInput,
   },
   guards: {
-    noModelFile: ({ event }) => typeof event.payload.model_path !== 'string',
-    noScores: ({ event }) =>
-      typeof event.payload.config_key !== 'string' ||
-      typeof event.payload.elo !== 'number' ||
-      typeof event.payload.win_rate !== 'number',
+    noModelFile: ({ event }) =>
+      event.type === 'EVALUATION_COMPLETED' && event.payload.model_path === undefined,
     clearsGate: ({ context, event }) => {
-      const p = event.payload as { config_key: string; elo: number; win_rate: number };
+      if (event.type !== 'EVALUATION_COMPLETED') return false;
+      const p = event.payload;
       const best = context.best[p.config_key];
       return (
         p.win_rate >= context.minWinRate &&
@@ -66,10 +68,8 @@ export const autoPromotionMachine = setup({
           {
             guard: 'noModelFile',
             actions: enqueueActions(({ event, enqueue }) => {
-              const p = event.payload as { config_key: string; model_id?: string };
-              enqueue.emit(
-                rejection(event.type, 'EVALUATION_COMPLETED has no model_path') as never,
-              );
+              const p = event.payload;
+              enqueue.emit(rejection(event.type, 'EVALUATION_COMPLETED has no model_path'));
               enqueue.emit({
                 type: 'PROMOTION_FAILED',
                 payload: {
@@ -77,63 +77,33 @@ export const autoPromotionMachine = setup({
                   model_id: p.model_id ?? 'unknown',
                   error: 'the evaluation names no model file',
                 },
-              } satisfies Emitted as never);
-            }),
-          },
-          {
-            // Judging a model on a missing score would promote or reject it on `undefined`.
-            guard: 'noScores',
-            actions: enqueueActions(({ event, enqueue }) => {
-              const p = event.payload as { config_key?: string; model_id?: string };
-              enqueue.emit(
-                rejection(
-                  event.type,
-                  'EVALUATION_COMPLETED without config_key, elo and win_rate',
-                ) as never,
-              );
-              enqueue.emit({
-                type: 'PROMOTION_FAILED',
-                payload: {
-                  config_key: p.config_key ?? 'unknown',
-                  model_id: p.model_id ?? 'unknown',
-                  error: 'the evaluation has no scores to judge',
-                },
-              } satisfies Emitted as never);
+              });
             }),
           },
           {
             guard: 'clearsGate',
             actions: [
               enqueueActions(({ context, event, enqueue }) => {
-                const p = event.payload as {
-                  config_key: string;
-                  elo: number;
-                  model_id?: string;
-                  model_path: string;
-                };
+                const p = event.payload;
+                const modelPath = p.model_path as string; // the noModelFile guard came first
                 const previous = context.best[p.config_key];
                 enqueue.emit({
                   type: 'MODEL_PROMOTED',
                   payload: {
-                    model_id: p.model_id ?? p.model_path,
+                    model_id: p.model_id ?? modelPath,
                     config_key: p.config_key,
                     elo: p.elo,
                     elo_gain: previous ? p.elo - previous.elo : 0,
-                    model_path: p.model_path,
+                    model_path: modelPath,
                   },
-                } satisfies Emitted as never);
+                });
               }),
               assign(({ context, event }) => {
-                const p = event.payload as {
-                  config_key: string;
-                  elo: number;
-                  model_id?: string;
-                  model_path: string;
-                };
+                const p = event.payload;
                 return {
                   best: {
                     ...context.best,
-                    [p.config_key]: { elo: p.elo, modelId: p.model_id ?? p.model_path },
+                    [p.config_key]: { elo: p.elo, modelId: p.model_id ?? (p.model_path as string) },
                   },
                   promoted: context.promoted + 1,
                 };
@@ -143,13 +113,7 @@ export const autoPromotionMachine = setup({
           {
             actions: [
               enqueueActions(({ context, event, enqueue }) => {
-                const p = event.payload as {
-                  config_key: string;
-                  elo: number;
-                  win_rate: number;
-                  model_id?: string;
-                  model_path: string;
-                };
+                const p = event.payload;
                 const best = context.best[p.config_key];
                 const gain = best ? p.elo - best.elo : 0;
                 const reason =
@@ -160,11 +124,11 @@ export const autoPromotionMachine = setup({
                   type: 'PROMOTION_REJECTED',
                   payload: {
                     config_key: p.config_key,
-                    model_id: p.model_id ?? p.model_path,
+                    model_id: p.model_id ?? (p.model_path as string),
                     reason,
                     elo_improvement: gain,
                   },
-                } satisfies Emitted as never);
+                });
               }),
               assign({ rejected: ({ context }) => context.rejected + 1 }),
             ],

@@ -5,6 +5,13 @@
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { type Emitted, reject } from './emitted.js';
+import { type DaemonMachineEvent, subscriptions } from './protocol.js';
+
+export const FEEDBACK_LOOP_SUBSCRIBES = subscriptions(
+  'TRAINING_COMPLETED',
+  'MODEL_PROMOTED',
+  'TRAINING_EARLY_STOPPED',
+);
 
 export interface FeedbackLoopInput {
   /** Games per evaluation; 200. */
@@ -25,10 +32,13 @@ interface Ctx {
   readonly earlyStops: number;
 }
 
-type Ev = { type: string; payload: Record<string, unknown> };
-
 export const feedbackLoopMachine = setup({
-  types: { context: {} as Ctx, events: {} as Ev, input: {} as FeedbackLoopInput },
+  types: {
+    context: {} as Ctx,
+    events: {} as DaemonMachineEvent<typeof FEEDBACK_LOOP_SUBSCRIBES>,
+    emitted: {} as Emitted,
+    input: {} as FeedbackLoopInput,
+  },
 }).createMachine({
   id: 'feedbackLoop',
   context: ({ input }) => ({
@@ -71,7 +81,7 @@ export const feedbackLoopMachine = setup({
                     model_id: modelIdOf(modelPath),
                     games: context.evaluationGames,
                   },
-                } satisfies Emitted as never);
+                });
               }),
               assign({ evaluationsRequested: ({ context }) => context.evaluationsRequested + 1 }),
             ],
@@ -99,7 +109,7 @@ export const feedbackLoopMachine = setup({
                     new_value: old * context.decay,
                     optimizer: 'feedback_loop',
                   },
-                } satisfies Emitted as never);
+                });
               }),
               assign({
                 learningRates: ({ context, event }) => {

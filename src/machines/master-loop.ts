@@ -7,6 +7,7 @@
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import type { Emitted } from './emitted.js';
+import { type DaemonMachineEvent, RESTORED_EVENT, subscriptions } from './protocol.js';
 
 export interface MasterLoopInput {
   readonly configs: readonly string[];
@@ -31,11 +32,17 @@ export const CHAIN_ENDS = {
   TASK_FAILED: 'selfplay_failed',
 } as const;
 
-type Ev = {
-  type: string;
-  payload: Record<string, unknown>;
-  envelope?: { correlationId?: string | null };
-};
+type ChainEnd = keyof typeof CHAIN_ENDS;
+
+export const MASTER_LOOP_SUBSCRIBES = subscriptions(
+  'ALL_CRITICAL_DAEMONS_READY',
+  ...(Object.keys(CHAIN_ENDS) as ChainEnd[]),
+);
+
+type Ev = DaemonMachineEvent<typeof MASTER_LOOP_SUBSCRIBES>;
+/** What it emits: its requests carry the correlation id of their chain. */
+type Out = Emitted & { readonly correlationId?: string };
+const correlationOf = (event: Ev) => ('envelope' in event ? event.envelope.correlationId : null);
 
 interface Ctx {
   readonly configs: readonly string[];
@@ -51,12 +58,12 @@ interface Ctx {
 const correlation = (iteration: number, config: string) => `iteration-${iteration}:${config}`;
 
 export const masterLoopMachine = setup({
-  types: { context: {} as Ctx, events: {} as Ev, input: {} as MasterLoopInput },
+  types: { context: {} as Ctx, events: {} as Ev, emitted: {} as Out, input: {} as MasterLoopInput },
   delays: {
     iterationTimeout: ({ context }) => context.iterationTimeoutMs,
   },
   guards: {
-    ownsChain: ({ context, event }) => (event.envelope?.correlationId ?? '') in context.running,
+    ownsChain: ({ context, event }) => (correlationOf(event) ?? '') in context.running,
     lastChain: ({ context }) => Object.keys(context.running).length === 0,
     moreIterations: ({ context }) =>
       context.iterations === 0 || context.iteration < context.iterations,
@@ -77,13 +84,14 @@ export const masterLoopMachine = setup({
             reason: `iteration ${iteration}`,
           },
           correlationId: correlation(iteration, config),
-        } satisfies Emitted & { correlationId: string } as never);
+        });
       }
     }),
     endChain: assign(({ context, event }) => {
-      const id = event.envelope?.correlationId as string;
+      // Only after the ownsChain guard: the event is a chain end of a running chain.
+      const id = correlationOf(event) as string;
       const { [id]: _ended, ...running } = context.running;
-      const outcome = CHAIN_ENDS[event.type as keyof typeof CHAIN_ENDS] ?? 'unknown';
+      const outcome = CHAIN_ENDS[event.type as ChainEnd] ?? 'unknown';
       return {
         running,
         outcomes: { ...context.outcomes, [outcome]: (context.outcomes[outcome] ?? 0) + 1 },
@@ -100,7 +108,7 @@ export const masterLoopMachine = setup({
       enqueue.emit({
         type: 'ITERATION_COMPLETE',
         payload: { iteration: context.iteration, success: true },
-      } satisfies Emitted as never),
+      }),
     ),
   },
 }).createMachine({
@@ -124,7 +132,7 @@ export const masterLoopMachine = setup({
     iterating: {
       tags: ['ready'],
       after: { iterationTimeout: { target: 'deciding', actions: 'timeOutChains' } },
-      on: { 'daemon.restored': { target: 'iterating', reenter: true } },
+      on: { [RESTORED_EVENT]: { target: 'iterating', reenter: true } },
       initial: 'waiting',
       states: {
         waiting: {

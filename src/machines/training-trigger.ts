@@ -11,11 +11,18 @@
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { type Emitted, isConfigKey, reject } from './emitted.js';
+import { type CatalogEvent, type DaemonMachineEvent, subscriptions } from './protocol.js';
 
-type Ev = { type: string; payload: Record<string, unknown> };
+export const TRAINING_TRIGGER_SUBSCRIBES = subscriptions(
+  'NEW_GAMES_AVAILABLE',
+  'HYPERPARAMETER_UPDATED',
+);
 
-const newGames = (event: Ev) => event.payload.new_games as number;
-const configOf = (event: Ev) => event.payload.config_key as string;
+type NewGames = CatalogEvent<'NEW_GAMES_AVAILABLE'>;
+
+const newGames = (event: NewGames) => event.payload.new_games;
+/** Only after the `noConfig` guard: a config key is then known to be there. */
+const configOf = (event: NewGames) => event.payload.config_key as string;
 
 export const trainingTriggerMachine = setup({
   types: {
@@ -25,17 +32,21 @@ export const trainingTriggerMachine = setup({
       hyperparameters: Readonly<Record<string, Readonly<Record<string, number>>>>;
       triggered: number;
     },
-    events: {} as Ev,
+    events: {} as DaemonMachineEvent<typeof TRAINING_TRIGGER_SUBSCRIBES>,
+    emitted: {} as Emitted,
     input: {} as { threshold?: number },
   },
   guards: {
-    noConfig: ({ event }) => !isConfigKey(event.payload.config_key),
-    noGameCount: ({ event }) => !Number.isInteger(event.payload.new_games) || newGames(event) < 0,
+    noConfig: ({ event }) =>
+      event.type === 'NEW_GAMES_AVAILABLE' && !isConfigKey(event.payload.config_key),
+    // The schema says a whole number; a negative count is still nonsense.
+    noGameCount: ({ event }) => event.type === 'NEW_GAMES_AVAILABLE' && newGames(event) < 0,
+    // The catalog leaves new_value open (the original sends numbers and strings); a learning rate
+    // is a number.
     badParameter: ({ event }) =>
-      typeof event.payload.config_key !== 'string' ||
-      typeof event.payload.param_name !== 'string' ||
-      typeof event.payload.new_value !== 'number',
+      event.type === 'HYPERPARAMETER_UPDATED' && typeof event.payload.new_value !== 'number',
     reachesThreshold: ({ context, event }) =>
+      event.type === 'NEW_GAMES_AVAILABLE' &&
       (context.pending[configOf(event)] ?? 0) + newGames(event) >= context.threshold,
   },
 }).createMachine({
@@ -76,7 +87,7 @@ export const trainingTriggerMachine = setup({
                     games: (context.pending[config] ?? 0) + newGames(event),
                     ...(hyperparameters ? { hyperparameters } : {}),
                   },
-                } satisfies Emitted as never);
+                });
               }),
               assign(({ context, event }) => ({
                 pending: { ...context.pending, [configOf(event)]: 0 },
@@ -100,7 +111,7 @@ export const trainingTriggerMachine = setup({
                     games: context.pending[configOf(event)] ?? 0,
                     threshold: context.threshold,
                   },
-                } satisfies Emitted as never),
+                }),
               ),
             ],
           },
@@ -110,22 +121,18 @@ export const trainingTriggerMachine = setup({
             guard: 'badParameter',
             actions: reject(
               'HYPERPARAMETER_UPDATED',
-              'HYPERPARAMETER_UPDATED without config_key, param_name and a numeric new_value',
+              'HYPERPARAMETER_UPDATED without a numeric new_value',
             ),
           },
           {
             actions: assign({
               hyperparameters: ({ context, event }) => {
-                const p = event.payload as {
-                  config_key: string;
-                  param_name: string;
-                  new_value: number;
-                };
+                const p = event.payload;
                 return {
                   ...context.hyperparameters,
                   [p.config_key]: {
                     ...context.hyperparameters[p.config_key],
-                    [p.param_name]: p.new_value,
+                    [p.param_name]: p.new_value as number,
                   },
                 };
               },

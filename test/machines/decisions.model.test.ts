@@ -57,7 +57,8 @@ const TRIGGER_EVENTS: Record<string, { type: string; payload: Record<string, unk
   C_TWO_GAMES: { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 2 } },
   D_ONE_GAME: { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'd', new_games: 1 } },
   NO_CONFIG: { type: 'NEW_GAMES_AVAILABLE', payload: { new_games: 1 } },
-  NO_GAME_COUNT: { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 'many' } },
+  // The catalog's schema refuses a count that is not a whole number; a negative one gets through.
+  NO_GAME_COUNT: { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: -3 } },
   C_TUNED: {
     type: 'HYPERPARAMETER_UPDATED',
     payload: { config_key: 'c', param_name: 'learning_rate', old_value: 0.001, new_value: 0.0009 },
@@ -95,7 +96,6 @@ const promotion = setup({
   context: { best: 'none', out: [] },
   on: {
     NO_MODEL_FILE: { actions: assign({ out: ['rejected', 'PROMOTION_FAILED:c'] }) },
-    NO_SCORES: { actions: assign({ out: ['rejected', 'PROMOTION_FAILED:c'] }) },
     LOW_WIN_RATE: { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
     ELO_1000: [
       {
@@ -123,7 +123,6 @@ const evaluated = (elo: number, winRate: number) => ({
 });
 const PROMOTION_PAYLOADS: Record<string, Record<string, unknown>> = {
   NO_MODEL_FILE: { config_key: 'c', elo: 1100, win_rate: 0.9, games_played: 100 },
-  NO_SCORES: { config_key: 'c', model_path: 'models/c/x.pth', games_played: 100 },
   LOW_WIN_RATE: evaluated(2000, 0.5),
   ELO_1000: evaluated(1000, 0.6),
   ELO_1020: evaluated(1020, 0.6),

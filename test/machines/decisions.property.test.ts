@@ -11,6 +11,7 @@ import { createActor } from 'xstate';
 import { autoPromotionMachine } from '../../src/machines/auto-promotion.js';
 import { feedbackLoopMachine } from '../../src/machines/feedback-loop.js';
 import { trainingTriggerMachine } from '../../src/machines/training-trigger.js';
+import { catalogEvent } from '../support/catalog-event.js';
 
 const emittedBy = (actor: {
   on: (
@@ -48,7 +49,7 @@ describe('AUTO_PROMOTION (property)', () => {
             model_id: `m${i}`,
             ...(e.hasModel ? { model_path: `p${i}` } : {}),
           };
-          actor.send({ type: 'EVALUATION_COMPLETED', payload });
+          actor.send(catalogEvent('EVALUATION_COMPLETED', payload));
           const out = emitted.slice(before).map((x) => x.type);
           if (!e.hasModel) {
             expect(out).toEqual(['daemon.rejected', 'PROMOTION_FAILED']);
@@ -82,7 +83,7 @@ describe('TRAINING_TRIGGER (property)', () => {
             expected++;
             pending.set(b.config_key, 0);
           } else pending.set(b.config_key, total);
-          actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: { host: 'h', total_games: 0, ...b } });
+          actor.send(catalogEvent('NEW_GAMES_AVAILABLE', { host: 'h', total_games: 0, ...b }));
         }
         expect(emitted.filter((e) => e.type === 'TRAINING_THRESHOLD_REACHED')).toHaveLength(
           expected,
@@ -119,21 +120,24 @@ describe('FEEDBACK_LOOP (property)', () => {
         for (const [i, e] of events.entries()) {
           if (e.kind === 'trained') {
             if (e.success && e.hasModel) requests++;
-            actor.send({
-              type: 'TRAINING_COMPLETED',
-              payload: {
+            actor.send(
+              catalogEvent('TRAINING_COMPLETED', {
                 config_key: 'a_2p',
                 success: e.success,
                 duration: 1,
                 ...(e.hasModel ? { model_path: `models/a_2p/gen${i}.pth` } : {}),
-              },
-            });
+              }),
+            );
           } else {
             promotions++;
-            actor.send({
-              type: 'MODEL_PROMOTED',
-              payload: { config_key: 'a_2p', model_id: 'm', elo: 1, elo_gain: 1 },
-            });
+            actor.send(
+              catalogEvent('MODEL_PROMOTED', {
+                config_key: 'a_2p',
+                model_id: 'm',
+                elo: 1,
+                elo_gain: 1,
+              }),
+            );
           }
         }
         expect(emitted.filter((e) => e.type === 'EVALUATION_REQUESTED')).toHaveLength(requests);
