@@ -6,6 +6,7 @@
 import { DependencyCycleError, InvalidDaemonSpecError } from '../errors.js';
 import { resolveEventType } from '../events/aliases.js';
 import { CATALOG, type EventName } from '../events/catalog/index.js';
+import { handledEvents } from '../machines/protocol.js';
 import { planStart, type StartPlan } from '../machines/start-plan.js';
 import type { DaemonSpec } from './daemon-spec.js';
 import { DAEMON_TYPES, type DaemonTypeInfo, PROFILES } from './daemon-types.js';
@@ -74,6 +75,22 @@ export class DaemonRegistry {
         );
       }
     }
+    // The machine and its spec must agree: a transition on a catalog event the spec does not
+    // subscribe to never fires (the event never reaches the machine), and a subscription without
+    // a transition delivers events the machine drops.
+    const handled = handledEvents(spec.machine);
+    const unheard = handled.filter((t) => t in CATALOG && !subscribes.includes(t as EventName));
+    if (unheard.length > 0)
+      throw new InvalidDaemonSpecError(
+        type,
+        `its machine handles ${unheard.join(', ')}, which it does not subscribe to`,
+      );
+    const unhandled = handled.includes('*') ? [] : subscribes.filter((t) => !handled.includes(t));
+    if (unhandled.length > 0)
+      throw new InvalidDaemonSpecError(
+        type,
+        `subscribes to ${unhandled.join(', ')}, which no state of its machine handles`,
+      );
     const registered: RegisteredDaemon = {
       spec,
       type,

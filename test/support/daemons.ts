@@ -16,14 +16,26 @@ export interface TestDaemonOptions {
   readonly neverReady?: boolean;
   /** Handles daemon.stop by taking this long to finish; Infinity = ignores it. */
   readonly stopTakesMs?: number;
+  /**
+   * The events it subscribes to (its spec's `subscribes`): the machine handles exactly these, as
+   * the registry requires; HOST_ONLINE and TASK_FAILED as above, any other by counting it.
+   */
+  readonly subscribes?: readonly string[];
 }
+
+type TestEvent = { type: string; payload?: Record<string, unknown> };
+
+const control: readonly string[] = ['HOST_ONLINE', 'TASK_FAILED'];
 
 export function testMachine(name: string, options: TestDaemonOptions = {}) {
   const readyAfter = options.readyAfterMs ?? 0;
+  const handles = options.subscribes ?? control;
+  const unless = (type: string, transition: object) =>
+    handles.includes(type) ? { [type]: transition } : {};
   return setup({
     types: {
       context: {} as { handled: number; name: string; gaveUp: boolean },
-      events: {} as { type: string; payload?: Record<string, unknown> },
+      events: {} as TestEvent,
     },
     actions: {
       explode: () => {
@@ -47,10 +59,18 @@ export function testMachine(name: string, options: TestDaemonOptions = {}) {
       ready: {
         tags: ['ready'],
         on: {
-          HOST_ONLINE: {
+          ...Object.fromEntries(
+            handles
+              .filter((t) => !control.includes(t))
+              .map((t) => [
+                t,
+                { actions: assign({ handled: ({ context }) => context.handled + 1 }) },
+              ]),
+          ),
+          ...unless('HOST_ONLINE', {
             actions: [
               assign({ handled: ({ context }) => context.handled + 1 }),
-              emit(({ event, context }) => ({
+              emit(({ event, context }: { event: TestEvent; context: { handled: number } }) => ({
                 type: 'HOST_OFFLINE',
                 payload: {
                   host: String(event.payload?.host),
@@ -58,25 +78,25 @@ export function testMachine(name: string, options: TestDaemonOptions = {}) {
                 },
               })),
             ],
-          },
-          TASK_FAILED: [
+          }),
+          ...unless('TASK_FAILED', [
             {
-              guard: ({ event }) =>
+              guard: ({ event }: { event: TestEvent }) =>
                 event.payload?.target === name && event.payload?.error === 'throw',
               actions: 'explode',
             },
             {
-              guard: ({ event }) =>
+              guard: ({ event }: { event: TestEvent }) =>
                 event.payload?.target === name && event.payload?.error === 'exit',
               target: 'done',
             },
             {
-              guard: ({ event }) =>
+              guard: ({ event }: { event: TestEvent }) =>
                 event.payload?.target === name && event.payload?.error === 'error-exit',
               target: 'crashed',
               actions: assign({ gaveUp: true }),
             },
-          ],
+          ]),
           ...(options.stopTakesMs === undefined ? {} : { 'daemon.stop': 'stopping' }),
         },
       },
@@ -87,8 +107,6 @@ export function testMachine(name: string, options: TestDaemonOptions = {}) {
   });
 }
 
-const control = ['HOST_ONLINE', 'TASK_FAILED'];
-
 /** A host's own daemon type (not in the original registry). */
 export function testDaemon(
   type: string,
@@ -98,7 +116,7 @@ export function testDaemon(
     type,
     machine: testMachine(type, extra),
     machineVersion: '1',
-    subscribes: control,
+    subscribes: [...control],
     emits: ['HOST_OFFLINE'],
     backoff: { initialMs: 10, maxMs: 40, jitter: 0 },
     shutdownTimeoutMs: 200,
