@@ -22,7 +22,7 @@ export function createAutoSyncMachine(
   trainingHosts: readonly string[],
   clustered = false,
 ) {
-  return createJobDaemonMachine<'sync', Request, HostNotes>({
+  return createJobDaemonMachine<'sync', Request, HostNotes, 'SELFPLAY_COMPLETE'>({
     id: 'autoSync',
     triggers: ['SELFPLAY_COMPLETE'],
     notes: { initial: { hosts: {} }, listens: [...HOST_EVENTS], fold: foldHosts },
@@ -30,7 +30,7 @@ export function createAutoSyncMachine(
       isConfigKey(p.config_key) && Number.isInteger(p.games_played)
         ? {
             config_key: p.config_key,
-            games: p.games_played as number,
+            games: p.games_played,
             targets: clustered
               ? hostsRunning(notes, ['CONTINUOUS_TRAINING_LOOP'], sourceHost)
               : [...trainingHosts],

@@ -29,7 +29,7 @@ export interface DataPipelineNotes {
 }
 
 export function createDataPipelineMachine(host: string) {
-  return createJobDaemonMachine<'export', Request, DataPipelineNotes>({
+  return createJobDaemonMachine<'export', Request, DataPipelineNotes, 'DATA_SYNC_COMPLETED'>({
     id: 'dataPipeline',
     triggers: ['DATA_SYNC_COMPLETED'],
     notes: {
@@ -46,7 +46,7 @@ export function createDataPipelineMachine(host: string) {
     },
     toRequest: (_, p) =>
       isConfigKey(p.config_key)
-        ? { config_key: p.config_key, host: String(p.host), games: Number(p.games_synced) }
+        ? { config_key: p.config_key, host: p.host, games: p.games_synced }
         : { reject: 'DATA_SYNC_COMPLETED without config_key: nothing to export' },
     job: (r, attempt, causeId) => ({
       kind: 'export',

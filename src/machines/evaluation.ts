@@ -15,7 +15,12 @@ interface Request {
   readonly games: number;
 }
 
-export const evaluationMachine = createJobDaemonMachine<'evaluation', Request>({
+export const evaluationMachine = createJobDaemonMachine<
+  'evaluation',
+  Request,
+  null,
+  'EVALUATION_REQUESTED'
+>({
   id: 'evaluation',
   triggers: ['EVALUATION_REQUESTED'],
   toRequest: (_, p) => {

@@ -9,6 +9,7 @@
  * `ready` (the daemon takes requests in every one of them).
  */
 import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
+import type { EventName, PayloadOf } from '../events/catalog/index.js';
 import type { Job, JobResult, Progress, WorkKind } from '../workers/worker.js';
 import { type AttemptFailed, type Emitted, rejection } from './emitted.js';
 
@@ -19,17 +20,18 @@ export type JobFeedback =
   /** `retryable: false`: the same job cannot succeed (its input is invalid); no retry. */
   | { type: 'job.failed'; error: string; retryable?: boolean };
 
-export interface JobDaemonConfig<K extends WorkKind, R, N = null> {
+export interface JobDaemonConfig<K extends WorkKind, R, N = null, T extends EventName = EventName> {
   readonly id: string;
   /** The catalog events that request work. */
-  readonly triggers: readonly string[];
+  readonly triggers: readonly T[];
   /**
-   * Reads a request from an event's payload, or names why it cannot (`reject`: counted and said),
-   * or says it is another daemon's (`skip`: cluster work addressed to another host).
+   * Reads a request from an event's payload (as the catalog's schema checked it), or names why it
+   * cannot (`reject`: counted and said), or says it is another daemon's (`skip`: cluster work
+   * addressed to another host).
    */
   readonly toRequest: (
-    type: string,
-    payload: Record<string, unknown>,
+    type: T,
+    payload: PayloadOf<T>,
     /** What the daemon knows when the request arrives (its `notes`; null without). */
     notes: N,
   ) => R | { readonly reject: string } | { readonly skip: string };
@@ -81,9 +83,12 @@ export const unprovidedRunJob = fromCallback<JobFeedback, Job>(({ sendBack }) =>
   sendBack({ type: 'job.failed', error: 'no worker was provided for this daemon (runJob)' });
 });
 
-export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
-  config: JobDaemonConfig<K, R, N>,
-) {
+export function createJobDaemonMachine<
+  K extends WorkKind,
+  R,
+  N = null,
+  T extends EventName = EventName,
+>(config: JobDaemonConfig<K, R, N, T>) {
   const maxAttempts = config.maxAttempts ?? 3;
   const retryDelay = config.retryDelayMs ?? ((attempt: number) => 1_000 * 2 ** (attempt - 1));
   type Ctx = JobDaemonContext<R, N>;
@@ -116,7 +121,10 @@ export function createJobDaemonMachine<K extends WorkKind, R, N = null>(
   const req = (context: Ctx) => (context.current as Queued<R>).request;
   const payloadOf = (e: Ev) =>
     ((e as { payload?: Record<string, unknown> }).payload ?? {}) as Record<string, unknown>;
-  const read = (e: Ev, context: Ctx) => config.toRequest(e.type, payloadOf(e), context.notes);
+  // Only triggers reach `read` (the transitions that call it are keyed by them); the generic
+  // machine cannot narrow its event union by a type parameter, hence the casts.
+  const read = (e: Ev, context: Ctx) =>
+    config.toRequest(e.type as T, payloadOf(e) as PayloadOf<T>, context.notes);
   /** Whether `toRequest` answered `{ reject }` or `{ skip }` (a reason) instead of a request. */
   const says = <K extends 'reject' | 'skip'>(key: K, r: unknown): r is Record<K, string> =>
     r !== null && typeof r === 'object' && typeof (r as Record<K, unknown>)[key] === 'string';

@@ -23,7 +23,7 @@ export function createModelDistributionMachine(
   targetHosts: readonly string[],
   cluster?: { readonly self: string },
 ) {
-  return createJobDaemonMachine<'distribution', Request, HostNotes>({
+  return createJobDaemonMachine<'distribution', Request, HostNotes, 'MODEL_PROMOTED'>({
     id: 'modelDistribution',
     triggers: ['MODEL_PROMOTED'],
     notes: { initial: { hosts: {} }, listens: [...HOST_EVENTS], fold: foldHosts },
@@ -31,7 +31,7 @@ export function createModelDistributionMachine(
       typeof p.model_path === 'string' && typeof p.config_key === 'string'
         ? {
             config_key: p.config_key,
-            model_id: p.model_id as string,
+            model_id: p.model_id,
             model_path: p.model_path,
             targets: cluster ? hostsRunning(notes, USES_MODELS, cluster.self) : [...targetHosts],
           }

@@ -20,7 +20,8 @@ export interface SelfplayNotes {
 export const selfplayCoordinatorMachine = createJobDaemonMachine<
   'selfplay',
   Request,
-  SelfplayNotes
+  SelfplayNotes,
+  'SELFPLAY_TARGET_UPDATED'
 >({
   id: 'selfplayCoordinator',
   triggers: ['SELFPLAY_TARGET_UPDATED'],
@@ -42,7 +43,7 @@ export const selfplayCoordinatorMachine = createJobDaemonMachine<
   },
   toRequest: (_, p) =>
     typeof p.target_games === 'number' && p.target_games > 0
-      ? { config_key: p.config_key as string, games: p.target_games }
+      ? { config_key: p.config_key, games: p.target_games }
       : { reject: 'SELFPLAY_TARGET_UPDATED without a positive target_games' },
   job: (r, attempt, causeId) => ({
     kind: 'selfplay',

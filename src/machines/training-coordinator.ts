@@ -22,7 +22,7 @@ interface Request {
  */
 export function createTrainingCoordinatorMachine(epochs: number, cluster?: { host: string }) {
   const host = cluster?.host;
-  return createJobDaemonMachine<'training', Request>({
+  return createJobDaemonMachine<'training', Request, null, 'TRAINING_THRESHOLD_REACHED'>({
     id: 'trainingCoordinator',
     triggers: ['TRAINING_THRESHOLD_REACHED'],
     skips: cluster !== undefined,
@@ -32,7 +32,7 @@ export function createTrainingCoordinatorMachine(epochs: number, cluster?: { hos
       return isConfigKey(p.config_key) && Number.isInteger(p.games)
         ? {
             config_key: p.config_key,
-            games: p.games as number,
+            games: p.games,
             ...learningRateOf(p.hyperparameters),
             ...(typeof p.job_id === 'string' ? { job_id: p.job_id } : {}),
           }
