@@ -12,6 +12,7 @@ import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
 import type { EventName, PayloadOf } from '../events/catalog/index.js';
 import type { Job, JobResult, Progress, WorkKind } from '../workers/worker.js';
 import { type AttemptFailed, type Emitted, rejection } from './emitted.js';
+import { RESTORED_EVENT } from './protocol.js';
 
 /** What the `runJob` actor sends back. */
 export type JobFeedback =
@@ -116,6 +117,8 @@ export function createJobDaemonMachine<
     return best;
   };
   type Ev = { type: string; payload?: Record<string, unknown>; envelope?: unknown } | JobFeedback;
+  /** What it emits: answers carry their cause, so the host links them to the request's envelope. */
+  type Out = Emitted & { readonly causedBy?: unknown };
   /** Emitted events carry their cause, so the host can link them to the request's envelope. */
   const caused = (e: Emitted, context: Ctx) => ({ ...e, causedBy: context.current?.cause });
   const req = (context: Ctx) => (context.current as Queued<R>).request;
@@ -152,7 +155,7 @@ export function createJobDaemonMachine<
     ]),
   );
   return setup({
-    types: { context: {} as Ctx, events: {} as Ev },
+    types: { context: {} as Ctx, events: {} as Ev, emitted: {} as Out },
     actors: { runJob: unprovidedRunJob },
     actions: {
       enqueue: assign({
@@ -172,11 +175,11 @@ export function createJobDaemonMachine<
       }),
       emitRejection: emit(({ context, event }) =>
         rejection(event.type, (read(event, context as Ctx) as { reject: string }).reject),
-      ) as never,
+      ),
       announceStart: enqueueActions(({ context, enqueue }) => {
         const started = config.started?.(req(context), context.attempt);
         if (started) {
-          enqueue.emit(caused(started, context) as never);
+          enqueue.emit(caused(started, context));
           enqueue.assign({ notes: fold(context.notes, [started]) });
         }
       }),
@@ -190,7 +193,7 @@ export function createJobDaemonMachine<
           error: (event as Extract<JobFeedback, { type: 'job.failed' }>).error,
           retrying: params.retrying,
         } satisfies AttemptFailed;
-      }) as never,
+      }),
       takeNext: assign(({ context }) => {
         const i = nextIndex(context);
         return {
@@ -248,12 +251,12 @@ export function createJobDaemonMachine<
         on: {
           // Restored from a snapshot in the middle of a job: XState starts the job again (the
           // invoked actor is re-created, not the state entered), so say so again.
-          'daemon.restored': { actions: 'announceStart' },
+          [RESTORED_EVENT]: { actions: 'announceStart' },
           'job.progress': {
             actions: enqueueActions(({ context, event, enqueue }) => {
               const { progress } = event as Extract<JobFeedback, { type: 'job.progress' }>;
               const emitted = config.progress?.(req(context), progress);
-              if (emitted) enqueue.emit(caused(emitted, context) as never);
+              if (emitted) enqueue.emit(caused(emitted, context));
             }),
           },
           'job.done': {
@@ -262,7 +265,7 @@ export function createJobDaemonMachine<
               enqueueActions(({ context, event, enqueue }) => {
                 const { result } = event as Extract<JobFeedback, { type: 'job.done' }>;
                 const answers = config.completed(req(context), result as JobResult<K>);
-                for (const e of answers) enqueue.emit(caused(e, context) as never);
+                for (const e of answers) enqueue.emit(caused(e, context));
                 enqueue.assign({ notes: fold(context.notes, answers) });
               }),
               assign(({ context }) => ({
@@ -291,7 +294,7 @@ export function createJobDaemonMachine<
                 enqueueActions(({ context, event, enqueue }) => {
                   const { error } = event as Extract<JobFeedback, { type: 'job.failed' }>;
                   const answers = config.failed(req(context), error, context.attempt);
-                  for (const e of answers) enqueue.emit(caused(e, context) as never);
+                  for (const e of answers) enqueue.emit(caused(e, context));
                   enqueue.assign({ notes: fold(context.notes, answers) });
                 }),
                 assign(({ context, event }) => ({
@@ -312,7 +315,7 @@ export function createJobDaemonMachine<
             actions: assign({ attempt: ({ context }) => context.attempt + 1 }),
           },
         },
-        on: { 'daemon.restored': { target: 'backingOff', reenter: true } },
+        on: { [RESTORED_EVENT]: { target: 'backingOff', reenter: true } },
       },
     },
   });
