@@ -64,6 +64,16 @@ export {
   unimplementedOfOriginalProfile,
 } from './actors/pipeline-daemons.js';
 export { DaemonRegistry, type RegisteredDaemon } from './actors/registry.js';
+// ---- the daemon-machine protocol: typed events in, typed emits out
+export type { CatalogEmit, Emitted, Rejection } from './machines/emitted.js';
+export {
+  type CatalogEvent,
+  type DaemonMachineEvent,
+  type HostEvent,
+  handledEvents,
+  type SubscribedEvent,
+  subscriptions,
+} from './machines/protocol.js';
 export {
   ALL_EVENTS,
   type CloseResult,
