@@ -64,16 +64,6 @@ export {
   unimplementedOfOriginalProfile,
 } from './actors/pipeline-daemons.js';
 export { DaemonRegistry, type RegisteredDaemon } from './actors/registry.js';
-// ---- the daemon-machine protocol: typed events in, typed emits out
-export type { CatalogEmit, Emitted, Rejection } from './machines/emitted.js';
-export {
-  type CatalogEvent,
-  type DaemonMachineEvent,
-  type HostEvent,
-  handledEvents,
-  type SubscribedEvent,
-  subscriptions,
-} from './machines/protocol.js';
 export {
   ALL_EVENTS,
   type CloseResult,
@@ -155,6 +145,16 @@ export {
   type LifecycleEvent,
   STATUS_OF_STATE,
 } from './machines/daemon-lifecycle.js';
+// ---- the daemon-machine protocol: typed events in, typed emits out
+export type { CatalogEmit, Emitted, Rejection } from './machines/emitted.js';
+export {
+  type CatalogEvent,
+  type DaemonMachineEvent,
+  type HostEvent,
+  handledEvents,
+  type SubscribedEvent,
+  subscriptions,
+} from './machines/protocol.js';
 export { CRITICAL_ORDER, planStart, type StartPlan } from './machines/start-plan.js';
 export {
   addRestart,

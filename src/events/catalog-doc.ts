@@ -38,6 +38,7 @@ function fieldList(def: EventDefinition): string {
 
 export function renderCatalogDoc(): string {
   const guide = new Set(GUIDE_ROWS.map((r) => r.event));
+  const precise = EVENT_DEFINITIONS.filter((d) => d.precise).length;
   const lines: string[] = [
     '# Event catalog',
     '',
@@ -49,6 +50,13 @@ export function renderCatalogDoc(): string {
     '_open_ means no field is known and any JSON object is accepted. **XP** marks events that cross processes through',
     "the SQLite event log. **Guide** marks events in the original guide's tables (each has a typed emit helper).",
     '**Aliases** are deprecated spellings that still resolve, with one warning per spelling per process.',
+    '',
+    `**Precise and open.** ${precise} events have a precise schema; ${EVENT_DEFINITIONS.length - precise} remain open. Every event`,
+    "that a daemon of this package emits or handles, and every event of the guide's tables, is precise (a test",
+    'checks it, `test/events/precise-schemas.test.ts`), so no daemon reads an unchecked field. The open ones are the',
+    "original's members that nothing here emits or reads: the original's own code wrote many of them with several",
+    "different key sets, or read keys no emitter wrote (the original's payload-keys.tsv), so there is no one",
+    'shape to take from it; each gets its schema when a daemon comes to emit or handle it.',
     '',
   ];
   const byDomain = new Map<string, EventDefinition[]>();

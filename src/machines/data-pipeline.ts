@@ -60,7 +60,12 @@ export function createDataPipelineMachine(host: string) {
     completed: (r, result) => [
       {
         type: 'NPZ_EXPORT_COMPLETE',
-        payload: { config_key: r.config_key, samples: result.samples, npz_path: result.npz_path },
+        payload: {
+          config_key: r.config_key,
+          samples_exported: result.samples,
+          output_path: result.npz_path,
+          games_exported: r.games,
+        },
       },
       {
         type: 'NEW_GAMES_AVAILABLE',
@@ -68,7 +73,10 @@ export function createDataPipelineMachine(host: string) {
       },
     ],
     failed: (r, error) => [
-      { type: 'EXPORT_VALIDATION_FAILED', payload: { config_key: r.config_key, error } },
+      {
+        type: 'EXPORT_VALIDATION_FAILED',
+        payload: { config_key: r.config_key, reason: error, source: 'DATA_PIPELINE' },
+      },
     ],
   });
 }

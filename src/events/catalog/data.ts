@@ -85,9 +85,27 @@ export const dataEvents = defineDomain('data', {
   SYNC_REQUEST: { value: 'sync_request' },
   CONSOLIDATION_STARTED: { value: 'consolidation_started' },
   CONSOLIDATION_COMPLETE: { value: 'consolidation_complete' },
-  NPZ_EXPORT_STARTED: { value: 'npz_export_started' },
-  NPZ_EXPORT_COMPLETE: { value: 'npz_export_complete' },
-  EXPORT_VALIDATION_FAILED: { value: 'export_validation_failed' },
+  NPZ_EXPORT_STARTED: {
+    value: 'npz_export_started',
+    // The original's member has no emitter; the DATA_PIPELINE says what it starts exporting.
+    payload: { config_key: f.configKey, games: f.int },
+  },
+  NPZ_EXPORT_COMPLETE: {
+    value: 'npz_export_complete',
+    // The original emitter's keys (payload-keys.tsv); its readers also tried samples, npz_path
+    // and sample_count, which no emitter wrote. config_key added: the export is per config.
+    payload: {
+      config_key: f.configKey,
+      samples_exported: f.int,
+      output_path: f.str,
+      games_exported: f.int.optional(),
+      duration_seconds: f.num.optional(),
+    },
+  },
+  EXPORT_VALIDATION_FAILED: {
+    value: 'export_validation_failed',
+    payload: { config_key: f.configKey, reason: f.str, source: f.str.optional() },
+  },
   NPZ_COMBINATION_STARTED: { value: 'npz_combination_started' },
   NPZ_COMBINATION_COMPLETE: { value: 'npz_combination_complete' },
   NPZ_COMBINATION_FAILED: { value: 'npz_combination_failed' },
