@@ -54,7 +54,30 @@ export interface DaemonWiring {
   readonly emits: readonly string[];
 }
 
+/** One component of one guide row, as this set of daemons plays it. */
+export interface GuideCell {
+  readonly component: string;
+  readonly side: 'emits' | 'subscribes';
+  /** The daemon that plays it here; null when no daemon does. */
+  readonly daemon: string | null;
+  /**
+   * `wired`: it emits (or subscribes to) the event as the guide says; `deviation`: on purpose
+   * not, `why` says; `elsewhere`: its daemon is built but not in this set (another process);
+   * `missing`: no daemon plays it, or the one that does is not wired as the guide says.
+   */
+  readonly state: 'wired' | 'deviation' | 'elsewhere' | 'missing';
+  readonly why?: string;
+}
+
+export interface GuideRowState {
+  readonly section: string;
+  readonly event: string;
+  readonly cells: readonly GuideCell[];
+}
+
 export interface GuideCoverage {
+  /** Each of the guide's rows, component by component. */
+  readonly rows: readonly GuideRowState[];
   /** Rows whose every component is built here and wired as the guide says. */
   readonly complete: number;
   readonly gaps: readonly string[];
@@ -85,17 +108,23 @@ export function checkGuideCoverage(
   const idle: string[] = [];
   const notBuilt = new Set<string>();
   let complete = 0;
+  const rows: GuideRowState[] = [];
   for (const row of GUIDE_ROWS) {
     let whole = true;
+    const cells: GuideCell[] = [];
     const check = (component: string, side: 'emits' | 'subscribes') => {
+      const cell = (state: GuideCell['state'], daemon: string | null, why?: string) =>
+        cells.push({ component, side, daemon, state, ...(why ? { why } : {}) });
       if (component === 'DaemonManager') {
         // The supervisor plays the guide's DaemonManager as an emitter; it handles no events.
         if (side === 'subscribes') {
           notBuilt.add('DaemonManager (as a subscriber)');
           whole = false;
+          cell('missing', null, 'the supervisor handles no events');
         } else if (!supervisorEmits.includes(row.event)) {
           gaps.push(`${row.event}: the supervisor (the guide's DaemonManager) does not emit it`);
-        }
+          cell('missing', 'supervisor', 'the supervisor does not emit it');
+        } else cell('wired', 'supervisor');
         return;
       }
       const type = daemonOfComponent(component, row.event);
@@ -104,26 +133,38 @@ export function checkGuideCoverage(
         // Built but in another profile, or not built at all: either way not this set's to wire.
         if (!type) notBuilt.add(component);
         whole = false;
+        if (type) cell('elsewhere', type, 'built, not in this profile');
+        else cell('missing', null, 'not built');
         return;
       }
-      if (daemon[side].includes(row.event)) return;
+      if (daemon[side].includes(row.event)) {
+        cell('wired', type);
+        return;
+      }
       whole = false;
       if (side === 'subscribes' && !emittedHere.has(row.event)) {
         idle.push(
           `${row.event} -> ${component} (${type}): nothing here emits it (${row.emitters.join(', ')} not built)`,
         );
+        cell('missing', type, 'does not subscribe to it (and nothing here emits it)');
         return;
       }
       const deviation = GUIDE_DEVIATIONS.find(
         (d) => d.event === row.event && d.component === component,
       );
       const what = `${row.event}: ${component} (${type}) does not ${side === 'emits' ? 'emit' : 'subscribe to'} it`;
-      if (deviation) deviations.push(`${what}: ${deviation.why}`);
-      else gaps.push(what);
+      if (deviation) {
+        deviations.push(`${what}: ${deviation.why}`);
+        cell('deviation', type, deviation.why);
+      } else {
+        gaps.push(what);
+        cell('missing', type, `does not ${side === 'emits' ? 'emit' : 'subscribe to'} it`);
+      }
     };
     for (const c of row.emitters) check(c, 'emits');
     for (const c of row.subscribers) check(c, 'subscribes');
     if (whole) complete++;
+    rows.push({ section: row.section, event: row.event, cells });
   }
-  return { complete, gaps, deviations, idle, notBuilt: [...notBuilt].sort() };
+  return { rows, complete, gaps, deviations, idle, notBuilt: [...notBuilt].sort() };
 }

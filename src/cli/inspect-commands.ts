@@ -14,6 +14,7 @@ import {
   type DeclaredWiring,
   type EventRow,
   GUIDE_ROWS,
+  type GuideCoverage,
   InvalidOptionError,
   inspectEventLog,
   isCrossProcess,
@@ -394,6 +395,49 @@ export function checkPipelineWiring(
       out(`note: ${t} is emitted but no pipeline daemon subscribes to it`);
   }
   for (const e of errors) out(`GAP: ${e}`);
-  out(errors.length === 0 ? 'wiring: ok' : `wiring: ${errors.length} gap(s)`);
-  return errors.length;
+  const missing = printGuideTable(guide.rows, out);
+  const problems = [
+    ...(errors.length > 0 ? [`${errors.length} gap(s)`] : []),
+    ...(missing > 0 ? [`${missing} guide component(s) missing`] : []),
+  ];
+  out(problems.length === 0 ? 'wiring: ok' : `wiring: ${problems.join(', ')}`);
+  return errors.length + missing;
+}
+
+const CELL_MARK = {
+  wired: 'wired',
+  deviation: 'deviation',
+  elsewhere: 'other process',
+  missing: 'MISSING',
+};
+
+/**
+ * The guide's rows, one line each: the event, then each emitter and each subscriber with how this
+ * profile plays it. Returns how many components are missing (not built, or not wired as the guide
+ * says without a documented deviation).
+ */
+function printGuideTable(rows: GuideCoverage['rows'], out: Out): number {
+  let missing = 0;
+  const cell = (c: GuideCoverage['rows'][number]['cells'][number]) => {
+    if (c.state === 'missing') missing++;
+    const who = c.daemon && c.daemon !== c.component ? `${c.component} (${c.daemon})` : c.component;
+    return `${who}: ${CELL_MARK[c.state]}${c.why ? ` - ${c.why}` : ''}`;
+  };
+  const width = Math.max(...rows.map((r) => r.event.length));
+  out(`guide table rows (${rows.length}): event | emitters -> subscribers`);
+  let section = '';
+  for (const row of rows) {
+    if (row.section !== section) {
+      section = row.section;
+      out(`  ${section}`);
+    }
+    const emitters = row.cells.filter((c) => c.side === 'emits').map(cell);
+    const subscribers = row.cells.filter((c) => c.side === 'subscribes').map(cell);
+    out(`    ${row.event.padEnd(width)} | ${emitters.join('; ')} -> ${subscribers.join('; ')}`);
+  }
+  const whole = rows.filter((r) => r.cells.every((c) => c.state !== 'missing')).length;
+  out(
+    `guide: ${whole} of ${rows.length} rows wired (deviations included); ${missing} component(s) missing`,
+  );
+  return missing;
 }

@@ -77,8 +77,10 @@ commands:
                                          dead letters (--all: replayed ones too)
   dlq replay [--consumer C] [--id N ...] [--db PATH]
                                          send them back to the consumer that gave up on them
-  wiring check [--profile P]             subscriptions without an emitter (in P, or in another
-                                           process for cross-process events); exit 1 on a gap
+  wiring check [--profile P]             the guide's 35 rows, each emitter and subscriber: wired,
+                                           deviation (with its reason), in the other process, or
+                                           MISSING; subscriptions without an emitter (in P, or in
+                                           another process); exit 1 on a gap or a missing component
   diagrams                               regenerate diagrams/ (Mermaid) from the machines and a run
   demo    publish a small slice of the training flow through the router and print what happened
 

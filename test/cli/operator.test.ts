@@ -56,18 +56,44 @@ describe('operator commands', () => {
     expect(stdout).toContain('{"host":"gpu-9"');
   });
 
-  it('wiring check finds no subscription without an emitter among the pipeline daemons', async () => {
-    const { stdout } = await cli('wiring', 'check');
+  it("wiring check prints the guide's 35 rows and exits 1 while any component is missing; no subscription lacks an emitter", async () => {
+    const failed = (args: string[]) =>
+      cli(...args).then(
+        () => {
+          throw new Error(`${args.join(' ')} exited 0 with guide rows not wired`);
+        },
+        (error: { code: number; stdout: string }) => error,
+      );
+    const { code, stdout } = await failed(['wiring', 'check']);
+    expect(code).toBe(1);
     expect(stdout).toContain('profile: standalone; daemons: 11; guide table rows: 35');
-    expect(stdout.trim().endsWith('wiring: ok')).toBe(true);
-    const split = await cli('wiring', 'check', '--profile', 'training_node');
+    expect(stdout).not.toContain('GAP:');
+    const table = stdout.split('\n').filter((l) => /^ {4}[A-Z_]+ +\| /.test(l));
+    expect(table).toHaveLength(35);
+    expect(stdout).toMatch(
+      /TRAINING_COMPLETED +\| TrainingCoordinator \(CONTINUOUS_TRAINING_LOOP\): wired -> FeedbackLoop \(FEEDBACK_LOOP\): wired; DataPipeline \(DATA_PIPELINE\): wired; ModelDistribution \(MODEL_DISTRIBUTION\): deviation - /,
+    );
+    expect(stdout).toMatch(/REPAIR_FAILED +\| RepairDaemon: MISSING - not built/);
+    const missing = Number(
+      /guide: \d+ of 35 rows wired \(deviations included\); (\d+) component\(s\) missing/.exec(
+        stdout,
+      )?.[1],
+    );
+    expect(missing).toBeGreaterThan(0);
+    expect((stdout.match(/: MISSING/g) ?? []).length).toBe(missing);
+    expect(stdout.trim().endsWith(`wiring: ${missing} guide component(s) missing`)).toBe(true);
+    const split = await failed(['wiring', 'check', '--profile', 'training_node']);
     expect(split.stdout).toContain(
       'cross-process in: TRAINING_THRESHOLD_REACHED comes from the other process',
     );
     expect(split.stdout).toContain(
       'cross-process out: TRAINING_COMPLETED goes to the other process',
     );
-    expect(split.stdout.trim().endsWith('wiring: ok')).toBe(true);
+    // The coordinator's daemons are in the other process, not missing.
+    expect(split.stdout).toMatch(
+      /FeedbackLoop \(FEEDBACK_LOOP\): other process - built, not in this profile/,
+    );
+    expect(split.stdout).not.toContain('GAP:');
   });
 
   it('wiring check names a gap, a local event consumed in the other process included', () => {
@@ -83,7 +109,15 @@ describe('operator commands', () => {
         ? { ...d, subscribes: [...d.subscribes, 'NEW_GAMES_AVAILABLE'] }
         : d,
     );
-    expect(checkPipelineWiring((l) => lines.push(l), 'training_node', reaching)).toBe(1);
+    const missingIn = (profile: 'training_node' | 'standalone') => {
+      const quiet: string[] = [];
+      checkPipelineWiring((l) => quiet.push(l), profile, pipeline());
+      return (quiet.join('\n').match(/: MISSING/g) ?? []).length;
+    };
+    // One gap on top of the guide components this profile does not build.
+    expect(checkPipelineWiring((l) => lines.push(l), 'training_node', reaching)).toBe(
+      1 + missingIn('training_node'),
+    );
     expect(lines).toContain(
       'GAP: NEW_GAMES_AVAILABLE: subscribed to here, emitted only in the other process, and it does not cross processes',
     );
@@ -92,9 +126,13 @@ describe('operator commands', () => {
     const orphan = pipeline().map((d) =>
       d.type === 'EVALUATION' ? { ...d, subscribes: [...d.subscribes, 'CMAES_TRIGGERED'] } : d,
     );
-    expect(checkPipelineWiring((l) => lines.push(l), 'standalone', orphan)).toBe(1);
+    expect(checkPipelineWiring((l) => lines.push(l), 'standalone', orphan)).toBe(
+      1 + missingIn('standalone'),
+    );
     expect(lines).toContain('GAP: CMAES_TRIGGERED: subscribed to, but no daemon emits it');
-    expect(lines.at(-1)).toBe('wiring: 1 gap(s)');
+    expect(lines.at(-1)).toBe(
+      `wiring: 1 gap(s), ${missingIn('standalone')} guide component(s) missing`,
+    );
   });
 
   it("wiring check holds the daemons to the guide's rows, reasons given where they deviate", () => {
@@ -103,7 +141,9 @@ describe('operator commands', () => {
       masterLoop: { configs: ['x'], iterations: 1, gamesPerBatch: 1 },
     });
     const lines: string[] = [];
-    expect(checkPipelineWiring((l) => lines.push(l), 'standalone', pipeline)).toBe(0);
+    const missing = checkPipelineWiring((l) => lines.push(l), 'standalone', pipeline);
+    expect(lines.filter((l) => l.startsWith('GAP:'))).toEqual([]);
+    expect(missing).toBe((lines.join('\n').match(/: MISSING/g) ?? []).length);
     expect(lines).toContain(
       'deviation: TRAINING_COMPLETED: ModelDistribution (MODEL_DISTRIBUTION) does not subscribe to it: a model is copied to the cluster on MODEL_PROMOTED, once the gate passed it; pre-staging candidates is not built',
     );
@@ -116,7 +156,8 @@ describe('operator commands', () => {
       d.type === 'SELFPLAY_COORDINATOR' ? { ...d, subscribes: ['SELFPLAY_TARGET_UPDATED'] } : d,
     );
     lines.length = 0;
-    expect(checkPipelineWiring((l) => lines.push(l), 'standalone', deaf)).toBe(1);
+    // The deaf scheduler is a gap, and its NEW_GAMES_AVAILABLE cell turns missing too.
+    expect(checkPipelineWiring((l) => lines.push(l), 'standalone', deaf)).toBe(1 + missing + 1);
     expect(lines).toContain(
       'GAP: guide: NEW_GAMES_AVAILABLE: SelfplayScheduler (SELFPLAY_COORDINATOR) does not subscribe to it',
     );
