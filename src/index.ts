@@ -93,7 +93,12 @@ export {
   type StageCompletionResult,
   StageEventBus,
 } from './actors/stage-bus.js';
-export { type DaemonStatus, Supervisor, type SupervisorOptions } from './actors/supervisor.js';
+export {
+  type DaemonStatus,
+  SUPERVISOR_EMITS,
+  Supervisor,
+  type SupervisorOptions,
+} from './actors/supervisor.js';
 // ---- persistence: the SQLite event log, durable consumers, dead letters, snapshots
 export type { EventTransport, RemoteSink } from './actors/transport.js';
 export { checkWiring, type DeclaredWiring, type WiringReport } from './actors/wiring.js';

@@ -58,6 +58,16 @@ export interface SupervisorOptions {
   readonly held?: readonly string[];
 }
 
+/** What the supervisor publishes (it plays the guide's DaemonManager as an emitter). */
+export const SUPERVISOR_EMITS = [
+  'ALL_CRITICAL_DAEMONS_READY',
+  'DAEMON_STARTED',
+  'DAEMON_STOPPED',
+  'DAEMON_STATUS_CHANGED',
+  'DAEMON_CRASH_LOOP_DETECTED',
+  'DAEMON_PERMANENTLY_FAILED',
+] as const;
+
 export interface DaemonStatus {
   readonly daemon: string;
   readonly state: (typeof STATUS_OF_STATE)[LifecycleState];

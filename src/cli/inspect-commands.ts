@@ -29,19 +29,11 @@ import {
   type RuntimeRow,
   resolveEventType,
   type StorageHealth,
+  SUPERVISOR_EMITS,
 } from '../index.js';
 import { statePath } from './state-path.js';
 
 type Out = (line: string) => void;
-
-const SUPERVISOR_EMITS = [
-  'ALL_CRITICAL_DAEMONS_READY',
-  'DAEMON_STARTED',
-  'DAEMON_STOPPED',
-  'DAEMON_STATUS_CHANGED',
-  'DAEMON_CRASH_LOOP_DETECTED',
-  'DAEMON_PERMANENTLY_FAILED',
-];
 
 interface DaemonState {
   status: string;

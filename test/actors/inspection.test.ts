@@ -1,11 +1,10 @@
-import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import { createRuntime, InspectorPortError } from '../../src/index.js';
 import { testDaemon } from '../support/daemons.js';
-import { rawGet, takenPort } from '../support/http.js';
+import { externalAddresses, rawGet, takenPort } from '../support/http.js';
 import { until } from '../support/log.js';
 import { freePort } from '../support/nats.js';
 
@@ -59,13 +58,7 @@ describe('inspection', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain(`ws://127.0.0.1:${port}/?token=${token}`);
     // Not from the network: every other address of this machine is refused.
-    const external = Object.values(networkInterfaces())
-      .flat()
-      .filter((a) => a && a.family === 'IPv4' && !a.internal)
-      .map((a) => a?.address as string);
-    console.log(
-      `inspector refused on: ${external.join(', ') || '(no external IPv4 address here)'}`,
-    );
+    const external = externalAddresses();
     for (const address of external)
       await expect(fetch(`http://${address}:${port}/?token=${token}`)).rejects.toThrow();
     // A page on the machine: the stream of a runtime's own inspector reaches it, late too.

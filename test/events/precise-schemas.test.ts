@@ -10,16 +10,8 @@ import {
   createSimulatedWorker,
   EVENT_DEFINITIONS,
   GUIDE_EVENTS,
+  SUPERVISOR_EMITS,
 } from '../../src/index.js';
-
-const SUPERVISOR_EMITS = [
-  'ALL_CRITICAL_DAEMONS_READY',
-  'DAEMON_STARTED',
-  'DAEMON_STOPPED',
-  'DAEMON_STATUS_CHANGED',
-  'DAEMON_CRASH_LOOP_DETECTED',
-  'DAEMON_PERMANENTLY_FAILED',
-];
 
 describe('precise schemas', () => {
   it("every event a daemon emits or handles, and every event of the guide's tables, has one", () => {

@@ -2,7 +2,6 @@
  * The local inspector's server without a browser: what it refuses (token, Host, Origin, sending
  * when not allowed, bad input) and what it serves (the page with its policy, the feed).
  */
-import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +13,7 @@ import {
   startInspectorServer,
 } from '../../src/index.js';
 import { testDaemon } from '../support/daemons.js';
-import { rawGet, takenPort } from '../support/http.js';
+import { externalAddresses, rawGet, takenPort } from '../support/http.js';
 
 const logger = pino({ level: 'silent' });
 let server: InspectorServer | null = null;
@@ -93,13 +92,7 @@ describe('the local inspector server', () => {
 
   it('listens on the loopback interface only', async () => {
     const { token, server } = await serve();
-    const external = Object.values(networkInterfaces())
-      .flat()
-      .filter((a) => a && a.family === 'IPv4' && !a.internal)
-      .map((a) => a?.address as string);
-    console.log(
-      `inspector refused on: ${external.join(', ') || '(no external IPv4 address here)'}`,
-    );
+    const external = externalAddresses();
     for (const address of external)
       await expect(fetch(`http://${address}:${server.port}/?token=${token}`)).rejects.toThrow();
   });

@@ -1,5 +1,6 @@
 /** HTTP as a browser would not send it: a raw request with any headers (Host included). */
 import { connect, createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 /** The raw response (status line, headers, body) of a GET with exactly these headers. */
 export function rawGet(
@@ -31,4 +32,14 @@ export async function takenPort(): Promise<{ port: number; close(): void }> {
     blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
   );
   return { port, close: () => blocker.close() };
+}
+
+/** Every external IPv4 address of this machine (none in some sandboxes; said in the log). */
+export function externalAddresses(): string[] {
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => a?.address as string);
+  console.log(`inspector refused on: ${external.join(', ') || '(no external IPv4 address here)'}`);
+  return external;
 }
