@@ -93,6 +93,7 @@ export {
   type StageCompletionResult,
   StageEventBus,
 } from './actors/stage-bus.js';
+export { statePath } from './actors/state-path.js';
 export {
   type DaemonStatus,
   SUPERVISOR_EMITS,

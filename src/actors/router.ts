@@ -33,7 +33,7 @@ import {
   type Origin,
   stampEnvelope,
 } from '../events/envelope.js';
-import { preparePayload } from '../events/payload.js';
+import { MAX_PAYLOAD_BYTES, preparePayload } from '../events/payload.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
 import { type Clock, realClock, unrefTimer } from './clock.js';
 import { createLogger, eventTraceFromEnv, type Logger } from './logger.js';
@@ -169,7 +169,7 @@ const warnedAliases = new Set<string>();
 
 const DEFAULTS = {
   handlerTimeoutMs: 30_000,
-  maxPayloadBytes: 1024 * 1024,
+  maxPayloadBytes: MAX_PAYLOAD_BYTES,
   mailboxCapacity: 10_000,
   historySize: 1_000,
   closeTimeoutMs: 10_000,

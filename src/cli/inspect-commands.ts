@@ -12,6 +12,7 @@ import {
   createSimulatedWorker,
   type DaemonSpec,
   type DeclaredWiring,
+  type EventName,
   type EventRow,
   GUIDE_ROWS,
   type GuideCoverage,
@@ -30,8 +31,8 @@ import {
   resolveEventType,
   type StorageHealth,
   SUPERVISOR_EMITS,
+  statePath,
 } from '../index.js';
-import { statePath } from './state-path.js';
 
 type Out = (line: string) => void;
 
@@ -295,13 +296,7 @@ export async function publishEvent(
   payload: Record<string, unknown>,
   out: Out,
 ): Promise<void> {
-  const name = resolveEventType(type).name;
-  if (!isCrossProcess(name))
-    throw new InvalidOptionError(
-      'events publish TYPE',
-      'an event that crosses processes (the XP column of docs/EVENT_CATALOG.md): others stay inside the process that publishes them, and this one has no subscribers',
-      name,
-    );
+  const name = crossProcessEvent('events publish TYPE', type);
   const router = createRouter({ name: 'cli', eventLog: openEventLog({ path: dbPath }) });
   try {
     const envelope = router.publish(name, payload, { source: 'ringrift-coord' });
@@ -310,6 +305,22 @@ export async function publishEvent(
   } finally {
     await router.close();
   }
+}
+
+/**
+ * The canonical name of an event another process may publish into the file, checked: only
+ * cross-process events reach the runtimes through it.
+ * @throws {InvalidOptionError} naming `option` for any other event.
+ */
+export function crossProcessEvent(option: string, type: string): EventName {
+  const name = resolveEventType(type).name;
+  if (!isCrossProcess(name))
+    throw new InvalidOptionError(
+      option,
+      'an event that crosses processes (the XP column of docs/EVENT_CATALOG.md): others stay inside the process that publishes them, and this one has no subscribers',
+      name,
+    );
+  return name;
 }
 
 /** The pipeline's daemon specs, for what they subscribe to and emit and their machines. */

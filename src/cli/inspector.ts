@@ -10,18 +10,16 @@ import {
   createRouter,
   EVENT_NAMES,
   InspectorModel,
-  InvalidOptionError,
   isCrossProcess,
   type Logger,
   openEventLog,
   type ResolvedCluster,
   type Router,
-  resolveEventType,
   showCluster,
   startInspectorServer,
   startLogFeed,
 } from '../index.js';
-import { referenceSpecs } from './inspect-commands.js';
+import { crossProcessEvent, referenceSpecs } from './inspect-commands.js';
 
 export interface ServeInspectorOptions {
   readonly dbPath: string;
@@ -60,16 +58,8 @@ export async function serveInspector(options: ServeInspectorOptions): Promise<vo
       // Only what crosses processes reaches the runtimes through the file (as `events publish`).
       eventTypes: EVENT_NAMES.filter(isCrossProcess),
       send: sender
-        ? (type, payload) => {
-            const name = resolveEventType(type).name;
-            if (!isCrossProcess(name))
-              throw new InvalidOptionError(
-                'type',
-                'an event that crosses processes: others would reach nobody through the file',
-                name,
-              );
-            return sender.publish(name, payload, { source: 'inspector' }).id;
-          }
+        ? (type, payload) =>
+            sender.publish(crossProcessEvent('type', type), payload, { source: 'inspector' }).id
         : undefined,
       tick: () => feed.tick(),
       logger,

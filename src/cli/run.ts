@@ -21,12 +21,12 @@ import {
   type PipelineProfile,
   type Runtime,
   resolveCluster,
+  statePath,
   unimplementedOfOriginalProfile,
   WORK_KINDS,
   type Worker,
 } from '../index.js';
 import { type DaemonRow, LiveView } from './live-view.js';
-import { statePath } from './state-path.js';
 
 export interface RunOptions {
   /** Which pipeline daemons this process runs; standalone (all of them). */

@@ -26,6 +26,9 @@ interface SizeBounds {
 /** Room for the `timestamp` the envelope may add after the copy was measured. */
 const TIMESTAMP_ALLOWANCE = 40;
 
+/** The largest payload publish accepts, as JSON bytes (the router's and event log's default). */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+
 /**
  * Returns the payload subscribers receive: validated, normalised, deeply frozen, `timestamp` set.
  * @throws {EventValidationError} when the payload is not plain JSON data or fails the schema.

@@ -18,6 +18,7 @@ import type { RemoteSink } from '../actors/transport.js';
 import { EventLogError, OutboxFullError } from '../errors.js';
 import { resolveEventType } from '../events/aliases.js';
 import type { Envelope } from '../events/envelope.js';
+import { MAX_PAYLOAD_BYTES } from '../events/payload.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { defaultDbPath } from './paths.js';
 import {
@@ -155,7 +156,7 @@ export class SqliteEventLog {
     this.pollMin = options.poll?.minMs ?? 1;
     this.pollMax = options.poll?.maxMs ?? 25;
     this.pollInterval = this.pollMin;
-    this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     // The main-thread connection runs the migrations, so the writer thread finds the schema ready.
     this.db = openDatabase(this.path, {

@@ -4,7 +4,7 @@
  */
 import { CATALOG, type EventName, type PayloadInput } from '../../src/events/catalog/index.js';
 import { createIdSource, createOrigin, stampEnvelope } from '../../src/events/envelope.js';
-import { preparePayload } from '../../src/events/payload.js';
+import { MAX_PAYLOAD_BYTES, preparePayload } from '../../src/events/payload.js';
 import type { CatalogEvent } from '../../src/machines/protocol.js';
 
 const origin = createOrigin('test', 'test-host');
@@ -19,7 +19,7 @@ export function catalogEvent<T extends EventName>(
     CATALOG[type],
     payload,
     now,
-    1024 * 1024,
+    MAX_PAYLOAD_BYTES,
   ) as CatalogEvent<T>['payload'];
   const envelope = stampEnvelope(nextId(), type, checked, 'test', now, origin, {});
   return { type, payload: checked, envelope };

@@ -8,9 +8,11 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { ClusterHealth } from '../../cluster/member.js';
 import type { Envelope } from '../../events/envelope.js';
 import type { Router, Unsubscribe } from '../router.js';
+import { statePath } from '../state-path.js';
 import type { DaemonStatus } from '../supervisor.js';
 import { showCluster } from './cluster-view.js';
 import { type InspectorModel, PAYLOAD_CHARS } from './model.js';
+import { addRuntime, daemonNode as daemonNodeOf, supervisorNode, workerNode } from './tree.js';
 
 export interface LiveFeedOptions {
   readonly model: InspectorModel;
@@ -27,24 +29,12 @@ export interface LiveFeedOptions {
 
 export interface LiveFeed {
   readonly observe: (event: InspectionEvent) => void;
-  /** Reads the supervisor's view again (the server calls it on each tick). */
+  /** Reads the supervisor's and the cluster's view again (the server calls it on each tick). */
   refresh(): void;
   stop(): void;
 }
 
 const LIFECYCLE = 'lifecycle:';
-
-/** `{ training: 'waiting' }` -> `training.waiting`. */
-export function statePath(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const [key, inner] = Object.entries(value)[0] ?? [];
-    if (key === undefined) return '';
-    const rest = statePath(inner);
-    return rest ? `${key}.${rest}` : key;
-  }
-  return '';
-}
 
 export function envelopeRecord(envelope: Envelope, remote: boolean) {
   const json = JSON.stringify(envelope.payload) ?? 'null';
@@ -67,23 +57,16 @@ export function envelopeRecord(envelope: Envelope, remote: boolean) {
 export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
   const { model, runtimeId, host } = options;
   const daemons = new Set(options.daemons);
-  const runtimeNode = `runtime:${runtimeId}`;
-  const supervisorNode = `supervisor:${runtimeId}`;
-  const daemonNode = (type: string) => `${runtimeId}/${type}`;
+  const daemonNode = (type: string) => daemonNodeOf(runtimeId, type);
   const incarnations = new Map<string, number>();
   /** Worker node ids per daemon, to drop those the daemon no longer runs. */
   const workers = new Map<string, Set<string>>();
 
-  model.update(runtimeNode, {
-    kind: 'runtime',
-    label: `runtime ${runtimeId} (${options.profile})`,
-    host,
-  });
-  model.update(supervisorNode, { kind: 'supervisor', parent: runtimeNode, label: 'supervisor' });
+  addRuntime(model, runtimeId, `runtime ${runtimeId} (${options.profile})`, host);
   for (const type of options.daemons)
     model.update(daemonNode(type), {
       kind: 'daemon',
-      parent: supervisorNode,
+      parent: supervisorNode(runtimeId),
       label: type,
       host,
       status: 'starting',
@@ -163,14 +146,10 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
           workers.set(parent.id, running);
           if (running.has(ref.id)) return;
           running.add(ref.id);
-          model.update(`${daemonNode(parent.id)}/${ref.id}`, {
-            kind: 'worker',
-            parent: daemonNode(parent.id),
-            label: `${snapshot.input.kind} job`,
-            job: snapshot.input.kind,
-            progress: null,
-            host,
-          });
+          model.update(
+            `${daemonNode(parent.id)}/${ref.id}`,
+            workerNode(daemonNode(parent.id), snapshot.input.kind, host),
+          );
         }
         return;
       }

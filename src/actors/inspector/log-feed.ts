@@ -11,12 +11,15 @@
  * Read-only: it never writes the file.
  */
 
+import { MAX_PAYLOAD_BYTES } from '../../events/payload.js';
 import { openDatabase, type SqliteDatabase } from '../../persistence/database.js';
 import { decodeRow, type EventRow, ROW_COLUMNS } from '../../persistence/row-codec.js';
 import { listRuntimes, livenessOf, type RuntimeRow } from '../../persistence/runtimes.js';
 import type { DaemonSpec } from '../daemon-spec.js';
-import { envelopeRecord, statePath } from './live-feed.js';
+import { statePath } from '../state-path.js';
+import { envelopeRecord } from './live-feed.js';
 import type { InspectorModel } from './model.js';
+import { addRuntime, daemonNode, runtimeNode, supervisorNode, workerNode } from './tree.js';
 
 export interface LogFeedOptions {
   readonly model: InspectorModel;
@@ -44,9 +47,6 @@ interface PersistedSnapshot {
   value?: unknown;
   children?: Record<string, { snapshot?: { input?: { kind?: unknown } } }>;
 }
-
-/** The payload size limit of publish: a larger row is not an event this feed can show. */
-const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 export function startLogFeed(options: LogFeedOptions): LogFeed {
   const { model } = options;
@@ -78,13 +78,7 @@ export function startLogFeed(options: LogFeedOptions): LogFeed {
   const workersOf = new Map<string, Set<string>>();
 
   const ensureRuntime = (id: string, host: string) => {
-    if (model.node(`runtime:${id}`)) return;
-    model.update(`runtime:${id}`, { kind: 'runtime', label: `runtime ${id}`, host });
-    model.update(`supervisor:${id}`, {
-      kind: 'supervisor',
-      parent: `runtime:${id}`,
-      label: 'supervisor',
-    });
+    if (!model.node(runtimeNode(id))) addRuntime(model, id, `runtime ${id}`, host);
   };
   const ensureDaemon = (runtimeId: string, type: string, host: string) => {
     ensureRuntime(runtimeId, host);
@@ -92,9 +86,9 @@ export function startLogFeed(options: LogFeedOptions): LogFeed {
     daemonsOf.set(runtimeId, set);
     if (set.has(type)) return;
     set.add(type);
-    model.update(`${runtimeId}/${type}`, {
+    model.update(daemonNode(runtimeId, type), {
       kind: 'daemon',
-      parent: `supervisor:${runtimeId}`,
+      parent: supervisorNode(runtimeId),
       label: type,
       host,
       incarnation: 0,
@@ -111,7 +105,7 @@ export function startLogFeed(options: LogFeedOptions): LogFeed {
     if (envelope.type === 'DAEMON_STATUS_CHANGED') {
       const p = envelope.payload as { daemon_name: string; new_status: string };
       ensureDaemon(runtimeId, p.daemon_name, envelope.origin.host);
-      const id = `${runtimeId}/${p.daemon_name}`;
+      const id = daemonNode(runtimeId, p.daemon_name);
       const n = (starts.get(id) ?? 0) + (p.new_status === 'starting' ? 1 : 0);
       starts.set(id, n);
       model.update(id, {
@@ -146,8 +140,10 @@ export function startLogFeed(options: LogFeedOptions): LogFeed {
     }
     const host = runtimes.get(row.runtime_id)?.host ?? '?';
     ensureDaemon(row.runtime_id, row.actor_id, host);
-    const id = `${row.runtime_id}/${row.actor_id}`;
-    model.update(id, { kind: 'daemon', state: statePath(snapshot.value) });
+    const id = daemonNode(row.runtime_id, row.actor_id);
+    // A row without a value is not a machine's snapshot: no state to show rather than 'undefined'.
+    const state = snapshot.value === undefined ? '' : statePath(snapshot.value);
+    model.update(id, { kind: 'daemon', state });
     const running = workersOf.get(id) ?? new Set<string>();
     workersOf.set(id, running);
     const children = snapshot.children ?? {};
@@ -160,14 +156,7 @@ export function startLogFeed(options: LogFeedOptions): LogFeed {
       const kind = entry.snapshot?.input?.kind;
       if (typeof kind !== 'string' || running.has(child)) continue;
       running.add(child);
-      model.update(`${id}/${child}`, {
-        kind: 'worker',
-        parent: id,
-        label: `${kind} job`,
-        job: kind,
-        progress: null,
-        host,
-      });
+      model.update(`${id}/${child}`, workerNode(id, kind, host));
     }
   };
 
@@ -175,7 +164,7 @@ export function startLogFeed(options: LogFeedOptions): LogFeed {
     for (const runtime of listRuntimes(db)) {
       runtimes.set(runtime.runtime_id, runtime);
       ensureRuntime(runtime.runtime_id, runtime.host);
-      model.update(`runtime:${runtime.runtime_id}`, {
+      model.update(runtimeNode(runtime.runtime_id), {
         kind: 'runtime',
         label: `runtime ${runtime.runtime_id} (${runtime.profile})`,
         host: runtime.host,

@@ -19,7 +19,10 @@ export interface ActorNode {
   readonly parent: string | null;
   readonly label: string;
   readonly host?: string;
-  /** The supervisor's word for a daemon: starting, running, backoff, failed, stopping, stopped. */
+  /**
+   * A daemon's lifecycle status as DAEMON_STATUS_CHANGED words it (pending, starting, running,
+   * backing_off, failed, ...); a runtime's liveness; a cluster's or host's state.
+   */
   readonly status?: string;
   readonly ready?: boolean;
   readonly restarts?: number;
