@@ -7,8 +7,8 @@
  * `npm run bench:inspector`; BENCH_EVENTS scales it.
  */
 import { pino } from 'pino';
-import { createPipelineDaemons } from '../src/actors/pipeline-daemons.js';
 import { createRuntime, createSimulatedWorker, DEFAULT_INSPECTOR_LIMITS } from '../src/index.js';
+import { createPipelineDaemons } from '../src/pipeline/pipeline-daemons.js';
 import { fmt, gc, printTable } from './support/measure.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);

@@ -7,8 +7,8 @@
  * `npm run bench:pipeline`; BENCH_ITERATIONS scales it.
  */
 import { pino } from 'pino';
-import { createPipelineDaemons } from '../src/actors/pipeline-daemons.js';
 import { createRouter, createRuntime, createSimulatedWorker } from '../src/index.js';
+import { createPipelineDaemons } from '../src/pipeline/pipeline-daemons.js';
 import { fmt, gc, printTable } from './support/measure.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 1_000);

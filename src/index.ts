@@ -21,13 +21,6 @@ export {
 // ---- router: publish, subscribe, inspect
 export { getRouter, publish, resetRouter, subscribe } from './actors/default-router.js';
 export * from './actors/emitters.js';
-// ---- runtime: daemons, supervision, the embeddable runtime
-export {
-  checkGuideCoverage,
-  type DaemonWiring,
-  GUIDE_DEVIATIONS,
-  type GuideCoverage,
-} from './actors/guide-coverage.js';
 // ---- seeing it: the local inspector and statecharts
 export { type ClusterView, showCluster } from './actors/inspector/cluster-view.js';
 export { chartsOf } from './actors/inspector/local.js';
@@ -55,14 +48,6 @@ export {
   type LogLevel,
   logLevelFromEnv,
 } from './actors/logger.js';
-export {
-  createPipelineDaemons,
-  PIPELINE_PROFILES,
-  type PipelineDaemonOptions,
-  type PipelineProfile,
-  pipelineProfile,
-  unimplementedOfOriginalProfile,
-} from './actors/pipeline-daemons.js';
 export { DaemonRegistry, type RegisteredDaemon } from './actors/registry.js';
 export {
   ALL_EVENTS,
@@ -220,6 +205,21 @@ export {
 } from './persistence/runtimes.js';
 export { type LoadedSnapshot, type SnapshotInfo, SnapshotStore } from './persistence/snapshots.js';
 export type { StorageHealth, StorageState } from './persistence/storage-health.js';
+// ---- runtime: daemons, supervision, the embeddable runtime
+export {
+  checkGuideCoverage,
+  type DaemonWiring,
+  GUIDE_DEVIATIONS,
+  type GuideCoverage,
+} from './pipeline/guide-coverage.js';
+export {
+  createPipelineDaemons,
+  PIPELINE_PROFILES,
+  type PipelineDaemonOptions,
+  type PipelineProfile,
+  pipelineProfile,
+  unimplementedOfOriginalProfile,
+} from './pipeline/pipeline-daemons.js';
 export {
   type CommandConfig,
   type CommandSpec,

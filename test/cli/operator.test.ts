@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipelineDaemons } from '../../src/actors/pipeline-daemons.js';
 import { checkPipelineWiring } from '../../src/cli/inspect-commands.js';
 import { createSimulatedWorker } from '../../src/index.js';
+import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
 import { runCli as cli } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 

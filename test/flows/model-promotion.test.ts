@@ -4,8 +4,8 @@
  * diagrams (each event's parent is the one that caused it; one trace for the whole flow).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPipelineDaemons } from '../../src/actors/pipeline-daemons.js';
 import { createRuntime, type Envelope, type Runtime } from '../../src/index.js';
+import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
 import { createSimulatedWorker } from '../../src/workers/simulated.js';
 import { until } from '../support/log.js';
 import { memoryLogger } from '../support/memory-logger.js';

@@ -6,8 +6,8 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createPipelineDaemons } from '../../src/actors/pipeline-daemons.js';
 import { createRuntime, type DaemonSpec, type Envelope } from '../../src/index.js';
+import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
 import { createSimulatedWorker } from '../../src/workers/simulated.js';
 import { until } from '../support/log.js';
 

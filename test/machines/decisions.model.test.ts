@@ -7,10 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, setup } from 'xstate';
-import { autoPromotionMachine } from '../../src/machines/auto-promotion.js';
-import { eventRouterMachine } from '../../src/machines/event-router.js';
-import { feedbackLoopMachine } from '../../src/machines/feedback-loop.js';
-import { trainingTriggerMachine } from '../../src/machines/training-trigger.js';
+import { eventRouterMachine } from '../../src/machines/lifecycle/event-router.js';
+import { autoPromotionMachine } from '../../src/machines/model/auto-promotion.js';
+import { feedbackLoopMachine } from '../../src/machines/training/feedback-loop.js';
+import { trainingTriggerMachine } from '../../src/machines/training/training-trigger.js';
 import { describeModelBased, type Emitted, MachineCoverage } from '../support/model-based.js';
 
 type Step = { type: string };

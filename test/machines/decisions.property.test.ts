@@ -8,9 +8,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { autoPromotionMachine } from '../../src/machines/auto-promotion.js';
-import { feedbackLoopMachine } from '../../src/machines/feedback-loop.js';
-import { trainingTriggerMachine } from '../../src/machines/training-trigger.js';
+import { autoPromotionMachine } from '../../src/machines/model/auto-promotion.js';
+import { feedbackLoopMachine } from '../../src/machines/training/feedback-loop.js';
+import { trainingTriggerMachine } from '../../src/machines/training/training-trigger.js';
 import { catalogEvent } from '../support/catalog-event.js';
 
 const emittedBy = (actor: {

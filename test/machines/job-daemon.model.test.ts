@@ -8,13 +8,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type AnyStateMachine, assign, createActor, fromCallback, setup } from 'xstate';
-import { createAutoSyncMachine } from '../../src/machines/auto-sync.js';
-import { createDataPipelineMachine } from '../../src/machines/data-pipeline.js';
-import { evaluationMachine } from '../../src/machines/evaluation.js';
+import { evaluationMachine } from '../../src/machines/evaluation/evaluation.js';
 import type { JobFeedback } from '../../src/machines/job-daemon.js';
-import { createModelDistributionMachine } from '../../src/machines/model-distribution.js';
-import { selfplayCoordinatorMachine } from '../../src/machines/selfplay-coordinator.js';
-import { createTrainingCoordinatorMachine } from '../../src/machines/training-coordinator.js';
+import { createModelDistributionMachine } from '../../src/machines/model/model-distribution.js';
+import { createAutoSyncMachine } from '../../src/machines/sync/auto-sync.js';
+import { createDataPipelineMachine } from '../../src/machines/sync/data-pipeline.js';
+import { selfplayCoordinatorMachine } from '../../src/machines/sync/selfplay-coordinator.js';
+import { createTrainingCoordinatorMachine } from '../../src/machines/training/training-coordinator.js';
 import {
   describeModelBased,
   MachineCoverage,

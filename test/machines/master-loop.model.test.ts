@@ -5,7 +5,7 @@
  * each of its transitions (each kind of chain end included).
  */
 import { assign, setup } from 'xstate';
-import { CHAIN_ENDS, masterLoopMachine } from '../../src/machines/master-loop.js';
+import { CHAIN_ENDS, masterLoopMachine } from '../../src/machines/lifecycle/master-loop.js';
 import { describeModelBased, type ModelBasedSpec } from '../support/model-based.js';
 
 const ITERATIONS = 2;

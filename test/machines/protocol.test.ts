@@ -15,7 +15,7 @@ import {
   InvalidDaemonSpecError,
 } from '../../src/index.js';
 import { type CatalogEvent, handledEvents, STOP_EVENT } from '../../src/machines/protocol.js';
-import { trainingTriggerMachine } from '../../src/machines/training-trigger.js';
+import { trainingTriggerMachine } from '../../src/machines/training/training-trigger.js';
 import { catalogEvent } from '../support/catalog-event.js';
 
 const specs = createPipelineDaemons({

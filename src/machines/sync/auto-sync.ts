@@ -3,9 +3,9 @@
  * copy the new games to the training nodes -> DATA_SYNC_COMPLETED (with its config_key) or,
  * after retries, DATA_SYNC_FAILED.
  */
-import { foldHosts, HOST_EVENTS, type HostNotes, hostsRunning } from './cluster-hosts.js';
-import { isConfigKey } from './emitted.js';
-import { createJobDaemonMachine } from './job-daemon.js';
+import { foldHosts, HOST_EVENTS, type HostNotes, hostsRunning } from '../cluster/cluster-hosts.js';
+import { isConfigKey } from '../emitted.js';
+import { createJobDaemonMachine } from '../job-daemon.js';
 
 interface Request {
   readonly config_key: string;

@@ -10,8 +10,8 @@
  * next training run uses it.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { type Emitted, isConfigKey, reject } from './emitted.js';
-import { type CatalogEvent, type DaemonMachineEvent, subscriptions } from './protocol.js';
+import { type Emitted, isConfigKey, reject } from '../emitted.js';
+import { type CatalogEvent, type DaemonMachineEvent, subscriptions } from '../protocol.js';
 
 export const TRAINING_TRIGGER_SUBSCRIBES = subscriptions(
   'NEW_GAMES_AVAILABLE',

@@ -6,8 +6,8 @@
  * next, until `iterations` are done (then the machine is done) or forever.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { Emitted } from './emitted.js';
-import { type DaemonMachineEvent, RESTORED_EVENT, subscriptions } from './protocol.js';
+import type { Emitted } from '../emitted.js';
+import { type DaemonMachineEvent, RESTORED_EVENT, subscriptions } from '../protocol.js';
 
 export interface MasterLoopInput {
   readonly configs: readonly string[];

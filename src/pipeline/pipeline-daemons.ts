@@ -4,37 +4,37 @@
  * optionally the MasterLoop that drives iterations.
  */
 
+import type { DaemonSpec } from '../actors/daemon-spec.js';
+import { PROFILES } from '../actors/daemon-types.js';
+import { workerActor } from '../actors/worker-actor.js';
 import { InvalidOptionError } from '../errors.js';
-import {
-  AUTO_PROMOTION_SUBSCRIBES,
-  type AutoPromotionInput,
-  autoPromotionMachine,
-} from '../machines/auto-promotion.js';
-import { createAutoSyncMachine } from '../machines/auto-sync.js';
-import { createDataPipelineMachine } from '../machines/data-pipeline.js';
-import { evaluationMachine } from '../machines/evaluation.js';
-import { eventRouterMachine } from '../machines/event-router.js';
-import {
-  FEEDBACK_LOOP_SUBSCRIBES,
-  type FeedbackLoopInput,
-  feedbackLoopMachine,
-} from '../machines/feedback-loop.js';
+import { evaluationMachine } from '../machines/evaluation/evaluation.js';
+import { eventRouterMachine } from '../machines/lifecycle/event-router.js';
 import {
   MASTER_LOOP_SUBSCRIBES,
   type MasterLoopInput,
   masterLoopMachine,
-} from '../machines/master-loop.js';
-import { createModelDistributionMachine } from '../machines/model-distribution.js';
-import { selfplayCoordinatorMachine } from '../machines/selfplay-coordinator.js';
-import { createTrainingCoordinatorMachine } from '../machines/training-coordinator.js';
+} from '../machines/lifecycle/master-loop.js';
+import {
+  AUTO_PROMOTION_SUBSCRIBES,
+  type AutoPromotionInput,
+  autoPromotionMachine,
+} from '../machines/model/auto-promotion.js';
+import { createModelDistributionMachine } from '../machines/model/model-distribution.js';
+import { createAutoSyncMachine } from '../machines/sync/auto-sync.js';
+import { createDataPipelineMachine } from '../machines/sync/data-pipeline.js';
+import { selfplayCoordinatorMachine } from '../machines/sync/selfplay-coordinator.js';
+import {
+  FEEDBACK_LOOP_SUBSCRIBES,
+  type FeedbackLoopInput,
+  feedbackLoopMachine,
+} from '../machines/training/feedback-loop.js';
+import { createTrainingCoordinatorMachine } from '../machines/training/training-coordinator.js';
 import {
   TRAINING_TRIGGER_SUBSCRIBES,
   trainingTriggerMachine,
-} from '../machines/training-trigger.js';
+} from '../machines/training/training-trigger.js';
 import type { Worker } from '../workers/worker.js';
-import type { DaemonSpec } from './daemon-spec.js';
-import { PROFILES } from './daemon-types.js';
-import { workerActor } from './worker-actor.js';
 
 export interface PipelineDaemonOptions {
   readonly worker: Worker;

@@ -5,8 +5,8 @@
  * stage (`notes.stages`, in its snapshot and the inspector), from its own work and from what it
  * hears of the rest: TRAINING_COMPLETED and PROMOTION_FAILED, as the guide wires them.
  */
-import { isConfigKey } from './emitted.js';
-import { createJobDaemonMachine } from './job-daemon.js';
+import { isConfigKey } from '../emitted.js';
+import { createJobDaemonMachine } from '../job-daemon.js';
 
 interface Request {
   readonly config_key: string;

@@ -4,8 +4,8 @@
  * TRAINING_EARLY_STOPPED when the run stopped early) or, after retries with backoff,
  * TRAINING_FAILED.
  */
-import { type Emitted, isConfigKey } from './emitted.js';
-import { createJobDaemonMachine } from './job-daemon.js';
+import { type Emitted, isConfigKey } from '../emitted.js';
+import { createJobDaemonMachine } from '../job-daemon.js';
 
 interface Request {
   readonly config_key: string;

@@ -2,8 +2,8 @@
  * MODEL_DISTRIBUTION (the original's UnifiedDistributionDaemon): MODEL_PROMOTED -> copy the model
  * to every cluster node -> MODEL_DISTRIBUTION_STARTED, then _COMPLETE or, after retries, _FAILED.
  */
-import { foldHosts, HOST_EVENTS, type HostNotes, hostsRunning } from './cluster-hosts.js';
-import { createJobDaemonMachine } from './job-daemon.js';
+import { foldHosts, HOST_EVENTS, type HostNotes, hostsRunning } from '../cluster/cluster-hosts.js';
+import { createJobDaemonMachine } from '../job-daemon.js';
 
 interface Request {
   readonly config_key: string;

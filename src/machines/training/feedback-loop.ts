@@ -4,8 +4,8 @@
  * (the learning rate decays with each promotion) and announce them.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { type Emitted, reject } from './emitted.js';
-import { type DaemonMachineEvent, subscriptions } from './protocol.js';
+import { type Emitted, reject } from '../emitted.js';
+import { type DaemonMachineEvent, subscriptions } from '../protocol.js';
 
 export const FEEDBACK_LOOP_SUBSCRIBES = subscriptions(
   'TRAINING_COMPLETED',

@@ -4,9 +4,9 @@
  * config_key the promotion gate needs) or, after its retries, EVALUATION_FAILED.
  */
 
-import { isConfigKey } from './emitted.js';
-import { modelIdOf } from './feedback-loop.js';
-import { createJobDaemonMachine } from './job-daemon.js';
+import { isConfigKey } from '../emitted.js';
+import { createJobDaemonMachine } from '../job-daemon.js';
+import { modelIdOf } from '../training/feedback-loop.js';
 
 interface Request {
   readonly config_key: string;

@@ -5,7 +5,7 @@
  * when batches wait, runs the one for the config with the least first (the data-starved config
  * gets the GPUs).
  */
-import { createJobDaemonMachine } from './job-daemon.js';
+import { createJobDaemonMachine } from '../job-daemon.js';
 
 interface Request {
   readonly config_key: string;

@@ -7,8 +7,8 @@
  * sends it to the dead letters).
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { type Emitted, rejection } from './emitted.js';
-import { type DaemonMachineEvent, subscriptions } from './protocol.js';
+import { type Emitted, rejection } from '../emitted.js';
+import { type DaemonMachineEvent, subscriptions } from '../protocol.js';
 
 export const AUTO_PROMOTION_SUBSCRIBES = subscriptions('EVALUATION_COMPLETED');
 
