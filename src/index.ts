@@ -6,13 +6,6 @@
 // ---- infrastructure: logging and time
 export { type Clock, realClock } from './actors/clock.js';
 export {
-  type DaemonEvent,
-  type DaemonSpec,
-  RESTORED_EVENT,
-  rearmOnRestore,
-  STOP_EVENT,
-} from './actors/daemon-spec.js';
-export {
   DAEMON_TYPES,
   type DaemonType,
   type DaemonTypeInfo,
@@ -136,6 +129,13 @@ export {
   type LifecycleEvent,
   STATUS_OF_STATE,
 } from './machines/daemon-lifecycle.js';
+export {
+  type DaemonEvent,
+  type DaemonSpec,
+  RESTORED_EVENT,
+  rearmOnRestore,
+  STOP_EVENT,
+} from './machines/daemon-spec.js';
 // ---- the daemon-machine protocol: typed events in, typed emits out
 export type { CatalogEmit, Emitted, Rejection } from './machines/emitted.js';
 export {

@@ -6,9 +6,9 @@
 import { DependencyCycleError, InvalidDaemonSpecError } from '../errors.js';
 import { resolveEventType } from '../events/aliases.js';
 import { CATALOG, type EventName } from '../events/catalog/index.js';
+import type { DaemonSpec } from '../machines/daemon-spec.js';
 import { handledEvents } from '../machines/protocol.js';
 import { planStart, type StartPlan } from '../machines/start-plan.js';
-import type { DaemonSpec } from './daemon-spec.js';
 import { DAEMON_TYPES, type DaemonTypeInfo, PROFILES } from './daemon-types.js';
 
 export interface RegisteredDaemon {

@@ -8,6 +8,7 @@ import { type ClusterHealth, ClusterMember, LEADER_SCOPED_DAEMONS } from '../clu
 import { type ClusterOptions, resolveCluster } from '../cluster/options.js';
 import { type CoordinationError, type EventLogError, InvalidOptionError } from '../errors.js';
 import { newRuntimeId } from '../events/envelope.js';
+import type { DaemonSpec } from '../machines/daemon-spec.js';
 import type { Strategy } from '../machines/supervision.js';
 import {
   type EventLogOptions,
@@ -20,7 +21,6 @@ import { registerRuntime } from '../persistence/runtimes.js';
 import { SnapshotStore } from '../persistence/snapshots.js';
 import type { StorageHealth } from '../persistence/storage-health.js';
 import { type Clock, realClock } from './clock.js';
-import type { DaemonSpec } from './daemon-spec.js';
 import { adoptProcessRouter } from './default-router.js';
 import {
   type LocalInspector,

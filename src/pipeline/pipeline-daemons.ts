@@ -4,36 +4,27 @@
  * optionally the MasterLoop that drives iterations.
  */
 
-import type { DaemonSpec } from '../actors/daemon-spec.js';
 import { PROFILES } from '../actors/daemon-types.js';
 import { workerActor } from '../actors/worker-actor.js';
 import { InvalidOptionError } from '../errors.js';
-import { evaluationMachine } from '../machines/evaluation/evaluation.js';
-import { eventRouterMachine } from '../machines/lifecycle/event-router.js';
+import type { DaemonSpec } from '../machines/daemon-spec.js';
+import { evaluationDaemon } from '../machines/evaluation/daemons.js';
+import { eventRouterDaemon, masterLoopDaemon } from '../machines/lifecycle/daemons.js';
+import type { MasterLoopInput } from '../machines/lifecycle/master-loop.js';
+import type { AutoPromotionInput } from '../machines/model/auto-promotion.js';
+import { autoPromotionDaemon, modelDistributionDaemon } from '../machines/model/daemons.js';
+import type { PipelineContext } from '../machines/pipeline-context.js';
 import {
-  MASTER_LOOP_SUBSCRIBES,
-  type MasterLoopInput,
-  masterLoopMachine,
-} from '../machines/lifecycle/master-loop.js';
+  autoSyncDaemon,
+  dataPipelineDaemon,
+  selfplayCoordinatorDaemon,
+} from '../machines/sync/daemons.js';
 import {
-  AUTO_PROMOTION_SUBSCRIBES,
-  type AutoPromotionInput,
-  autoPromotionMachine,
-} from '../machines/model/auto-promotion.js';
-import { createModelDistributionMachine } from '../machines/model/model-distribution.js';
-import { createAutoSyncMachine } from '../machines/sync/auto-sync.js';
-import { createDataPipelineMachine } from '../machines/sync/data-pipeline.js';
-import { selfplayCoordinatorMachine } from '../machines/sync/selfplay-coordinator.js';
-import {
-  FEEDBACK_LOOP_SUBSCRIBES,
-  type FeedbackLoopInput,
-  feedbackLoopMachine,
-} from '../machines/training/feedback-loop.js';
-import { createTrainingCoordinatorMachine } from '../machines/training/training-coordinator.js';
-import {
-  TRAINING_TRIGGER_SUBSCRIBES,
-  trainingTriggerMachine,
-} from '../machines/training/training-trigger.js';
+  feedbackLoopDaemon,
+  trainingCoordinatorDaemon,
+  trainingTriggerDaemon,
+} from '../machines/training/daemons.js';
+import type { FeedbackLoopInput } from '../machines/training/feedback-loop.js';
 import type { Worker } from '../workers/worker.js';
 
 export interface PipelineDaemonOptions {
@@ -132,128 +123,30 @@ export function unimplementedOfOriginalProfile(profile: PipelineProfile): readon
  * const runtime = createRuntime({ profile: daemons.map((d) => d.type), daemons, dbPath: false });
  */
 export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpec[] {
-  const runJob = workerActor(options.worker);
-  const host = options.cluster?.host ?? options.host ?? 'localhost';
-  const targets = options.targetHosts ?? ['localhost'];
-  const specs: DaemonSpec[] = [
-    {
-      type: 'EVENT_ROUTER',
-      machine: eventRouterMachine,
-      machineVersion: MACHINE_VERSION,
-      subscribes: [],
-      emits: [],
-    },
-    {
-      type: 'FEEDBACK_LOOP',
-      durable: options.durable,
-      machine: feedbackLoopMachine,
-      machineVersion: MACHINE_VERSION,
-      input: options.feedback ?? {},
-      subscribes: FEEDBACK_LOOP_SUBSCRIBES,
-      emits: ['EVALUATION_REQUESTED', 'HYPERPARAMETER_UPDATED'],
-    },
-    {
-      type: 'SELFPLAY_COORDINATOR',
-      machine: selfplayCoordinatorMachine.provide({ actors: { runJob } }),
-      machineVersion: MACHINE_VERSION,
-      subscribes: ['SELFPLAY_TARGET_UPDATED', 'NEW_GAMES_AVAILABLE'],
-      emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED'],
-    },
-    {
-      type: 'AUTO_SYNC',
-      machine: createAutoSyncMachine(host, targets, options.cluster !== undefined).provide({
-        actors: { runJob },
-      }),
-      machineVersion: MACHINE_VERSION,
-      subscribes: ['SELFPLAY_COMPLETE', 'HOST_ONLINE', 'HOST_OFFLINE'],
-      emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
-    },
-    {
-      type: 'DATA_PIPELINE',
-      machine: createDataPipelineMachine(host).provide({ actors: { runJob } }),
-      machineVersion: MACHINE_VERSION,
-      subscribes: ['DATA_SYNC_COMPLETED', 'TRAINING_COMPLETED', 'PROMOTION_FAILED'],
-      emits: [
-        'NPZ_EXPORT_STARTED',
-        'NPZ_EXPORT_COMPLETE',
-        'NEW_GAMES_AVAILABLE',
-        'EXPORT_VALIDATION_FAILED',
-      ],
-    },
-    {
-      type: 'TRAINING_TRIGGER',
-      machine: trainingTriggerMachine,
-      machineVersion: MACHINE_VERSION,
-      input: { threshold: options.trainingThreshold ?? 500 },
-      subscribes: TRAINING_TRIGGER_SUBSCRIBES,
-      emits: ['TRAINING_THRESHOLD_REACHED', 'TRAINING_THRESHOLD_PENDING'],
-    },
-    {
-      // The original's TrainingCoordinator runs in its continuous training loop daemon.
-      type: 'CONTINUOUS_TRAINING_LOOP',
-      durable: options.durable,
-      machine: createTrainingCoordinatorMachine(options.epochs ?? 10, options.cluster).provide({
-        actors: { runJob },
-      }),
-      machineVersion: MACHINE_VERSION,
-      subscribes: ['TRAINING_THRESHOLD_REACHED'],
-      emits: [
-        'TRAINING_STARTED',
-        'TRAINING_COMPLETED',
-        'TRAINING_FAILED',
-        'TRAINING_EARLY_STOPPED',
-      ],
-    },
-    {
-      type: 'EVALUATION',
-      machine: evaluationMachine.provide({ actors: { runJob } }),
-      machineVersion: MACHINE_VERSION,
-      subscribes: ['EVALUATION_REQUESTED'],
-      emits: [
-        'EVALUATION_STARTED',
-        'EVALUATION_PROGRESS',
-        'EVALUATION_COMPLETED',
-        'EVALUATION_FAILED',
-      ],
-    },
-    {
-      type: 'AUTO_PROMOTION',
-      machine: autoPromotionMachine,
-      machineVersion: MACHINE_VERSION,
-      input: options.promotion ?? {},
-      subscribes: AUTO_PROMOTION_SUBSCRIBES,
-      emits: ['MODEL_PROMOTED', 'PROMOTION_REJECTED', 'PROMOTION_FAILED'],
-    },
-    {
-      type: 'MODEL_DISTRIBUTION',
-      machine: createModelDistributionMachine(
-        targets,
-        options.cluster ? { self: options.cluster.host } : undefined,
-      ).provide({ actors: { runJob } }),
-      machineVersion: MACHINE_VERSION,
-      subscribes: ['MODEL_PROMOTED', 'HOST_ONLINE', 'HOST_OFFLINE'],
-      emits: [
-        'MODEL_DISTRIBUTION_STARTED',
-        'MODEL_DISTRIBUTION_COMPLETE',
-        'MODEL_DISTRIBUTION_FAILED',
-      ],
-    },
+  const ctx: PipelineContext = {
+    runJob: workerActor(options.worker),
+    host: options.cluster?.host ?? options.host ?? 'localhost',
+    targets: options.targetHosts ?? ['localhost'],
+    cluster: options.cluster,
+    durable: options.durable,
+    machineVersion: MACHINE_VERSION,
+    feedback: options.feedback,
+    promotion: options.promotion,
+    trainingThreshold: options.trainingThreshold,
+    epochs: options.epochs,
+  };
+  const specs = [
+    eventRouterDaemon(ctx),
+    feedbackLoopDaemon(ctx),
+    selfplayCoordinatorDaemon(ctx),
+    autoSyncDaemon(ctx),
+    dataPipelineDaemon(ctx),
+    trainingTriggerDaemon(ctx),
+    trainingCoordinatorDaemon(ctx),
+    evaluationDaemon(ctx),
+    autoPromotionDaemon(ctx),
+    modelDistributionDaemon(ctx),
   ];
-  if (options.masterLoop) {
-    specs.push({
-      type: 'MASTER_LOOP',
-      machine: masterLoopMachine,
-      machineVersion: MACHINE_VERSION,
-      input: options.masterLoop,
-      dependsOn: ['EVENT_ROUTER'],
-      // Critical, so that ALL_CRITICAL_DAEMONS_READY cannot be published before it listens.
-      critical: true,
-      restart: 'transient',
-      subscribes: MASTER_LOOP_SUBSCRIBES,
-      // Every runtime on the event log announces its readiness; only its own starts the loop.
-      localOnly: ['ALL_CRITICAL_DAEMONS_READY'],
-      emits: ['SELFPLAY_TARGET_UPDATED', 'ITERATION_COMPLETE'],
-    });
-  }
+  if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;
 }

@@ -4,7 +4,7 @@
  */
 import type { ClusterHealth } from '../../cluster/member.js';
 import { EVENT_NAMES } from '../../events/catalog/index.js';
-import type { DaemonSpec } from '../daemon-spec.js';
+import type { DaemonSpec } from '../../machines/daemon-spec.js';
 import type { Logger } from '../logger.js';
 import type { Router } from '../router.js';
 import type { DaemonStatus } from '../supervisor.js';

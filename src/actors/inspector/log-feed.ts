@@ -12,10 +12,10 @@
  */
 
 import { MAX_PAYLOAD_BYTES } from '../../events/payload.js';
+import type { DaemonSpec } from '../../machines/daemon-spec.js';
 import { openDatabase, type SqliteDatabase } from '../../persistence/database.js';
 import { decodeRow, type EventRow, ROW_COLUMNS } from '../../persistence/row-codec.js';
 import { listRuntimes, livenessOf, type RuntimeRow } from '../../persistence/runtimes.js';
-import type { DaemonSpec } from '../daemon-spec.js';
 import { statePath } from '../state-path.js';
 import { envelopeRecord } from './live-feed.js';
 import type { InspectorModel } from './model.js';

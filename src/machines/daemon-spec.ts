@@ -7,8 +7,8 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import type { Envelope } from '../events/envelope.js';
-import { RESTORED_EVENT, STOP_EVENT } from '../machines/protocol.js';
-import type { Backoff, Intensity, RestartType } from '../machines/supervision.js';
+import { RESTORED_EVENT, STOP_EVENT } from './protocol.js';
+import type { Backoff, Intensity, RestartType } from './supervision.js';
 
 export interface DaemonSpec {
   /** A daemon type of the original registry (`DAEMON_TYPES`), or a host program's own name. */

@@ -1,0 +1,33 @@
+/** The Daemon Lifecycle section of the guide: its daemons as specs. */
+import type { DaemonSpec } from '../daemon-spec.js';
+import type { PipelineContext } from '../pipeline-context.js';
+import { eventRouterMachine } from './event-router.js';
+import type { MasterLoopInput } from './master-loop.js';
+import { MASTER_LOOP_SUBSCRIBES, masterLoopMachine } from './master-loop.js';
+
+export function eventRouterDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'EVENT_ROUTER',
+    machine: eventRouterMachine,
+    machineVersion: ctx.machineVersion,
+    subscribes: [],
+    emits: [],
+  };
+}
+
+export function masterLoopDaemon(ctx: PipelineContext, input: MasterLoopInput): DaemonSpec {
+  return {
+    type: 'MASTER_LOOP',
+    machine: masterLoopMachine,
+    machineVersion: ctx.machineVersion,
+    input,
+    dependsOn: ['EVENT_ROUTER'],
+    // Critical, so that ALL_CRITICAL_DAEMONS_READY cannot be published before it listens.
+    critical: true,
+    restart: 'transient',
+    subscribes: MASTER_LOOP_SUBSCRIBES,
+    // Every runtime on the event log announces its readiness; only its own starts the loop.
+    localOnly: ['ALL_CRITICAL_DAEMONS_READY'],
+    emits: ['SELFPLAY_TARGET_UPDATED', 'ITERATION_COMPLETE'],
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * What the pipeline's assembly (`src/pipeline/`) hands each domain's daemon specs: the worker as
+ * an actor, where this host is, and the settings of the decision daemons. The specs stay beside
+ * their machines and free of I/O: the worker comes in as an actor logic, already wrapped.
+ */
+import type { AnyActorLogic } from 'xstate';
+import type { AutoPromotionInput } from './model/auto-promotion.js';
+import type { FeedbackLoopInput } from './training/feedback-loop.js';
+
+export interface PipelineContext {
+  /** The `runJob` actor the job daemons invoke (the worker behind it). */
+  readonly runJob: AnyActorLogic;
+  /** This host, where selfplay data is produced. */
+  readonly host: string;
+  /** Nodes that promoted models are distributed to, and selfplay data is synced to. */
+  readonly targets: readonly string[];
+  /** Set in a cluster: work and targets follow the leader and presence. */
+  readonly cluster?: { readonly host: string };
+  /** Daemons whose every subscription crosses processes read the event log with a cursor. */
+  readonly durable?: boolean;
+  /** Stored with each snapshot; bumped when a machine's states or context change shape. */
+  readonly machineVersion: string;
+  readonly feedback?: FeedbackLoopInput;
+  readonly promotion?: AutoPromotionInput;
+  readonly trainingThreshold?: number;
+  readonly epochs?: number;
+}

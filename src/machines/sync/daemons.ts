@@ -1,0 +1,43 @@
+/** The Data Sync section of the guide: its daemons as specs. */
+import type { DaemonSpec } from '../daemon-spec.js';
+import type { PipelineContext } from '../pipeline-context.js';
+import { createAutoSyncMachine } from './auto-sync.js';
+import { createDataPipelineMachine } from './data-pipeline.js';
+import { selfplayCoordinatorMachine } from './selfplay-coordinator.js';
+
+export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'SELFPLAY_COORDINATOR',
+    machine: selfplayCoordinatorMachine.provide({ actors: { runJob: ctx.runJob } }),
+    machineVersion: ctx.machineVersion,
+    subscribes: ['SELFPLAY_TARGET_UPDATED', 'NEW_GAMES_AVAILABLE'],
+    emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED'],
+  };
+}
+
+export function autoSyncDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'AUTO_SYNC',
+    machine: createAutoSyncMachine(ctx.host, ctx.targets, ctx.cluster !== undefined).provide({
+      actors: { runJob: ctx.runJob },
+    }),
+    machineVersion: ctx.machineVersion,
+    subscribes: ['SELFPLAY_COMPLETE', 'HOST_ONLINE', 'HOST_OFFLINE'],
+    emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
+  };
+}
+
+export function dataPipelineDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'DATA_PIPELINE',
+    machine: createDataPipelineMachine(ctx.host).provide({ actors: { runJob: ctx.runJob } }),
+    machineVersion: ctx.machineVersion,
+    subscribes: ['DATA_SYNC_COMPLETED', 'TRAINING_COMPLETED', 'PROMOTION_FAILED'],
+    emits: [
+      'NPZ_EXPORT_STARTED',
+      'NPZ_EXPORT_COMPLETE',
+      'NEW_GAMES_AVAILABLE',
+      'EXPORT_VALIDATION_FAILED',
+    ],
+  };
+}
