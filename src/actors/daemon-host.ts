@@ -14,11 +14,12 @@ import { CoordinationError, DaemonStartTimeoutError, InvalidDaemonSpecError } fr
 import type { EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
 import { RESTORED_EVENT, STOP_EVENT } from '../machines/daemon-spec.js';
-import type { AttemptFailed } from '../machines/emitted.js';
+import type { Alert, AttemptFailed } from '../machines/emitted.js';
 import type { ExitReason } from '../machines/supervision.js';
 import { type DurableSubscription, subscribeDurable } from '../persistence/durable-consumer.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
 import type { SnapshotStore } from '../persistence/snapshots.js';
+import type { AlertSink } from './alerts.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { RegisteredDaemon } from './registry.js';
@@ -32,6 +33,8 @@ export interface DaemonHostOptions {
   readonly snapshots?: SnapshotStore;
   readonly eventLog?: SqliteEventLog;
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Where the machine's alerts go (`daemon.alert`); without it they are only logged. */
+  readonly alerts?: AlertSink;
 }
 
 export interface DaemonExit {
@@ -302,6 +305,17 @@ export class DaemonHost {
         { job: a.job, attempt: a.attempt, error: a.error, retrying: a.retrying },
         `${a.job} job attempt ${a.attempt} failed: ${a.error}${a.retrying ? '; retrying' : '; giving up'}`,
       );
+      return;
+    }
+    if (emitted.type === 'daemon.alert') {
+      const alert = emitted as unknown as Alert;
+      const at = this.current?.timestamp ?? this.options.clock.now() / 1000;
+      if (this.options.alerts) this.options.alerts.raise(this.type, alert, at);
+      else
+        this.logger.error(
+          { alert: alert.alert, cause: alert.cause },
+          `ALERT (${alert.severity}) ${alert.message}`,
+        );
       return;
     }
     if (emitted.type === 'daemon.rejected') {

@@ -20,6 +20,7 @@ import { type RetentionOptions, scheduleRetention } from '../persistence/retenti
 import { registerRuntime } from '../persistence/runtimes.js';
 import { SnapshotStore } from '../persistence/snapshots.js';
 import type { StorageHealth } from '../persistence/storage-health.js';
+import { type AlertCommand, AlertSink, type RaisedAlertRecord } from './alerts.js';
 import { type Clock, realClock } from './clock.js';
 import { adoptProcessRouter } from './default-router.js';
 import {
@@ -75,6 +76,11 @@ export interface RuntimeOptions {
    * hosts (README "Across hosts"). Needs a dbPath: the host's file is the cluster's outbox.
    */
   readonly cluster?: ClusterOptions;
+  /**
+   * Run for every alert a daemon raises (ALERT_MANAGER): an argv, never a shell; the alert as JSON
+   * on stdin and in `RINGRIFT_ALERT`. Alerts are logged at error with or without it.
+   */
+  readonly alertCommand?: AlertCommand;
   /** Retention of the event log (every 10 min by default); `false` leaves it to the host. */
   readonly retention?: (RetentionOptions & { readonly intervalMs?: number }) | false;
 }
@@ -99,6 +105,8 @@ export interface Runtime {
   onFatal(listener: (error: EventLogError | CoordinationError) => void): void;
   /** The cluster member, when `cluster` was given. */
   readonly cluster: ClusterMember | null;
+  /** The last 50 alerts daemons raised, oldest first. */
+  alerts(): readonly RaisedAlertRecord[];
 }
 
 export interface RuntimeStatus {
@@ -184,7 +192,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       : options.inspect === 'local'
         ? localFeed?.observe
         : options.inspect;
+  const alerts = new AlertSink(logger, options.alertCommand);
   const supervisor = new Supervisor({
+    alerts,
     registry,
     members,
     profileName,
@@ -276,6 +286,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (stopped) return stopped;
       stopped = (async () => {
         await supervisor.stop();
+        await alerts.drain();
         await member?.stop();
         await registration?.stop(stopReason);
         await snapshots
@@ -289,6 +300,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       })();
       return stopped;
     },
+    alerts: () => alerts.list(),
     status() {
       const daemons = supervisor.status();
       const storage = eventLog?.health() ?? null;

@@ -30,6 +30,7 @@ import {
 } from '../machines/supervision.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
 import type { SnapshotStore } from '../persistence/snapshots.js';
+import type { AlertSink } from './alerts.js';
 import type { Clock } from './clock.js';
 import { type DaemonExit, DaemonHost } from './daemon-host.js';
 import type { Logger } from './logger.js';
@@ -49,6 +50,8 @@ export interface SupervisorOptions {
   readonly strategy?: Strategy;
   readonly softDependencyTimeoutMs?: number;
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Where daemons' alerts go. */
+  readonly alerts?: AlertSink;
   /** Randomness for backoff jitter; injected so that tests are deterministic. */
   readonly random?: () => number;
   /**
@@ -176,6 +179,7 @@ export class Supervisor {
         snapshots: this.options.snapshots,
         eventLog: this.options.eventLog,
         inspect: this.options.inspect,
+        alerts: this.options.alerts,
       });
       slot.host = host;
       let current = true;

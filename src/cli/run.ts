@@ -330,6 +330,9 @@ async function workerFor(
 ): Promise<Worker> {
   const simulated = createSimulatedWorker({
     seed: seed ?? 1,
+    // The simulated world sometimes promotes a model that regresses, so that a long run shows the
+    // regression -> rollback -> redistribution flow.
+    regressionRate: 0.1,
     durationsMs: {
       selfplay: 30,
       sync: 15,

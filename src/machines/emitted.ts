@@ -28,7 +28,22 @@ export interface AttemptFailed {
   readonly retrying: boolean;
 }
 
-export type Emitted = CatalogEmit | Rejection | AttemptFailed;
+/**
+ * An alert for the host to raise: a structured log line at error, the alerts of `status` and
+ * the live view, and the configured alert command, if any.
+ */
+export interface Alert {
+  readonly type: 'daemon.alert';
+  readonly severity: 'warning' | 'critical';
+  /** The event that raised it. */
+  readonly alert: string;
+  readonly config_key?: string;
+  readonly message: string;
+  /** The envelope id of that event. */
+  readonly cause: string;
+}
+
+export type Emitted = CatalogEmit | Rejection | AttemptFailed | Alert;
 
 /** The rejection of an `event` for `reason` (never a silent skip). */
 export function rejection(event: string, reason: string): Rejection {

@@ -54,8 +54,16 @@ export interface JobDaemonConfig<K extends WorkKind, R, N = null, T extends Even
     /** The next request is the queued one of lowest rank (ties: arrival order). */
     readonly rank?: (request: R, notes: N) => number;
   };
-  /** Set when `toRequest` may answer `skip` (only then is there a transition for it). */
-  readonly skips?: boolean;
+  /**
+   * The triggers `toRequest` may answer `skip` for (only those get a transition for it); `true`
+   * for all of them.
+   */
+  readonly skips?: boolean | readonly T[];
+  /**
+   * The triggers `toRequest` may answer `reject` for (only those get a transition for it); all
+   * of them by default. A trigger whose schema already guarantees what the daemon needs has none.
+   */
+  readonly rejects?: readonly T[];
   /** Attempts per request; 3. */
   readonly maxAttempts?: number;
   /** Delay before attempt n+1 (n >= 1); default 1 s doubling. */
@@ -137,7 +145,7 @@ export function createJobDaemonMachine<
     config.triggers.map((t) => [
       t,
       [
-        ...(config.skips
+        ...(config.skips === true || (Array.isArray(config.skips) && config.skips.includes(t))
           ? [
               {
                 guard: ({ context, event }: { context: Ctx; event: Ev }) =>
@@ -145,11 +153,15 @@ export function createJobDaemonMachine<
               },
             ]
           : []),
-        {
-          guard: ({ context, event }: { context: Ctx; event: Ev }) =>
-            isRejection(read(event, context)),
-          actions: ['countRejection', 'emitRejection'],
-        },
+        ...((config.rejects ?? config.triggers).includes(t)
+          ? [
+              {
+                guard: ({ context, event }: { context: Ctx; event: Ev }) =>
+                  isRejection(read(event, context)),
+                actions: ['countRejection', 'emitRejection'],
+              },
+            ]
+          : []),
         { actions: ['enqueue', 'noteHeard'] },
       ],
     ]),

@@ -4,7 +4,9 @@
  * their machines and free of I/O: the worker comes in as an actor logic, already wrapped.
  */
 import type { AnyActorLogic } from 'xstate';
+import type { AlertManagerInput } from './lifecycle/alert-manager.js';
 import type { AutoPromotionInput } from './model/auto-promotion.js';
+import type { PerformanceWatchdogInput } from './model/performance-watchdog.js';
 import type { FeedbackLoopInput } from './training/feedback-loop.js';
 
 export interface PipelineContext {
@@ -24,4 +26,6 @@ export interface PipelineContext {
   readonly promotion?: AutoPromotionInput;
   readonly trainingThreshold?: number;
   readonly epochs?: number;
+  readonly watchdog?: PerformanceWatchdogInput;
+  readonly alerts?: AlertManagerInput;
 }

@@ -30,6 +30,14 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   SelfplayScheduler: 'SELFPLAY_COORDINATOR',
   TrainingTrigger: 'TRAINING_TRIGGER',
   MasterLoop: 'MASTER_LOOP',
+  // As a subscriber; as an emitter the supervisor plays it.
+  DaemonManager: 'DAEMON_MANAGER',
+  ModelRegistry: 'MODEL_REGISTRY',
+  ModelPerformanceWatchdog: 'MODEL_PERFORMANCE_WATCHDOG',
+  RegressionDetector: 'REGRESSION_DETECTOR',
+  ModelLifecycleCoordinator: 'MODEL_LIFECYCLE',
+  AlertManager: 'ALERT_MANAGER',
+  QualityMonitor: 'QUALITY_MONITOR',
   // The training script's early stop reaches the bus through the training daemon's result.
   'train.py': 'CONTINUOUS_TRAINING_LOOP',
 };
@@ -115,13 +123,10 @@ export function checkGuideCoverage(
     const check = (component: string, side: 'emits' | 'subscribes') => {
       const cell = (state: GuideCell['state'], daemon: string | null, why?: string) =>
         cells.push({ component, side, daemon, state, ...(why ? { why } : {}) });
-      if (component === 'DaemonManager') {
-        // The supervisor plays the guide's DaemonManager as an emitter; it handles no events.
-        if (side === 'subscribes') {
-          notBuilt.add('DaemonManager (as a subscriber)');
-          whole = false;
-          cell('missing', null, 'the supervisor handles no events');
-        } else if (!supervisorEmits.includes(row.event)) {
+      if (component === 'DaemonManager' && side === 'emits') {
+        // The supervisor plays the guide's DaemonManager as an emitter; DAEMON_MANAGER handles
+        // the events the guide sends the manager.
+        if (!supervisorEmits.includes(row.event)) {
           gaps.push(`${row.event}: the supervisor (the guide's DaemonManager) does not emit it`);
           cell('missing', 'supervisor', 'the supervisor does not emit it');
         } else cell('wired', 'supervisor');

@@ -7,12 +7,27 @@
 import { PROFILES } from '../actors/daemon-types.js';
 import { workerActor } from '../actors/worker-actor.js';
 import { InvalidOptionError } from '../errors.js';
+import { qualityMonitorDaemon } from '../machines/curriculum/daemons.js';
 import type { DaemonSpec } from '../machines/daemon-spec.js';
 import { evaluationDaemon } from '../machines/evaluation/daemons.js';
-import { eventRouterDaemon, masterLoopDaemon } from '../machines/lifecycle/daemons.js';
+import type { AlertManagerInput } from '../machines/lifecycle/alert-manager.js';
+import {
+  alertManagerDaemon,
+  daemonManagerDaemon,
+  eventRouterDaemon,
+  masterLoopDaemon,
+} from '../machines/lifecycle/daemons.js';
 import type { MasterLoopInput } from '../machines/lifecycle/master-loop.js';
 import type { AutoPromotionInput } from '../machines/model/auto-promotion.js';
-import { autoPromotionDaemon, modelDistributionDaemon } from '../machines/model/daemons.js';
+import {
+  autoPromotionDaemon,
+  modelDistributionDaemon,
+  modelLifecycleDaemon,
+  modelRegistryDaemon,
+  performanceWatchdogDaemon,
+  regressionDetectorDaemon,
+} from '../machines/model/daemons.js';
+import type { PerformanceWatchdogInput } from '../machines/model/performance-watchdog.js';
 import type { PipelineContext } from '../machines/pipeline-context.js';
 import {
   autoSyncDaemon,
@@ -37,6 +52,10 @@ export interface PipelineDaemonOptions {
   readonly trainingThreshold?: number;
   /** Epochs per training run; 10. */
   readonly epochs?: number;
+  /** MODEL_PERFORMANCE_WATCHDOG's tolerance. */
+  readonly watchdog?: PerformanceWatchdogInput;
+  /** ALERT_MANAGER's throttle. */
+  readonly alerts?: AlertManagerInput;
   /** This host, where selfplay data is produced; 'localhost'. */
   readonly host?: string;
   /** Adds the MasterLoop (type MASTER_LOOP, critical) that runs iterations. */
@@ -68,6 +87,13 @@ const ALL_PIPELINE_DAEMONS = [
   'EVALUATION',
   'AUTO_PROMOTION',
   'MODEL_DISTRIBUTION',
+  'MODEL_REGISTRY',
+  'MODEL_PERFORMANCE_WATCHDOG',
+  'REGRESSION_DETECTOR',
+  'MODEL_LIFECYCLE',
+  'DAEMON_MANAGER',
+  'ALERT_MANAGER',
+  'QUALITY_MONITOR',
   'MASTER_LOOP',
 ] as const;
 
@@ -75,10 +101,11 @@ const ALL_PIPELINE_DAEMONS = [
  * Stored with each daemon's snapshot; a snapshot of another version is not restored. Version 2
  * (session 2): the job daemons' context has `notes`, TRAINING_TRIGGER keeps hyperparameters, the
  * MasterLoop ends chains on TRAINING_THRESHOLD_PENDING. Version 3 (session 4): sync and
- * distribution keep the hosts present in their notes, requests carry their targets. Bump it when a machine's states or
- * context change shape.
+ * distribution keep the hosts present in their notes, requests carry their targets. Version 4
+ * (session 6): TRAINING_TRIGGER keeps paused configs, distribution keeps production models.
+ * Bump it when a machine's states or context change shape.
  */
-const MACHINE_VERSION = '3';
+const MACHINE_VERSION = '4';
 
 /**
  * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
@@ -134,6 +161,8 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     promotion: options.promotion,
     trainingThreshold: options.trainingThreshold,
     epochs: options.epochs,
+    watchdog: options.watchdog,
+    alerts: options.alerts,
   };
   const specs = [
     eventRouterDaemon(ctx),
@@ -146,6 +175,13 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     evaluationDaemon(ctx),
     autoPromotionDaemon(ctx),
     modelDistributionDaemon(ctx),
+    modelRegistryDaemon(ctx),
+    performanceWatchdogDaemon(ctx),
+    regressionDetectorDaemon(ctx),
+    modelLifecycleDaemon(ctx),
+    daemonManagerDaemon(ctx),
+    alertManagerDaemon(ctx),
+    qualityMonitorDaemon(ctx),
   ];
   if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;

@@ -13,6 +13,17 @@ export interface SimulatedWorkerOptions {
   readonly durationsMs?: Partial<Record<WorkKind, number>>;
   /** Probability (0 to 1) that a job of this kind fails; 0. */
   readonly failureRates?: Partial<Record<WorkKind, number>>;
+  /**
+   * Probability (0 to 1) that a model regresses: its gauntlet still shows the Elo its generation
+   * earns (so the promotion gate may pass it), but it wins 15 points fewer of its games than its
+   * generation would (what MODEL_PERFORMANCE_WATCHDOG catches after the promotion); 0.
+   */
+  readonly regressionRate?: number;
+  /**
+   * Probability (0 to 1) that a selfplay batch is of poor quality (score about 0.4 instead of
+   * about 0.8): what QUALITY_MONITOR reports as QUALITY_DEGRADED; 0. Every batch is scored.
+   */
+  readonly lowQualityRate?: number;
 }
 
 const DEFAULT_DURATIONS: Record<WorkKind, number> = {
@@ -60,6 +71,8 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
   const seed = options.seed ?? 1;
   const durations = { ...DEFAULT_DURATIONS, ...options.durationsMs };
   const failureRates = options.failureRates ?? {};
+  const regressionRate = options.regressionRate ?? 0;
+  const lowQualityRate = options.lowQualityRate ?? 0;
   const attempts = new Map<string, number>();
   const results = new Map<string, unknown>();
   /** Training runs completed per config: what makes Elo rise. */
@@ -115,7 +128,10 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
           `simulated failure (attempt ${attempt})`,
         );
       }
-      const result = simulate(job as Job, random, generations, total / 1000);
+      const result = simulate(job as Job, random, generations, total / 1000, {
+        regressionRate,
+        lowQualityRate,
+      });
       remember(results, job.idempotencyKey, result);
       return result as JobResult<K>;
     },
@@ -131,15 +147,20 @@ function simulate(
   random: () => number,
   generations: Map<string, number>,
   seconds: number,
+  world: { readonly regressionRate: number; readonly lowQualityRate: number },
 ): unknown {
+  const { regressionRate, lowQualityRate } = world;
   const noise = (scale: number) => (random() - 0.5) * 2 * scale;
   switch (job.kind) {
     case 'selfplay': {
       const input = job.input as Job<'selfplay'>['input'];
+      const poor = lowQualityRate > 0 && random() < lowQualityRate;
+      const quality = (poor ? 0.4 : 0.8) + noise(0.05);
       return {
         games_played: input.games,
         db_path: `data/selfplay/${input.config_key}.db`,
         duration_seconds: seconds,
+        quality_score: Math.round(quality * 1000) / 1000,
       };
     }
     case 'sync': {
@@ -176,9 +197,13 @@ function simulate(
       // have run in another process.
       const named = /gen(\d+)\.[a-z]+$/.exec(input.model_path);
       const generation = named ? Number(named[1]) : (generations.get(input.config_key) ?? 0);
-      const winRate = Math.min(0.95, Math.max(0.05, 0.5 + 0.04 * generation + noise(0.05)));
+      const natural = 0.5 + 0.04 * generation + noise(0.05);
+      const elo = 1500 + 25 * generation + noise(15);
+      // Drawn after the others, so that a rate of 0 leaves every other result as it was.
+      const regressed = regressionRate > 0 && random() < regressionRate;
+      const winRate = Math.min(0.95, Math.max(0.05, natural - (regressed ? 0.15 : 0)));
       return {
-        elo: 1500 + 25 * generation + noise(15),
+        elo,
         win_rate: winRate,
         games_played: input.games,
       };

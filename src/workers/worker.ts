@@ -53,6 +53,8 @@ export const JOB_RESULTS = {
     games_played: z.number().int().nonnegative(),
     db_path: z.string(),
     duration_seconds: z.number().nonnegative(),
+    /** The batch's data quality, 0 to 1, when the worker scores it (QUALITY_MONITOR reads it). */
+    quality_score: z.number().min(0).max(1).optional(),
   }),
   sync: z.object({
     games_synced: z.number().int().nonnegative(),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPipelineWiring } from '../../src/cli/inspect-commands.js';
 import { createSimulatedWorker } from '../../src/index.js';
-import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
+import { createPipelineDaemons, PIPELINE_PROFILES } from '../../src/pipeline/pipeline-daemons.js';
 import { runCli as cli } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
@@ -66,7 +66,9 @@ describe('operator commands', () => {
       );
     const { code, stdout } = await failed(['wiring', 'check']);
     expect(code).toBe(1);
-    expect(stdout).toContain('profile: standalone; daemons: 11; guide table rows: 35');
+    expect(stdout).toContain(
+      `profile: standalone; daemons: ${PIPELINE_PROFILES.standalone.length}; guide table rows: 35`,
+    );
     expect(stdout).not.toContain('GAP:');
     const table = stdout.split('\n').filter((l) => /^ {4}[A-Z_]+ +\| /.test(l));
     expect(table).toHaveLength(35);

@@ -53,6 +53,8 @@ describe('the event catalog', () => {
       'FORCED_REEVALUATION_REQUESTED',
       'ITERATION_COMPLETE',
       'STALL_RECOVERY_ESCALATED',
+      'TRAINING_PAUSED',
+      'TRAINING_RESUMED',
       'TRAINING_THRESHOLD_PENDING',
     ]);
     expect(EVENT_DEFINITIONS).toHaveLength(352 + added.length);

@@ -67,7 +67,10 @@ describe('model promotion flow (one process, simulated worker)', () => {
       5_000,
     );
     await r.router.whenIdle();
-    const types = events.map((e) => e.type).filter((t) => t !== 'EVALUATION_PROGRESS');
+    // The registry's records run beside the flow (checked below).
+    const types = events
+      .map((e) => e.type)
+      .filter((t) => t !== 'EVALUATION_PROGRESS' && t !== 'MODEL_UPDATED');
     expect(types).toEqual([
       'TRAINING_COMPLETED',
       'EVALUATION_REQUESTED',
@@ -88,6 +91,19 @@ describe('model promotion flow (one process, simulated worker)', () => {
     expect(byType('MODEL_DISTRIBUTION_COMPLETE').parentId).toBe(byType('MODEL_PROMOTED').id);
     expect(byType('HYPERPARAMETER_UPDATED').parentId).toBe(byType('MODEL_PROMOTED').id);
     expect(new Set(events.map((e) => e.traceId))).toEqual(new Set([origin.id]));
+    // The ModelRegistry: the trained model is a candidate, then production, with its version.
+    const records = events.filter((e) => e.type === 'MODEL_UPDATED');
+    expect(records.map((e) => [e.payload.stage, e.payload.reason, e.parentId])).toEqual([
+      ['candidate', 'trained', origin.id],
+      ['production', 'promoted', byType('MODEL_PROMOTED').id],
+    ]);
+    expect(records[1]?.payload).toMatchObject({
+      config_key: 'hex8_2p',
+      model_id: 'hex8_2p-gen1',
+      model_path: 'models/hex8_2p/gen1.pth',
+      version: 'v1',
+      parent_model_id: null,
+    });
     expect(byType('EVALUATION_COMPLETED').payload).toMatchObject({
       config_key: 'hex8_2p',
       model_path: 'models/hex8_2p/gen1.pth',

@@ -21,24 +21,44 @@ const describeEmitted = (e: Emitted) => {
 };
 
 // TRAINING_TRIGGER with a threshold of 2 games: per config, 0 or 1 game pending; config c may
-// have a learning rate from HYPERPARAMETER_UPDATED, which its requests then carry ("+hp").
+// have a learning rate from HYPERPARAMETER_UPDATED, which its requests then carry ("+hp"), and
+// may be paused (TRAINING_PAUSED): its games then only count (capped at 2 here: any count of 1
+// or more reaches the threshold with the next game after the resume).
 const THRESHOLD = 2;
-type TriggerCtx = { c: number; d: number; cTuned: boolean; out: string[] };
+type TriggerCtx = { c: number; d: number; cTuned: boolean; cPaused: boolean; out: string[] };
 const reachedC = (context: TriggerCtx) =>
   `TRAINING_THRESHOLD_REACHED:c${context.cTuned ? '+hp' : ''}`;
 const trigger = setup({
   types: { context: {} as TriggerCtx, events: {} as Step },
 }).createMachine({
-  context: { c: 0, d: 0, cTuned: false, out: [] },
+  context: { c: 0, d: 0, cTuned: false, cPaused: false, out: [] },
   on: {
     C_ONE_GAME: [
+      {
+        guard: ({ context }) => context.cPaused,
+        actions: assign({
+          c: ({ context }) => Math.min(2, context.c + 1),
+          out: ['TRAINING_THRESHOLD_PENDING:c'],
+        }),
+      },
       {
         guard: ({ context }) => context.c + 1 >= THRESHOLD,
         actions: assign({ c: 0, out: ({ context }) => [reachedC(context)] }),
       },
       { actions: assign({ c: 1, out: ['TRAINING_THRESHOLD_PENDING:c'] }) },
     ],
-    C_TWO_GAMES: { actions: assign({ c: 0, out: ({ context }) => [reachedC(context)] }) },
+    C_TWO_GAMES: [
+      {
+        guard: ({ context }) => context.cPaused,
+        actions: assign({
+          c: ({ context }) => Math.min(2, context.c + 2),
+          out: ['TRAINING_THRESHOLD_PENDING:c'],
+        }),
+      },
+      { actions: assign({ c: 0, out: ({ context }) => [reachedC(context)] }) },
+    ],
+    PAUSE_C: { actions: assign({ cPaused: true, out: [] }) },
+    RESUME_C: { actions: assign({ cPaused: false, out: [] }) },
     D_ONE_GAME: [
       {
         guard: ({ context }) => context.d + 1 >= THRESHOLD,
@@ -63,6 +83,11 @@ const TRIGGER_EVENTS: Record<string, { type: string; payload: Record<string, unk
     type: 'HYPERPARAMETER_UPDATED',
     payload: { config_key: 'c', param_name: 'learning_rate', old_value: 0.001, new_value: 0.0009 },
   },
+  PAUSE_C: {
+    type: 'TRAINING_PAUSED',
+    payload: { config_key: 'c', reason: 'critical regression', model_id: 'c-gen2' },
+  },
+  RESUME_C: { type: 'TRAINING_RESUMED', payload: { config_key: 'c', reason: 'rolled back' } },
   BAD_PARAMETER: {
     type: 'HYPERPARAMETER_UPDATED',
     payload: { config_key: 'c', param_name: 'learning_rate', new_value: 'lower' },

@@ -54,6 +54,8 @@ interface Daemon {
   readonly machine: AnyStateMachine;
   readonly trigger: string;
   readonly request: (n: number) => Record<string, unknown>;
+  /** For a daemon with several triggers: the event of the n-th request (`trigger` otherwise). */
+  readonly requestType?: (n: number) => string;
   /** A payload that lacks what the daemon needs. */
   readonly badRequest: Record<string, unknown>;
   readonly result: Record<string, unknown>;
@@ -124,6 +126,16 @@ const DAEMONS: Daemon[] = [
     heard: [
       { type: 'TRAINING_COMPLETED', payload: { config_key: 'c', success: true } },
       { type: 'PROMOTION_FAILED', payload: { config_key: 'c', model_id: 'm', error: 'x' } },
+      { type: 'REGRESSION_DETECTED', payload: { config_key: 'c', severity: 'severe' } },
+      {
+        type: 'QUALITY_SCORE_UPDATED',
+        payload: {
+          config_key: 'c',
+          quality_score: 0.7,
+          quality_category: 'medium',
+          training_weight: 0.8,
+        },
+      },
     ],
   },
   {
@@ -153,7 +165,18 @@ const DAEMONS: Daemon[] = [
     name: 'MODEL_DISTRIBUTION',
     machine: createModelDistributionMachine(['a', 'b']),
     trigger: 'MODEL_PROMOTED',
-    request: (n) => ({ config_key: 'c', model_id: `m${n}`, model_path: `m${n}.pth` }),
+    // Every other request is a rollback's restored model (the registry's MODEL_UPDATED).
+    requestType: (n) => (n % 2 === 0 ? 'MODEL_PROMOTED' : 'MODEL_UPDATED'),
+    request: (n) =>
+      n % 2 === 0
+        ? { config_key: 'c', model_id: `m${n}`, model_path: `m${n}.pth` }
+        : {
+            config_key: 'c',
+            model_id: `m${n}`,
+            model_path: `m${n}.pth`,
+            stage: 'production',
+            reason: 'restored',
+          },
     badRequest: { config_key: 'c', model_id: 'm' },
     result: { models_distributed: 1, hosts: ['a', 'b'], duration: 1 },
     categories: {
@@ -161,7 +184,14 @@ const DAEMONS: Daemon[] = [
       MODEL_DISTRIBUTION_COMPLETE: 'completed',
       MODEL_DISTRIBUTION_FAILED: 'failed',
     },
-    heard: HOSTS_HEARD,
+    // Metadata only: a new candidate's record changes the notes, not the work.
+    heard: [
+      ...HOSTS_HEARD,
+      {
+        type: 'MODEL_UPDATED',
+        payload: { config_key: 'c', model_id: 'm9', model_path: 'm9.pth', stage: 'candidate' },
+      },
+    ],
   },
   {
     // In a cluster: a request the leader addressed to another host is skipped (no change, nothing
@@ -288,7 +318,10 @@ function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnySta
       switch (event.type) {
         case 'REQUEST':
           if (snapshot.context.queue.length < 2)
-            actor.send({ type: daemon.trigger, payload: daemon.request(sent++) });
+            actor.send({
+              type: daemon.requestType?.(sent) ?? daemon.trigger,
+              payload: daemon.request(sent++),
+            });
           return;
         case 'BAD_REQUEST':
           actor.send({ type: daemon.trigger, payload: daemon.badRequest });

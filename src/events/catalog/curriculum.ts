@@ -67,6 +67,8 @@ export const curriculumEvents = defineDomain('curriculum', {
       db_path: f.str.optional(),
       duration_seconds: f.num.optional(),
       engine: f.str.optional(),
+      // Not in the original: the batch's data quality (0 to 1), when the worker scores it.
+      quality_score: f.num.min(0).max(1).optional(),
     },
   },
   SELFPLAY_TARGET_UPDATED: {

@@ -5,6 +5,7 @@
  * (`reference/original/`); payload fields of events with a typed emitter there follow that
  * emitter's arguments, with `config` renamed `config_key` and `checkpoint_path` renamed `model_path`.
  */
+import { z } from 'zod';
 import { defineDomain } from '../define-event.js';
 import { fields as f } from '../fields.js';
 
@@ -58,11 +59,17 @@ export const modelEvents = defineDomain('model', {
   },
   MODEL_UPDATED: {
     value: 'model_updated',
+    // No emitter in the original (its registry emitted nothing); the MODEL_REGISTRY's record of a
+    // version: where it is, what it came from and its stage.
     payload: {
       config_key: f.configKey,
       model_id: f.str,
-      model_path: f.str.optional(),
+      model_path: f.str,
+      stage: z.enum(['candidate', 'production', 'archived', 'rolled_back']),
       version: f.str.optional(),
+      parent_model_id: f.str.nullable().optional(),
+      /** Why the stage changed: `trained`, `promoted`, `superseded`, `rollback`, `restored`. */
+      reason: f.str.optional(),
       metadata: f.record.optional(),
     },
   },
@@ -93,6 +100,10 @@ export const modelEvents = defineDomain('model', {
       current_elo: f.num.optional(),
       baseline_elo: f.num.optional(),
       reason: f.str.optional(),
+      // Not in the original: the model it did worse than, and by how much (gauntlet win rates).
+      previous_model_id: f.str.optional(),
+      win_rate: f.num.optional(),
+      previous_win_rate: f.num.optional(),
     },
   },
   REGRESSION_MINOR: { value: 'regression_minor' },
@@ -110,7 +121,11 @@ export const modelEvents = defineDomain('model', {
       reason: f.str.optional(),
     },
   },
-  REGRESSION_CLEARED: { value: 'regression_cleared', crossProcess: true },
+  REGRESSION_CLEARED: {
+    value: 'regression_cleared',
+    crossProcess: true,
+    payload: { config_key: f.configKey, model_id: f.str.optional() },
+  },
   MODEL_IMPORTED: { value: 'model_imported' },
   P2P_MODEL_SYNCED: { value: 'p2p_model_synced', crossProcess: true },
   MODEL_SYNC_REQUESTED: { value: 'model_sync_requested' },
@@ -143,7 +158,17 @@ export const modelEvents = defineDomain('model', {
   },
   MODEL_NOT_FOUND: { value: 'model_not_found' },
   DISTRIBUTION_INCOMPLETE: { value: 'distribution_incomplete' },
-  PROMOTION_ROLLED_BACK: { value: 'promotion_rolled_back' },
+  PROMOTION_ROLLED_BACK: {
+    value: 'promotion_rolled_back',
+    payload: {
+      config_key: f.configKey,
+      /** The model that regressed and is withdrawn. */
+      model_id: f.str,
+      restored_model_id: f.str,
+      restored_model_path: f.str,
+      reason: f.str,
+    },
+  },
   MODEL_CORRUPTED: { value: 'model_corrupted' },
   CLUSTER_MODEL_INVENTORY_UPDATED: { value: 'cluster_model_inventory_updated' },
 });

@@ -23,11 +23,14 @@ export const qualityEvents = defineDomain('quality', {
   QUALITY_CHECK_FAILED: { value: 'quality_check_failed' },
   QUALITY_SCORE_UPDATED: {
     value: 'quality_score_updated',
+    // The original scored one game at a time (game_id); QUALITY_MONITOR reports a config's
+    // selfplay data, so config_key is added and game_id is kept for a per-game emitter.
     payload: {
-      game_id: f.str,
+      config_key: f.configKey,
       quality_score: f.num,
       quality_category: f.str,
       training_weight: f.num,
+      game_id: f.str.optional(),
       game_length: f.int.optional(),
       is_decisive: f.bool.optional(),
     },

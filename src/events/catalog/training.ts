@@ -37,6 +37,17 @@ export const trainingEvents = defineDomain('training', {
       threshold: f.int,
     },
   },
+  TRAINING_PAUSED: {
+    value: 'training_paused',
+    added:
+      "the DaemonManager's answer to REGRESSION_CRITICAL (the guide's 'pause training'): TRAINING_TRIGGER requests no training for the config until TRAINING_RESUMED",
+    payload: { config_key: f.configKey, reason: f.str, model_id: f.str.optional() },
+  },
+  TRAINING_RESUMED: {
+    value: 'training_resumed',
+    added: 'ends a TRAINING_PAUSED once the regressed model has been rolled back',
+    payload: { config_key: f.configKey, reason: f.str },
+  },
   TRAINING_STARTED: {
     value: 'training_started',
     crossProcess: true,

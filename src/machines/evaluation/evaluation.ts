@@ -6,7 +6,7 @@
 
 import { isConfigKey } from '../emitted.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
-import { modelIdOf } from '../training/feedback-loop.js';
+import { modelIdOf } from '../model/model-id.js';
 
 interface Request {
   readonly config_key: string;

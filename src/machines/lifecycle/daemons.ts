@@ -1,6 +1,8 @@
 /** The Daemon Lifecycle section of the guide: its daemons as specs. */
 import type { DaemonSpec } from '../daemon-spec.js';
 import type { PipelineContext } from '../pipeline-context.js';
+import { ALERT_MANAGER_SUBSCRIBES, alertManagerMachine } from './alert-manager.js';
+import { DAEMON_MANAGER_SUBSCRIBES, daemonManagerMachine } from './daemon-manager.js';
 import { eventRouterMachine } from './event-router.js';
 import type { MasterLoopInput } from './master-loop.js';
 import { MASTER_LOOP_SUBSCRIBES, masterLoopMachine } from './master-loop.js';
@@ -29,5 +31,28 @@ export function masterLoopDaemon(ctx: PipelineContext, input: MasterLoopInput): 
     // Every runtime on the event log announces its readiness; only its own starts the loop.
     localOnly: ['ALL_CRITICAL_DAEMONS_READY'],
     emits: ['SELFPLAY_TARGET_UPDATED', 'ITERATION_COMPLETE'],
+  };
+}
+
+export function daemonManagerDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'DAEMON_MANAGER',
+    machine: daemonManagerMachine,
+    machineVersion: ctx.machineVersion,
+    dependsOn: ['EVENT_ROUTER'],
+    subscribes: DAEMON_MANAGER_SUBSCRIBES,
+    emits: ['TRAINING_PAUSED', 'TRAINING_RESUMED'],
+  };
+}
+
+export function alertManagerDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'ALERT_MANAGER',
+    machine: alertManagerMachine,
+    machineVersion: ctx.machineVersion,
+    input: ctx.alerts ?? {},
+    dependsOn: ['EVENT_ROUTER'],
+    subscribes: ALERT_MANAGER_SUBSCRIBES,
+    emits: [],
   };
 }

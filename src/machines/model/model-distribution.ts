@@ -1,7 +1,13 @@
 /**
  * MODEL_DISTRIBUTION (the original's UnifiedDistributionDaemon): MODEL_PROMOTED -> copy the model
  * to every cluster node -> MODEL_DISTRIBUTION_STARTED, then _COMPLETE or, after retries, _FAILED.
+ *
+ * MODEL_UPDATED (the registry's metadata) keeps each config's production model in its notes, and
+ * a model made production again by a rollback (`reason: 'restored'`) is distributed like a
+ * promoted one: the hosts must stop playing with the model that regressed. Other updates only
+ * change the notes (the promoted model is already on its way by MODEL_PROMOTED).
  */
+import type { PayloadOf } from '../../events/catalog/index.js';
 import { foldHosts, HOST_EVENTS, type HostNotes, hostsRunning } from '../cluster/cluster-hosts.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
 
@@ -10,6 +16,28 @@ interface Request {
   readonly model_id: string;
   readonly model_path: string;
   readonly targets: readonly string[];
+  /** A rollback's restored model: its copies are keyed by the rollback, not only the model. */
+  readonly restored?: boolean;
+}
+
+/** The hosts present, and each config's production model (the registry's MODEL_UPDATED). */
+export interface DistributionNotes extends HostNotes {
+  readonly production: Readonly<Record<string, string>>;
+}
+
+function foldNotes(
+  notes: DistributionNotes,
+  type: string,
+  payload: Record<string, unknown>,
+): DistributionNotes {
+  if (type === 'MODEL_UPDATED') {
+    if (payload.stage !== 'production' || typeof payload.config_key !== 'string') return notes;
+    return {
+      ...notes,
+      production: { ...notes.production, [payload.config_key]: String(payload.model_id) },
+    };
+  }
+  return { ...notes, ...foldHosts(notes, type, payload) };
 }
 
 /** The daemons of a host that need the current best model: it trains from it or plays with it. */
@@ -23,22 +51,48 @@ export function createModelDistributionMachine(
   targetHosts: readonly string[],
   cluster?: { readonly self: string },
 ) {
-  return createJobDaemonMachine<'distribution', Request, HostNotes, 'MODEL_PROMOTED'>({
+  const targetsOf = (notes: DistributionNotes) =>
+    cluster ? hostsRunning(notes, USES_MODELS, cluster.self) : [...targetHosts];
+  return createJobDaemonMachine<
+    'distribution',
+    Request,
+    DistributionNotes,
+    'MODEL_PROMOTED' | 'MODEL_UPDATED'
+  >({
     id: 'modelDistribution',
-    triggers: ['MODEL_PROMOTED'],
-    notes: { initial: { hosts: {} }, listens: [...HOST_EVENTS], fold: foldHosts },
-    toRequest: (_, p, notes) =>
-      typeof p.model_path === 'string' && typeof p.config_key === 'string'
+    triggers: ['MODEL_PROMOTED', 'MODEL_UPDATED'],
+    skips: ['MODEL_UPDATED'],
+    // The registry's record always names the model and its file.
+    rejects: ['MODEL_PROMOTED'],
+    notes: { initial: { hosts: {}, production: {} }, listens: [...HOST_EVENTS], fold: foldNotes },
+    toRequest: (type, payload, notes) => {
+      if (type === 'MODEL_UPDATED') {
+        const p = payload as PayloadOf<'MODEL_UPDATED'>;
+        if (p.stage !== 'production' || p.reason !== 'restored')
+          return { skip: `metadata only (${p.model_id} ${p.stage})` };
+        return {
+          config_key: p.config_key,
+          model_id: p.model_id,
+          model_path: p.model_path,
+          targets: targetsOf(notes),
+          restored: true,
+        };
+      }
+      const p = payload as PayloadOf<'MODEL_PROMOTED'>;
+      return typeof p.model_path === 'string'
         ? {
             config_key: p.config_key,
             model_id: p.model_id,
             model_path: p.model_path,
-            targets: cluster ? hostsRunning(notes, USES_MODELS, cluster.self) : [...targetHosts],
+            targets: targetsOf(notes),
           }
-        : { reject: 'MODEL_PROMOTED without model_path and config_key: nothing to distribute' },
-    job: (r, attempt) => ({
+        : { reject: 'MODEL_PROMOTED without model_path: nothing to distribute' };
+    },
+    job: (r, attempt, causeId) => ({
       kind: 'distribution',
-      idempotencyKey: `distribution:${r.model_id}:${attempt}`,
+      idempotencyKey: r.restored
+        ? `distribution:${r.model_id}:restored:${causeId}:${attempt}`
+        : `distribution:${r.model_id}:${attempt}`,
       input: {
         config_key: r.config_key,
         model_id: r.model_id,

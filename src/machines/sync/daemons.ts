@@ -32,7 +32,13 @@ export function dataPipelineDaemon(ctx: PipelineContext): DaemonSpec {
     type: 'DATA_PIPELINE',
     machine: createDataPipelineMachine(ctx.host).provide({ actors: { runJob: ctx.runJob } }),
     machineVersion: ctx.machineVersion,
-    subscribes: ['DATA_SYNC_COMPLETED', 'TRAINING_COMPLETED', 'PROMOTION_FAILED'],
+    subscribes: [
+      'DATA_SYNC_COMPLETED',
+      'TRAINING_COMPLETED',
+      'PROMOTION_FAILED',
+      'REGRESSION_DETECTED',
+      'QUALITY_SCORE_UPDATED',
+    ],
     emits: [
       'NPZ_EXPORT_STARTED',
       'NPZ_EXPORT_COMPLETE',

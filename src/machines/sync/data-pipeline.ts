@@ -3,7 +3,8 @@
  * NPZ_EXPORT_STARTED, NPZ_EXPORT_COMPLETE, then NEW_GAMES_AVAILABLE. A sync result without a
  * config_key cannot be exported: a logged, counted rejection. It keeps each config's pipeline
  * stage (`notes.stages`, in its snapshot and the inspector), from its own work and from what it
- * hears of the rest: TRAINING_COMPLETED and PROMOTION_FAILED, as the guide wires them.
+ * hears of the rest: TRAINING_COMPLETED, PROMOTION_FAILED and REGRESSION_DETECTED, as the guide wires them; and
+ * each config's data quality (QUALITY_SCORE_UPDATED: the guide's 'aggregate metrics').
  */
 import { isConfigKey } from '../emitted.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
@@ -22,10 +23,14 @@ export const PIPELINE_STAGES: Readonly<Record<string, string>> = {
   EXPORT_VALIDATION_FAILED: 'export_failed',
   TRAINING_COMPLETED: 'trained',
   PROMOTION_FAILED: 'promotion_failed',
+  // The config's production model did worse than its predecessor (it is being rolled back).
+  REGRESSION_DETECTED: 'regressed',
 };
 
 export interface DataPipelineNotes {
   readonly stages: Readonly<Record<string, string>>;
+  /** Config -> its selfplay data's quality score (QUALITY_SCORE_UPDATED). */
+  readonly quality: Readonly<Record<string, number>>;
 }
 
 export function createDataPipelineMachine(host: string) {
@@ -33,15 +38,24 @@ export function createDataPipelineMachine(host: string) {
     id: 'dataPipeline',
     triggers: ['DATA_SYNC_COMPLETED'],
     notes: {
-      initial: { stages: {} },
-      listens: ['TRAINING_COMPLETED', 'PROMOTION_FAILED'],
+      initial: { stages: {}, quality: {} },
+      listens: [
+        'TRAINING_COMPLETED',
+        'PROMOTION_FAILED',
+        'REGRESSION_DETECTED',
+        'QUALITY_SCORE_UPDATED',
+      ],
       fold: (notes, type, p) => {
+        if (type === 'QUALITY_SCORE_UPDATED') {
+          if (typeof p.config_key !== 'string' || typeof p.quality_score !== 'number') return notes;
+          return { ...notes, quality: { ...notes.quality, [p.config_key]: p.quality_score } };
+        }
         const stage =
           type === 'TRAINING_COMPLETED' && p.success !== true
             ? 'training_failed'
             : PIPELINE_STAGES[type];
         if (!stage || typeof p.config_key !== 'string') return notes;
-        return { stages: { ...notes.stages, [p.config_key]: stage } };
+        return { ...notes, stages: { ...notes.stages, [p.config_key]: stage } };
       },
     },
     toRequest: (_, p) =>

@@ -59,6 +59,7 @@ export const selfplayCoordinatorMachine = createJobDaemonMachine<
         db_path: result.db_path,
         duration_seconds: result.duration_seconds,
         engine: 'gumbel-mcts',
+        ...(result.quality_score === undefined ? {} : { quality_score: result.quality_score }),
       },
     },
   ],

@@ -3,8 +3,10 @@
  * evaluation of the new model; MODEL_PROMOTED -> update the training parameters of its config
  * (the learning rate decays with each promotion) and announce them.
  */
+
 import { assign, enqueueActions, setup } from 'xstate';
 import { type Emitted, reject } from '../emitted.js';
+import { modelIdOf } from '../model/model-id.js';
 import { type DaemonMachineEvent, subscriptions } from '../protocol.js';
 
 export const FEEDBACK_LOOP_SUBSCRIBES = subscriptions(
@@ -132,12 +134,3 @@ export const feedbackLoopMachine = setup({
     },
   },
 });
-
-/** `models/hex8_2p/gen3.pth` -> `hex8_2p-gen3`. */
-export function modelIdOf(modelPath: string): string {
-  const parts = modelPath
-    .replace(/\.[a-z]+$/, '')
-    .split('/')
-    .filter(Boolean);
-  return parts.slice(-2).join('-');
-}

@@ -8,6 +8,10 @@
  * HYPERPARAMETER_UPDATED (the FEEDBACK_LOOP's learning rate after a promotion) is kept per config
  * and sent with the config's next TRAINING_THRESHOLD_REACHED as `hyperparameters`, so that the
  * next training run uses it.
+ *
+ * TRAINING_PAUSED (the DaemonManager, on a critical regression) stops requests for its config:
+ * new games are still counted and answered TRAINING_THRESHOLD_PENDING, until TRAINING_RESUMED;
+ * the next new games after it then request the training the count has earned.
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { type Emitted, isConfigKey, reject } from '../emitted.js';
@@ -16,6 +20,8 @@ import { type CatalogEvent, type DaemonMachineEvent, subscriptions } from '../pr
 export const TRAINING_TRIGGER_SUBSCRIBES = subscriptions(
   'NEW_GAMES_AVAILABLE',
   'HYPERPARAMETER_UPDATED',
+  'TRAINING_PAUSED',
+  'TRAINING_RESUMED',
 );
 
 type NewGames = CatalogEvent<'NEW_GAMES_AVAILABLE'>;
@@ -31,6 +37,8 @@ export const trainingTriggerMachine = setup({
       pending: Readonly<Record<string, number>>;
       hyperparameters: Readonly<Record<string, Readonly<Record<string, number>>>>;
       triggered: number;
+      /** Config -> why its training is paused. */
+      paused: Readonly<Record<string, string>>;
     },
     events: {} as DaemonMachineEvent<typeof TRAINING_TRIGGER_SUBSCRIBES>,
     emitted: {} as Emitted,
@@ -47,6 +55,7 @@ export const trainingTriggerMachine = setup({
       event.type === 'HYPERPARAMETER_UPDATED' && typeof event.payload.new_value !== 'number',
     reachesThreshold: ({ context, event }) =>
       event.type === 'NEW_GAMES_AVAILABLE' &&
+      context.paused[configOf(event)] === undefined &&
       (context.pending[configOf(event)] ?? 0) + newGames(event) >= context.threshold,
   },
 }).createMachine({
@@ -56,6 +65,7 @@ export const trainingTriggerMachine = setup({
     pending: {},
     hyperparameters: {},
     triggered: 0,
+    paused: {},
   }),
   initial: 'collecting',
   states: {
@@ -116,6 +126,22 @@ export const trainingTriggerMachine = setup({
             ],
           },
         ],
+        TRAINING_PAUSED: {
+          actions: assign({
+            paused: ({ context, event }) => ({
+              ...context.paused,
+              [event.payload.config_key]: event.payload.reason,
+            }),
+          }),
+        },
+        TRAINING_RESUMED: {
+          actions: assign({
+            paused: ({ context, event }) => {
+              const { [event.payload.config_key]: _, ...rest } = context.paused;
+              return rest;
+            },
+          }),
+        },
         HYPERPARAMETER_UPDATED: [
           {
             guard: 'badParameter',
