@@ -38,6 +38,9 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   ModelLifecycleCoordinator: 'MODEL_LIFECYCLE',
   AlertManager: 'ALERT_MANAGER',
   QualityMonitor: 'QUALITY_MONITOR',
+  Monitoring: 'MONITORING',
+  MetricsAnalysisOrchestrator: 'METRICS_ANALYSIS',
+  DaemonWatchdog: 'DAEMON_WATCHDOG',
   // The training script's early stop reaches the bus through the training daemon's result.
   'train.py': 'CONTINUOUS_TRAINING_LOOP',
 };

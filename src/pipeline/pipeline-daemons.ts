@@ -9,11 +9,16 @@ import { workerActor } from '../actors/worker-actor.js';
 import { InvalidOptionError } from '../errors.js';
 import { qualityMonitorDaemon } from '../machines/curriculum/daemons.js';
 import type { DaemonSpec } from '../machines/daemon-spec.js';
-import { evaluationDaemon } from '../machines/evaluation/daemons.js';
+import {
+  evaluationDaemon,
+  metricsAnalysisDaemon,
+  monitoringDaemon,
+} from '../machines/evaluation/daemons.js';
 import type { AlertManagerInput } from '../machines/lifecycle/alert-manager.js';
 import {
   alertManagerDaemon,
   daemonManagerDaemon,
+  daemonWatchdogDaemon,
   eventRouterDaemon,
   masterLoopDaemon,
 } from '../machines/lifecycle/daemons.js';
@@ -94,6 +99,9 @@ const ALL_PIPELINE_DAEMONS = [
   'DAEMON_MANAGER',
   'ALERT_MANAGER',
   'QUALITY_MONITOR',
+  'MONITORING',
+  'METRICS_ANALYSIS',
+  'DAEMON_WATCHDOG',
   'MASTER_LOOP',
 ] as const;
 
@@ -182,6 +190,9 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     daemonManagerDaemon(ctx),
     alertManagerDaemon(ctx),
     qualityMonitorDaemon(ctx),
+    monitoringDaemon(ctx),
+    metricsAnalysisDaemon(ctx),
+    daemonWatchdogDaemon(ctx),
   ];
   if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;

@@ -27,8 +27,12 @@ describe('diagrams/', () => {
     // A subscriber that does not answer is still drawn (DATA_PIPELINE keeps the stage).
     expect(training).toContain('CONTINUOUS_TRAINING_LOOP->>DATA_PIPELINE: TRAINING_COMPLETED');
     expect(training).toContain('CONTINUOUS_TRAINING_LOOP->>FEEDBACK_LOOP: TRAINING_COMPLETED');
+    // Monitoring tracks the evaluation lifecycle, as the guide's row says.
+    expect(training).toContain('EVALUATION->>MONITORING: EVALUATION_STARTED');
     // An event nobody subscribes to is a note, not a message to oneself.
-    expect(training).toContain('Note over EVALUATION: EVALUATION_STARTED (no subscriber)');
+    expect(rendered['flow-model-promotion.md']).toContain(
+      'Note over MODEL_DISTRIBUTION: MODEL_DISTRIBUTION_STARTED (no subscriber)',
+    );
     expect(training).not.toMatch(/(\w+)->>\1:/);
     // The machine's own transitions are a note: no state named after the machine.
     const evaluation = rendered['evaluation.md'] as string;

@@ -61,7 +61,7 @@ const MANAGER_EVENTS: Record<string, () => unknown> = {
 const said = (e: Emitted) => {
   const p = (e.payload ?? {}) as Record<string, unknown>;
   return e.type === 'daemon.alert'
-    ? `alert:${(e as unknown as { severity: string }).severity}:${(e as unknown as { config_key: string }).config_key}`
+    ? `alert:${(e as unknown as { severity: string }).severity}:${(e as unknown as { config_key?: string }).config_key ?? '-'}`
     : `${e.type}:${p.config_key}`;
 };
 describeModelBased(
@@ -89,7 +89,7 @@ describeModelBased(
 
 // ---- ALERT_MANAGER: alerts at t = 0, 100 and 400 s; one per event type and config per 300 s. ----
 const THROTTLE = 300;
-type Key = 'critC' | 'critD' | 'qualC';
+type Key = 'critC' | 'critD' | 'qualC' | 'healthX';
 type AlertCtx = { last: Partial<Record<Key, number>>; out: string[] };
 const alertAt =
   (key: Key, t: number, said: string) =>
@@ -108,6 +108,8 @@ const alertModel = setup({ types: { context: {} as AlertCtx, events: {} as Step 
     CRIT_D_100: { actions: assign(alertAt('critD', 100, 'alert:critical:d')) },
     QUAL_C_0: { actions: assign(alertAt('qualC', 0, 'alert:warning:c')) },
     QUAL_C_100: { actions: assign(alertAt('qualC', 100, 'alert:warning:c')) },
+    HEALTH_X_0: { actions: assign(alertAt('healthX', 0, 'alert:warning:-')) },
+    HEALTH_X_100: { actions: assign(alertAt('healthX', 100, 'alert:warning:-')) },
   },
 });
 const T0 = 1_800_000_000;
@@ -115,6 +117,12 @@ const critical = (config: string, t: number) =>
   at('REGRESSION_CRITICAL', { config_key: config, model_id: `${config}-m2` }, T0 + t);
 const degraded = (t: number) =>
   at('QUALITY_DEGRADED', { config_key: 'c', quality_score: 0.41, threshold: 0.6 }, T0 + t);
+const health = (t: number) =>
+  at(
+    'HEALTH_ALERT',
+    { component: 'X', host: 'h', severity: 'warning', message: 'X on h crashed 3 times' },
+    T0 + t,
+  );
 const ALERT_EVENTS: Record<string, () => unknown> = {
   CRIT_C_0: critical('c', 0),
   CRIT_C_100: critical('c', 100),
@@ -122,6 +130,8 @@ const ALERT_EVENTS: Record<string, () => unknown> = {
   CRIT_D_100: critical('d', 100),
   QUAL_C_0: degraded(0),
   QUAL_C_100: degraded(100),
+  HEALTH_X_0: health(0),
+  HEALTH_X_100: health(100),
 };
 describeModelBased(
   'ALERT_MANAGER',

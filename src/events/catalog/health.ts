@@ -32,7 +32,18 @@ export const healthEvents = defineDomain('health', {
       error: f.str.optional(),
     },
   },
-  HEALTH_ALERT: { value: 'health_alert' },
+  HEALTH_ALERT: {
+    value: 'health_alert',
+    // No typed emitter in the original; DAEMON_WATCHDOG's alarm about one component.
+    payload: {
+      component: f.str,
+      severity: f.str,
+      message: f.str,
+      host: f.str.optional(),
+      restarts: f.int.optional(),
+      window_seconds: f.num.optional(),
+    },
+  },
   RESOURCE_CONSTRAINT: { value: 'resource_constraint' },
   MEMORY_PRESSURE: { value: 'memory_pressure' },
   MEMORY_PRESSURE_CAUTION: { value: 'memory_pressure_caution' },

@@ -2,6 +2,8 @@
 import type { DaemonSpec } from '../daemon-spec.js';
 import type { PipelineContext } from '../pipeline-context.js';
 import { evaluationMachine } from './evaluation.js';
+import { METRICS_ANALYSIS_SUBSCRIBES, metricsAnalysisMachine } from './metrics-analysis.js';
+import { MONITORING_SUBSCRIBES, monitoringMachine } from './monitoring.js';
 
 export function evaluationDaemon(ctx: PipelineContext): DaemonSpec {
   return {
@@ -15,5 +17,26 @@ export function evaluationDaemon(ctx: PipelineContext): DaemonSpec {
       'EVALUATION_COMPLETED',
       'EVALUATION_FAILED',
     ],
+  };
+}
+
+export function monitoringDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'MONITORING',
+    machine: monitoringMachine,
+    machineVersion: ctx.machineVersion,
+    dependsOn: ['EVENT_ROUTER'],
+    subscribes: MONITORING_SUBSCRIBES,
+    emits: [],
+  };
+}
+
+export function metricsAnalysisDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'METRICS_ANALYSIS',
+    machine: metricsAnalysisMachine,
+    machineVersion: ctx.machineVersion,
+    subscribes: METRICS_ANALYSIS_SUBSCRIBES,
+    emits: ['PLATEAU_DETECTED'],
   };
 }

@@ -1,6 +1,6 @@
 /**
- * ALERT_MANAGER (the guide's AlertManager): turns REGRESSION_CRITICAL and QUALITY_DEGRADED into
- * alerts. The machine decides (which events alert, how severe, how often); its host raises them
+ * ALERT_MANAGER (the guide's AlertManager): turns REGRESSION_CRITICAL and QUALITY_DEGRADED (the
+ * guide's rows) and DAEMON_WATCHDOG's HEALTH_ALERT into alerts. The machine decides (which events alert, how severe, how often); its host raises them
  * (`daemon.alert`: an error log line, `status`, the live view and the optional alert command).
  *
  * The same alert for the same config is raised at most once per `throttleSeconds` (300 s, by the
@@ -11,7 +11,11 @@ import { enqueueActions, setup } from 'xstate';
 import type { Alert, Emitted } from '../emitted.js';
 import { type DaemonMachineEvent, subscriptions } from '../protocol.js';
 
-export const ALERT_MANAGER_SUBSCRIBES = subscriptions('REGRESSION_CRITICAL', 'QUALITY_DEGRADED');
+export const ALERT_MANAGER_SUBSCRIBES = subscriptions(
+  'REGRESSION_CRITICAL',
+  'QUALITY_DEGRADED',
+  'HEALTH_ALERT',
+);
 
 export interface AlertManagerInput {
   /** One alert per event type and config in this many seconds; 300. */
@@ -59,13 +63,32 @@ function alertOf(event: Subscribed): Omit<Alert, 'type'> | null {
         cause: event.envelope.id,
       };
     }
+    case 'HEALTH_ALERT': {
+      const p = event.payload;
+      return {
+        severity: p.severity === 'critical' ? 'critical' : 'warning',
+        alert: event.type,
+        message: p.message,
+        cause: event.envelope.id,
+      };
+    }
     default:
       return null;
   }
 }
 
-const keyOf = (event: Subscribed) =>
-  'payload' in event ? `${event.type}:${event.payload.config_key}` : event.type;
+/** What one alert is about: the same key within the throttle is the same alert. */
+const keyOf = (event: Subscribed) => {
+  switch (event.type) {
+    case 'HEALTH_ALERT':
+      return `${event.type}:${event.payload.component}@${event.payload.host ?? ''}`;
+    case 'REGRESSION_CRITICAL':
+    case 'QUALITY_DEGRADED':
+      return `${event.type}:${event.payload.config_key}`;
+    default:
+      return event.type;
+  }
+};
 
 export const alertManagerMachine = setup({
   types: {
@@ -111,6 +134,7 @@ export const alertManagerMachine = setup({
       on: {
         REGRESSION_CRITICAL: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
         QUALITY_DEGRADED: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
+        HEALTH_ALERT: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
       },
     },
   },

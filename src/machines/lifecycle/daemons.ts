@@ -3,6 +3,7 @@ import type { DaemonSpec } from '../daemon-spec.js';
 import type { PipelineContext } from '../pipeline-context.js';
 import { ALERT_MANAGER_SUBSCRIBES, alertManagerMachine } from './alert-manager.js';
 import { DAEMON_MANAGER_SUBSCRIBES, daemonManagerMachine } from './daemon-manager.js';
+import { DAEMON_WATCHDOG_SUBSCRIBES, daemonWatchdogMachine } from './daemon-watchdog.js';
 import { eventRouterMachine } from './event-router.js';
 import type { MasterLoopInput } from './master-loop.js';
 import { MASTER_LOOP_SUBSCRIBES, masterLoopMachine } from './master-loop.js';
@@ -54,5 +55,15 @@ export function alertManagerDaemon(ctx: PipelineContext): DaemonSpec {
     dependsOn: ['EVENT_ROUTER'],
     subscribes: ALERT_MANAGER_SUBSCRIBES,
     emits: [],
+  };
+}
+
+export function daemonWatchdogDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'DAEMON_WATCHDOG',
+    machine: daemonWatchdogMachine,
+    machineVersion: ctx.machineVersion,
+    subscribes: DAEMON_WATCHDOG_SUBSCRIBES,
+    emits: ['HEALTH_ALERT'],
   };
 }
