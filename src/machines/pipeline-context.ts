@@ -7,6 +7,7 @@ import type { AnyActorLogic } from 'xstate';
 import type { AlertManagerInput } from './lifecycle/alert-manager.js';
 import type { AutoPromotionInput } from './model/auto-promotion.js';
 import type { PerformanceWatchdogInput } from './model/performance-watchdog.js';
+import type { PipelineRecoveryInput } from './recovery/pipeline-recovery.js';
 import type { FeedbackLoopInput } from './training/feedback-loop.js';
 
 export interface PipelineContext {
@@ -28,4 +29,5 @@ export interface PipelineContext {
   readonly epochs?: number;
   readonly watchdog?: PerformanceWatchdogInput;
   readonly alerts?: AlertManagerInput;
+  readonly recovery?: PipelineRecoveryInput;
 }

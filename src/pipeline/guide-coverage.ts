@@ -41,6 +41,7 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   Monitoring: 'MONITORING',
   MetricsAnalysisOrchestrator: 'METRICS_ANALYSIS',
   DaemonWatchdog: 'DAEMON_WATCHDOG',
+  RecoveryOrchestrator: 'PIPELINE_RECOVERY',
   // The training script's early stop reaches the bus through the training daemon's result.
   'train.py': 'CONTINUOUS_TRAINING_LOOP',
 };

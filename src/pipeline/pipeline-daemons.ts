@@ -34,6 +34,8 @@ import {
 } from '../machines/model/daemons.js';
 import type { PerformanceWatchdogInput } from '../machines/model/performance-watchdog.js';
 import type { PipelineContext } from '../machines/pipeline-context.js';
+import { pipelineRecoveryDaemon } from '../machines/recovery/daemons.js';
+import type { PipelineRecoveryInput } from '../machines/recovery/pipeline-recovery.js';
 import {
   autoSyncDaemon,
   dataPipelineDaemon,
@@ -61,6 +63,8 @@ export interface PipelineDaemonOptions {
   readonly watchdog?: PerformanceWatchdogInput;
   /** ALERT_MANAGER's throttle. */
   readonly alerts?: AlertManagerInput;
+  /** PIPELINE_RECOVERY's backoff and attempts. */
+  readonly recovery?: PipelineRecoveryInput;
   /** This host, where selfplay data is produced; 'localhost'. */
   readonly host?: string;
   /** Adds the MasterLoop (type MASTER_LOOP, critical) that runs iterations. */
@@ -102,6 +106,7 @@ const ALL_PIPELINE_DAEMONS = [
   'MONITORING',
   'METRICS_ANALYSIS',
   'DAEMON_WATCHDOG',
+  'PIPELINE_RECOVERY',
   'MASTER_LOOP',
 ] as const;
 
@@ -171,6 +176,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     epochs: options.epochs,
     watchdog: options.watchdog,
     alerts: options.alerts,
+    recovery: options.recovery,
   };
   const specs = [
     eventRouterDaemon(ctx),
@@ -193,6 +199,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     monitoringDaemon(ctx),
     metricsAnalysisDaemon(ctx),
     daemonWatchdogDaemon(ctx),
+    pipelineRecoveryDaemon(ctx),
   ];
   if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;

@@ -100,7 +100,12 @@ const DAEMONS: Daemon[] = [
     name: 'AUTO_SYNC',
     machine: createAutoSyncMachine('h', ['t']),
     trigger: 'SELFPLAY_COMPLETE',
-    request: (n) => ({ config_key: 'c', games_played: n }),
+    // Every other request is a SYNC_REQUEST (a recovery's retry, ahead of the batches waiting).
+    requestType: (n) => (n % 2 === 0 ? 'SELFPLAY_COMPLETE' : 'SYNC_REQUEST'),
+    request: (n) =>
+      n % 2 === 0
+        ? { config_key: 'c', games_played: n }
+        : { config_key: 'c', games: n, reason: 'retry', priority: 'high' },
     badRequest: { games_played: 3 },
     result: { games_synced: 3, duration: 1, bytes_transferred: 9 },
     categories: {

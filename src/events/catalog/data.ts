@@ -5,6 +5,7 @@
  * (`reference/original/`); payload fields of events with a typed emitter there follow that
  * emitter's arguments, with `config` renamed `config_key` and `checkpoint_path` renamed `model_path`.
  */
+import { z } from 'zod';
 import { defineDomain } from '../define-event.js';
 import { fields as f } from '../fields.js';
 
@@ -47,6 +48,9 @@ export const dataEvents = defineDomain('data', {
       host: f.str,
       error: f.str,
       retry_count: f.int.optional(),
+      // Not in the original: what failed to sync, so that it can be retried.
+      config_key: f.configKey.optional(),
+      games: f.int.optional(),
     },
   },
   QUEUED_EVENTS_SYNCED: { value: 'queued_events_synced' },
@@ -82,7 +86,18 @@ export const dataEvents = defineDomain('data', {
       data_age_hours: f.num.optional(),
     },
   },
-  SYNC_REQUEST: { value: 'sync_request' },
+  SYNC_REQUEST: {
+    value: 'sync_request',
+    // No typed emitter in the original; a sync asked for by someone other than selfplay (a
+    // recovery's retry, a repair, orphaned games), which AUTO_SYNC runs like one.
+    payload: {
+      config_key: f.configKey,
+      games: f.int.nonnegative(),
+      reason: f.str,
+      priority: z.enum(['normal', 'high']).optional(),
+      source_host: f.str.optional(),
+    },
+  },
   CONSOLIDATION_STARTED: { value: 'consolidation_started' },
   CONSOLIDATION_COMPLETE: { value: 'consolidation_complete' },
   NPZ_EXPORT_STARTED: {

@@ -53,9 +53,43 @@ export const healthEvents = defineDomain('health', {
   MEMORY_PRESSURE_RECOVERED: { value: 'memory_pressure_recovered' },
   SOCKET_LEAK_DETECTED: { value: 'socket_leak_detected' },
   SOCKET_LEAK_RECOVERED: { value: 'socket_leak_recovered' },
-  RECOVERY_INITIATED: { value: 'recovery_initiated' },
-  RECOVERY_COMPLETED: { value: 'recovery_completed' },
-  RECOVERY_FAILED: { value: 'recovery_failed' },
+  // Canonical keys from the original's emitters (component, message, failure_count, strategy);
+  // config_key and attempt added: PIPELINE_RECOVERY retries one config's failed work.
+  RECOVERY_INITIATED: {
+    value: 'recovery_initiated',
+    payload: {
+      component: f.str,
+      message: f.str,
+      strategy: f.str.optional(),
+      config_key: f.configKey.optional(),
+      attempt_number: f.int.optional(),
+      failure_count: f.int.optional(),
+      delay_seconds: f.num.optional(),
+      node_id: f.str.optional(),
+    },
+  },
+  RECOVERY_COMPLETED: {
+    value: 'recovery_completed',
+    payload: {
+      component: f.str,
+      message: f.str,
+      success: f.bool,
+      config_key: f.configKey.optional(),
+      failure_count: f.int.optional(),
+      node_id: f.str.optional(),
+    },
+  },
+  RECOVERY_FAILED: {
+    value: 'recovery_failed',
+    payload: {
+      component: f.str,
+      message: f.str,
+      error: f.str,
+      config_key: f.configKey.optional(),
+      failure_count: f.int.optional(),
+      node_id: f.str.optional(),
+    },
+  },
   UTILIZATION_RECOVERY_STARTED: { value: 'utilization_recovery_started' },
   UTILIZATION_RECOVERY_COMPLETED: { value: 'utilization_recovery_completed' },
   UTILIZATION_RECOVERY_FAILED: { value: 'utilization_recovery_failed' },

@@ -1,6 +1,7 @@
 /**
  * ALERT_MANAGER (the guide's AlertManager): turns REGRESSION_CRITICAL and QUALITY_DEGRADED (the
- * guide's rows) and DAEMON_WATCHDOG's HEALTH_ALERT into alerts. The machine decides (which events alert, how severe, how often); its host raises them
+ * guide's rows), DAEMON_WATCHDOG's HEALTH_ALERT and PIPELINE_RECOVERY's RECOVERY_FAILED (it gave
+ * up retrying) into alerts. The machine decides (which events alert, how severe, how often); its host raises them
  * (`daemon.alert`: an error log line, `status`, the live view and the optional alert command).
  *
  * The same alert for the same config is raised at most once per `throttleSeconds` (300 s, by the
@@ -15,6 +16,7 @@ export const ALERT_MANAGER_SUBSCRIBES = subscriptions(
   'REGRESSION_CRITICAL',
   'QUALITY_DEGRADED',
   'HEALTH_ALERT',
+  'RECOVERY_FAILED',
 );
 
 export interface AlertManagerInput {
@@ -72,6 +74,16 @@ function alertOf(event: Subscribed): Omit<Alert, 'type'> | null {
         cause: event.envelope.id,
       };
     }
+    case 'RECOVERY_FAILED': {
+      const p = event.payload;
+      return {
+        severity: 'critical',
+        alert: event.type,
+        ...(p.config_key ? { config_key: p.config_key } : {}),
+        message: p.message,
+        cause: event.envelope.id,
+      };
+    }
     default:
       return null;
   }
@@ -82,6 +94,8 @@ const keyOf = (event: Subscribed) => {
   switch (event.type) {
     case 'HEALTH_ALERT':
       return `${event.type}:${event.payload.component}@${event.payload.host ?? ''}`;
+    case 'RECOVERY_FAILED':
+      return `${event.type}:${event.payload.component}:${event.payload.config_key ?? ''}`;
     case 'REGRESSION_CRITICAL':
     case 'QUALITY_DEGRADED':
       return `${event.type}:${event.payload.config_key}`;
@@ -135,6 +149,7 @@ export const alertManagerMachine = setup({
         REGRESSION_CRITICAL: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
         QUALITY_DEGRADED: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
         HEALTH_ALERT: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
+        RECOVERY_FAILED: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
       },
     },
   },

@@ -22,7 +22,7 @@ export function autoSyncDaemon(ctx: PipelineContext): DaemonSpec {
       actors: { runJob: ctx.runJob },
     }),
     machineVersion: ctx.machineVersion,
-    subscribes: ['SELFPLAY_COMPLETE', 'HOST_ONLINE', 'HOST_OFFLINE'],
+    subscribes: ['SELFPLAY_COMPLETE', 'SYNC_REQUEST', 'HOST_ONLINE', 'HOST_OFFLINE'],
     emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
   };
 }
