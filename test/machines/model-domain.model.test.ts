@@ -149,6 +149,15 @@ describeModelBased(
       expect(models['c-m2']).toMatchObject({ version: 'v2', parent_model_id: 'c-m1' });
       expect(production).toEqual({ c: 'c-m1' });
     });
+
+    it('numbers a model it first hears of by its rollback as the next version, like any other', () => {
+      const { actor } = startActor(modelRegistryMachine);
+      for (const k of ['TRAIN_M2', 'ROLLBACK_M2_TO_M1', 'TRAIN_M1'])
+        actor.send(REGISTRY_EVENTS[k]?.() as never);
+      const { models, versions } = actor.getSnapshot().context;
+      expect([models['c-m2']?.version, models['c-m1']?.version]).toEqual(['v1', 'v2']);
+      expect(versions).toEqual({ c: 2 });
+    });
   },
 );
 

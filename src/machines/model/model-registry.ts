@@ -55,20 +55,26 @@ const updated = (id: string, m: ModelVersion, reason: string): Update => ({
   },
 });
 
-/** The context after `changes` (model id -> new stage), and the MODEL_UPDATED of each. */
+/**
+ * The context after `changes` (model id -> new stage, a new model registered), and the
+ * MODEL_UPDATED of each.
+ */
 function restage(
   context: RegistryContext,
   changes: readonly (readonly [string, ModelVersion, string])[],
 ): { context: RegistryContext; out: Update[] } {
   const models = { ...context.models };
   const production = { ...context.production };
+  const versions = { ...context.versions };
   const out: Update[] = [];
   for (const [id, model, reason] of changes) {
+    // A model not seen before is a new version of its config (newVersion numbered it so).
+    if (!models[id]) versions[model.config_key] = (versions[model.config_key] ?? 0) + 1;
     models[id] = model;
     if (model.stage === 'production') production[model.config_key] = id;
     out.push(updated(id, model, reason));
   }
-  return { context: { ...context, models, production }, out };
+  return { context: { ...context, models, production, versions }, out };
 }
 
 const newVersion = (
@@ -99,16 +105,7 @@ function registryStep(
       const id = modelIdOf(path);
       if (context.models[id]) return none;
       const config = event.payload.config_key;
-      const next = restage(context, [
-        [id, newVersion(context, config, path, 'candidate'), 'trained'],
-      ]);
-      return {
-        ...next,
-        context: {
-          ...next.context,
-          versions: { ...context.versions, [config]: (context.versions[config] ?? 0) + 1 },
-        },
-      };
+      return restage(context, [[id, newVersion(context, config, path, 'candidate'), 'trained']]);
     }
     case 'MODEL_PROMOTED': {
       const p = event.payload;
@@ -124,16 +121,7 @@ function registryStep(
       const replaced = before === undefined ? undefined : context.models[before];
       if (before !== undefined && replaced && before !== p.model_id)
         changes.push([before, { ...replaced, stage: 'archived' }, 'superseded']);
-      const next = restage(context, changes);
-      return known
-        ? next
-        : {
-            ...next,
-            context: {
-              ...next.context,
-              versions: { ...context.versions, [config]: (context.versions[config] ?? 0) + 1 },
-            },
-          };
+      return restage(context, changes);
     }
     case 'PROMOTION_ROLLED_BACK': {
       const p = event.payload;
