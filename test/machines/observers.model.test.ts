@@ -134,24 +134,29 @@ const metricsModel = setup({
 });
 let bests = 0;
 let clock = T0;
+/** Moves the metrics clock on by `seconds` and returns the new time. */
+const tick = (seconds: number): number => {
+  clock += seconds;
+  return clock;
+};
 const METRICS_EVENTS: Record<string, () => unknown> = {
   NEW_BEST: () =>
     stamped(
       'EVALUATION_COMPLETED',
       { config_key: 'c', elo: 2000 + 10 * ++bests, games_played: 10, win_rate: 0.6, model_id: 'm' },
-      (clock += 60),
+      tick(60),
     ),
   SHORT_OF_BEST: () =>
     stamped(
       'EVALUATION_COMPLETED',
       { config_key: 'c', elo: 1000, games_played: 10, win_rate: 0.5, model_id: 'm' },
-      (clock += 60),
+      tick(60),
     ),
   PROGRESS: () =>
     stamped(
       'EVALUATION_PROGRESS',
       { config_key: 'c', model_id: 'm', games_completed: 5, games_planned: 10 },
-      (clock += 10),
+      tick(10),
     ),
 };
 describeModelBased(
@@ -223,8 +228,9 @@ const watchdogModel = setup({
   },
 });
 let now = T0;
-const crash = (gap: number) => () =>
-  stamped(
+const crash = (gap: number) => () => {
+  now += gap;
+  return stamped(
     'DAEMON_STATUS_CHANGED',
     {
       daemon_name: 'X',
@@ -233,8 +239,9 @@ const crash = (gap: number) => () =>
       new_status: 'backing_off',
       error: 'boom',
     },
-    (now += gap),
+    now,
   );
+};
 const WATCHDOG_EVENTS: Record<string, () => unknown> = {
   CRASH_SOON: crash(600),
   CRASH_LATE: crash(4_200),
