@@ -382,7 +382,7 @@ export function checkPipelineWiring(
       ),
   ];
   const arriving = elsewhere.flatMap((d) => d.emits).filter(crosses);
-  const guide = checkGuideCoverage(daemons, SUPERVISOR_EMITS, arriving);
+  const guide = checkGuideCoverage(daemons, SUPERVISOR_EMITS, arriving, CLUSTER_EMITS);
   errors.push(...guide.gaps.map((g) => `guide: ${g}`));
   out(`profile: ${profile}; daemons: ${daemons.length}; guide table rows: ${GUIDE_ROWS.length}`);
   out(

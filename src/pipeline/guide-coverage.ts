@@ -9,9 +9,20 @@ import { GUIDE_ROWS } from '../events/guide-tables.js';
 
 /** The guide's component names that a pipeline daemon plays (null: not built here). */
 export function daemonOfComponent(component: string, event: string): string | null {
-  // The P2POrchestrator's data sync rows are AUTO_SYNC's; its host and leader rows are not built.
+  // The P2POrchestrator's data sync rows are AUTO_SYNC's; its host and leader rows are the
+  // cluster member's (`clusterPlays`).
   if (component === 'P2POrchestrator') return event.startsWith('DATA_SYNC_') ? 'AUTO_SYNC' : null;
   return COMPONENTS[component] ?? null;
+}
+
+/**
+ * Whether the runtime's cluster member (not a daemon: every host's member derives presence and
+ * leadership from the KV buckets) plays this emitter of the guide: the P2POrchestrator's host and
+ * leader events, and the NodeRecoveryDaemon's NODE_RECOVERED (a host back with a new incarnation).
+ */
+export function clusterPlays(component: string, event: string): boolean {
+  if (component === 'P2POrchestrator') return !event.startsWith('DATA_SYNC_');
+  return component === 'NodeRecoveryDaemon';
 }
 
 const COMPONENTS: Readonly<Record<string, string>> = {
@@ -42,6 +53,9 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   MetricsAnalysisOrchestrator: 'METRICS_ANALYSIS',
   DaemonWatchdog: 'DAEMON_WATCHDOG',
   RecoveryOrchestrator: 'PIPELINE_RECOVERY',
+  SyncRouter: 'AUTO_SYNC',
+  LeadershipCoordinator: 'LEADERSHIP_COORDINATOR',
+  UnifiedHealthManager: 'CLUSTER_HEALTH',
   // The training script's early stop reaches the bus through the training daemon's result.
   'train.py': 'CONTINUOUS_TRAINING_LOOP',
 };
@@ -58,6 +72,11 @@ export const GUIDE_DEVIATIONS: readonly { event: string; component: string; why:
     component: 'FeedbackLoop',
     why: "promotion decisions are AUTO_PROMOTION's; the curriculum half is CurriculumIntegration's, not built",
   },
+  ...(['HOST_ONLINE', 'NODE_RECOVERED'] as const).map((event) => ({
+    event,
+    component: 'SelfplayScheduler',
+    why: "selfplay runs on the host whose MasterLoop asks for it (the leader's); spreading batches over the hosts present is not built",
+  })),
 ];
 
 export interface DaemonWiring {
@@ -102,16 +121,19 @@ export interface GuideCoverage {
 
 /**
  * `supervisorEmits`: what the supervisor publishes (it plays the guide's DaemonManager as an
- * emitter). `arriving`: events that reach these daemons from another process.
+ * emitter). `arriving`: events that reach these daemons from another process. `clusterEmits`:
+ * what the cluster member publishes when the runtime is in a cluster (`clusterPlays`).
  */
 export function checkGuideCoverage(
   daemons: readonly DaemonWiring[],
   supervisorEmits: readonly string[],
   arriving: readonly string[] = [],
+  clusterEmits: readonly string[] = [],
 ): GuideCoverage {
   const byType = new Map(daemons.map((d) => [d.type, d]));
   const emittedHere = new Set([
     ...supervisorEmits,
+    ...clusterEmits,
     ...arriving,
     ...daemons.flatMap((d) => d.emits),
   ]);
@@ -134,6 +156,15 @@ export function checkGuideCoverage(
           gaps.push(`${row.event}: the supervisor (the guide's DaemonManager) does not emit it`);
           cell('missing', 'supervisor', 'the supervisor does not emit it');
         } else cell('wired', 'supervisor');
+        return;
+      }
+      if (side === 'emits' && clusterPlays(component, row.event)) {
+        if (clusterEmits.includes(row.event)) cell('wired', 'cluster member');
+        else {
+          notBuilt.add(component);
+          whole = false;
+          cell('missing', null, 'not built (no cluster member here)');
+        }
         return;
       }
       const type = daemonOfComponent(component, row.event);

@@ -7,6 +7,7 @@
 import { PROFILES } from '../actors/daemon-types.js';
 import { workerActor } from '../actors/worker-actor.js';
 import { InvalidOptionError } from '../errors.js';
+import { clusterHealthDaemon, leadershipCoordinatorDaemon } from '../machines/cluster/daemons.js';
 import { qualityMonitorDaemon } from '../machines/curriculum/daemons.js';
 import type { DaemonSpec } from '../machines/daemon-spec.js';
 import {
@@ -107,6 +108,8 @@ const ALL_PIPELINE_DAEMONS = [
   'METRICS_ANALYSIS',
   'DAEMON_WATCHDOG',
   'PIPELINE_RECOVERY',
+  'LEADERSHIP_COORDINATOR',
+  'CLUSTER_HEALTH',
   'MASTER_LOOP',
 ] as const;
 
@@ -118,7 +121,7 @@ const ALL_PIPELINE_DAEMONS = [
  * (session 6): TRAINING_TRIGGER keeps paused configs, distribution keeps production models.
  * Bump it when a machine's states or context change shape.
  */
-const MACHINE_VERSION = '4';
+const MACHINE_VERSION = '5';
 
 /**
  * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
@@ -200,6 +203,8 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     metricsAnalysisDaemon(ctx),
     daemonWatchdogDaemon(ctx),
     pipelineRecoveryDaemon(ctx),
+    leadershipCoordinatorDaemon(ctx),
+    clusterHealthDaemon(ctx),
   ];
   if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;

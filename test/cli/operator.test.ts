@@ -151,7 +151,11 @@ describe('operator commands', () => {
     );
     // A row whose emitter is not built here is listed, not failed.
     expect(lines).toContain(
-      'not wired: HOST_ONLINE -> SelfplayScheduler (SELFPLAY_COORDINATOR): nothing here emits it (P2POrchestrator not built)',
+      'not wired: IDLE_RESOURCE_DETECTED -> SelfplayScheduler (SELFPLAY_COORDINATOR): nothing here emits it (IdleDetectionLoop not built)',
+    );
+    // The cluster member plays the P2POrchestrator's presence and leadership rows.
+    expect(lines).toContain(
+      '    LEADER_ELECTED             | P2POrchestrator (cluster member): wired -> LeadershipCoordinator (LEADERSHIP_COORDINATOR): wired',
     );
     // The SelfplayScheduler must hear the DataPipelineOrchestrator's NEW_GAMES_AVAILABLE.
     const deaf = pipeline.map((d) =>

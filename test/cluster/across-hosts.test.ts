@@ -14,6 +14,7 @@ import {
   killAll,
   rowsOf,
   slowTrainingConfig,
+  snapshotOf,
   startHost,
   waitForLog,
 } from './support.js';
@@ -120,6 +121,51 @@ describe.skipIf(unavailable !== null)('across hosts (real nats-server)', () => {
     );
     const { stdout } = await runCli('status', '--db', trainer.db);
     expect(stdout).toMatch(/bridge: runtime training_node@a/);
+  }, 90_000);
+
+  it('b of two hosts stops: on a, CLUSTER_HEALTH finds half the cluster gone (a critical alert logged) and healthy again once b recovers; LEADERSHIP_COORDINATOR holds a as leader', async () => {
+    const b = startHost(dir, 'b', nats.url, ['--profile', 'training_node']);
+    hosts.push(b);
+    await waitForLog(b, /serving the coordinator/);
+    const a = startHost(dir, 'a', nats.url, [
+      '--profile',
+      'coordinator',
+      // More than it will get through: the test stops it.
+      '--iterations',
+      '1000',
+      '--configs',
+      'hex8_2p',
+    ]);
+    hosts.push(a);
+    await eventually(
+      () => rowsOf(a.db, 'HOST_ONLINE').some((r) => r.payload.host === 'b'),
+      30_000,
+      'HOST_ONLINE for b on a',
+    );
+    // A clean stop deletes b's presence key: a sees it gone at once. (CLUSTER_HEALTH's own
+    // events stay in a's process; its alert is in a's log, its state in its snapshot.)
+    b.fixture.child.kill('SIGTERM');
+    expect(await b.fixture.exited).toBe(0);
+    await waitForLog(a, /ALERT \(critical\) 1 of 2 hosts offline: b/, 15_000);
+    const again = startHost(dir, 'b', nats.url, ['--profile', 'training_node']);
+    hosts.push(again);
+    await eventually(
+      () => rowsOf(a.db, 'NODE_RECOVERED').some((r) => r.payload.node_id === 'b'),
+      30_000,
+      'NODE_RECOVERED for b on a',
+    );
+    a.fixture.child.kill('SIGTERM');
+    await a.fixture.exited;
+    const health = snapshotOf(a.db, 'CLUSTER_HEALTH') as {
+      value: string;
+      context: { hosts: Record<string, boolean> };
+    };
+    expect([health.value, health.context.hosts]).toEqual(['healthy', { a: true, b: true }]);
+    const leadership = snapshotOf(a.db, 'LEADERSHIP_COORDINATOR') as {
+      context: { leader: string; members: Record<string, string> };
+    };
+    expect(leadership.context.leader).toBe('a');
+    expect(leadership.context.members).toMatchObject({ a: 'online', b: 'online' });
   }, 90_000);
 
   it('kill -9 of b mid-training: HOST_OFFLINE for b on a within the TTL plus a sweep, the job retrained on c with the same job id, NODE_RECOVERED when b returns', async () => {

@@ -58,6 +58,20 @@ export function rowsOf(db: string, type?: string): Row[] {
   }
 }
 
+/** A daemon's last snapshot in a host's file (read-only): its state `value` and `context`. */
+export function snapshotOf(db: string, daemon: string): unknown {
+  const conn = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    const row = conn
+      .prepare('SELECT snapshot FROM actor_snapshots WHERE actor_id = ? ORDER BY saved_at DESC')
+      .get(daemon) as { snapshot: string } | undefined;
+    if (!row) throw new Error(`no snapshot of ${daemon} in ${db}`);
+    return JSON.parse(row.snapshot) as unknown;
+  } finally {
+    conn.close();
+  }
+}
+
 /** A worker config whose training takes `ms` (a real process per job), other kinds simulated. */
 export function slowTrainingConfig(dir: string, ms: number): string {
   const path = join(dir, `slow-training-${ms}.json`);

@@ -113,7 +113,14 @@ const DAEMONS: Daemon[] = [
       DATA_SYNC_COMPLETED: 'completed',
       DATA_SYNC_FAILED: 'failed',
     },
-    heard: HOSTS_HEARD,
+    // Presence and the hosts training (the SyncRouter's view) change the targets, not the work.
+    heard: [
+      ...HOSTS_HEARD,
+      { type: 'NODE_RECOVERED', payload: { node_id: 't2' } },
+      { type: 'TRAINING_STARTED', payload: { config_key: 'c', host: 't2' } },
+      { type: 'TRAINING_COMPLETED', payload: { config_key: 'c', success: true, host: 't2' } },
+      { type: 'TRAINING_FAILED', payload: { config_key: 'c', error: 'x', host: 't2' } },
+    ],
   },
   {
     name: 'DATA_PIPELINE',

@@ -5,6 +5,12 @@
  *
  * SYNC_REQUEST (a recovery's retry, a repair, orphaned games) is a sync like a selfplay batch's;
  * one of `priority: 'high'` runs before the batches waiting.
+ *
+ * In a cluster it also plays the guide's SyncRouter: the targets are the training hosts present
+ * (HOST_ONLINE / HOST_OFFLINE); a host back with a new incarnation (NODE_RECOVERED) is a target
+ * again at once, with the daemons it ran, before its HOST_ONLINE; and the hosts training right
+ * now (TRAINING_STARTED, until their TRAINING_COMPLETED / TRAINING_FAILED) are copied to first,
+ * since they read the data soonest (the original's +50 for an active trainer).
  */
 
 import type { PayloadOf } from '../../events/catalog/index.js';
@@ -19,6 +25,67 @@ interface Request {
   readonly priority: 'normal' | 'high';
 }
 
+/** The SyncRouter's view: the hosts present, those gone (with what they ran), those training. */
+export interface SyncNotes extends HostNotes {
+  readonly away: Readonly<Record<string, readonly string[]>>;
+  readonly training: readonly string[];
+}
+
+export const SYNC_ROUTER_EVENTS = [
+  ...HOST_EVENTS,
+  'NODE_RECOVERED',
+  'TRAINING_STARTED',
+  'TRAINING_COMPLETED',
+  'TRAINING_FAILED',
+] as const;
+
+export function foldSyncNotes(
+  notes: SyncNotes,
+  type: string,
+  payload: Record<string, unknown>,
+): SyncNotes {
+  const host = type === 'NODE_RECOVERED' ? payload.node_id : payload.host;
+  if (typeof host !== 'string') return notes;
+  switch (type) {
+    case 'HOST_ONLINE': {
+      const { [host]: _back, ...away } = notes.away;
+      return { ...notes, ...foldHosts(notes, type, payload), away };
+    }
+    case 'HOST_OFFLINE': {
+      const ran = notes.hosts[host];
+      if (ran === undefined) return notes;
+      return {
+        ...notes,
+        ...foldHosts(notes, type, payload),
+        away: { ...notes.away, [host]: ran },
+        training: notes.training.filter((h) => h !== host),
+      };
+    }
+    case 'NODE_RECOVERED': {
+      const ran = notes.away[host];
+      if (ran === undefined) return notes;
+      const { [host]: _back, ...away } = notes.away;
+      return { ...notes, hosts: { ...notes.hosts, [host]: ran }, away };
+    }
+    case 'TRAINING_STARTED':
+      return notes.training.includes(host)
+        ? notes
+        : { ...notes, training: [...notes.training, host].sort() };
+    case 'TRAINING_COMPLETED':
+    case 'TRAINING_FAILED':
+      return { ...notes, training: notes.training.filter((h) => h !== host) };
+    default:
+      return notes;
+  }
+}
+
+/** The training hosts present but `self`, those training now first (each part by name). */
+export function routeTargets(notes: SyncNotes, self: string): string[] {
+  const present = hostsRunning(notes, ['CONTINUOUS_TRAINING_LOOP'], self);
+  const busy = present.filter((h) => notes.training.includes(h));
+  return [...busy, ...present.filter((h) => !busy.includes(h))];
+}
+
 /**
  * `trainingHosts`: where the games go. `clustered`: instead, the training hosts present when the
  * request arrives (HOST_ONLINE / HOST_OFFLINE), the source host excepted.
@@ -28,17 +95,17 @@ export function createAutoSyncMachine(
   trainingHosts: readonly string[],
   clustered = false,
 ) {
-  const targetsOf = (notes: HostNotes) =>
-    clustered ? hostsRunning(notes, ['CONTINUOUS_TRAINING_LOOP'], sourceHost) : [...trainingHosts];
-  return createJobDaemonMachine<'sync', Request, HostNotes, 'SELFPLAY_COMPLETE' | 'SYNC_REQUEST'>({
+  const targetsOf = (notes: SyncNotes) =>
+    clustered ? routeTargets(notes, sourceHost) : [...trainingHosts];
+  return createJobDaemonMachine<'sync', Request, SyncNotes, 'SELFPLAY_COMPLETE' | 'SYNC_REQUEST'>({
     id: 'autoSync',
     triggers: ['SELFPLAY_COMPLETE', 'SYNC_REQUEST'],
     // A SYNC_REQUEST's schema guarantees its config and games.
     rejects: ['SELFPLAY_COMPLETE'],
     notes: {
-      initial: { hosts: {} },
-      listens: [...HOST_EVENTS],
-      fold: foldHosts,
+      initial: { hosts: {}, away: {}, training: [] },
+      listens: [...SYNC_ROUTER_EVENTS],
+      fold: foldSyncNotes,
       rank: (r) => (r.priority === 'high' ? 0 : 1),
     },
     toRequest: (type, payload, notes) => {

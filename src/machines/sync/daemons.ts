@@ -1,7 +1,7 @@
 /** The Data Sync section of the guide: its daemons as specs. */
 import type { DaemonSpec } from '../daemon-spec.js';
 import type { PipelineContext } from '../pipeline-context.js';
-import { createAutoSyncMachine } from './auto-sync.js';
+import { createAutoSyncMachine, SYNC_ROUTER_EVENTS } from './auto-sync.js';
 import { createDataPipelineMachine } from './data-pipeline.js';
 import { selfplayCoordinatorMachine } from './selfplay-coordinator.js';
 
@@ -22,7 +22,7 @@ export function autoSyncDaemon(ctx: PipelineContext): DaemonSpec {
       actors: { runJob: ctx.runJob },
     }),
     machineVersion: ctx.machineVersion,
-    subscribes: ['SELFPLAY_COMPLETE', 'SYNC_REQUEST', 'HOST_ONLINE', 'HOST_OFFLINE'],
+    subscribes: ['SELFPLAY_COMPLETE', 'SYNC_REQUEST', ...SYNC_ROUTER_EVENTS],
     emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
   };
 }

@@ -1,0 +1,201 @@
+/**
+ * Model-based tests of the Cluster table's daemons: CLUSTER_HEALTH (the guide's
+ * UnifiedHealthManager) and LEADERSHIP_COORDINATOR. As for every machine: an abstract model
+ * predicts, after each event, what the daemon says or keeps; every path of it, extended by every
+ * event, runs on the real machine, which must take all of its states and transitions.
+ */
+import { expect, it } from 'vitest';
+import { assign, createActor, setup } from 'xstate';
+import type { EventName, PayloadInput } from '../../src/events/catalog/index.js';
+import { clusterHealthMachine } from '../../src/machines/cluster/cluster-health.js';
+import { leadershipCoordinatorMachine } from '../../src/machines/cluster/leadership-coordinator.js';
+import { catalogEvent } from '../support/catalog-event.js';
+import { describeModelBased, type Emitted } from '../support/model-based.js';
+
+type Step = { type: string };
+const steps = (names: readonly string[]) => names.map((type) => ({ type }));
+const event = <T extends EventName>(type: T, payload: PayloadInput<T>) =>
+  catalogEvent(type, payload);
+
+// ---- CLUSTER_HEALTH: hosts a and b come and go (b may come back as NODE_RECOVERED); c joins. ----
+type Presence = 'unseen' | 'on' | 'off';
+type HealthCtx = {
+  hosts: Readonly<Record<'a' | 'b' | 'c', Presence>>;
+  unhealthy: boolean;
+  out: readonly string[];
+};
+const unhealthyOf = (hosts: HealthCtx['hosts']) => {
+  const seen = Object.values(hosts).filter((p) => p !== 'unseen');
+  return seen.length >= 2 && 2 * seen.filter((p) => p === 'off').length >= seen.length;
+};
+const setHost =
+  (host: 'a' | 'b' | 'c', to: 'on' | 'off') =>
+  ({ context }: { context: HealthCtx }): HealthCtx => {
+    const hosts = { ...context.hosts, [host]: to };
+    const unhealthy = unhealthyOf(hosts);
+    const out =
+      unhealthy === context.unhealthy
+        ? []
+        : unhealthy
+          ? ['P2P_CLUSTER_UNHEALTHY', 'HEALTH_ALERT']
+          : ['P2P_CLUSTER_HEALTHY'];
+    return { hosts, unhealthy, out };
+  };
+const healthModel = setup({
+  types: { context: {} as HealthCtx, events: {} as Step },
+}).createMachine({
+  context: { hosts: { a: 'unseen', b: 'unseen', c: 'unseen' }, unhealthy: false, out: [] },
+  on: {
+    A_ON: { actions: assign(setHost('a', 'on')) },
+    A_OFF: { actions: assign(setHost('a', 'off')) },
+    B_ON: { actions: assign(setHost('b', 'on')) },
+    B_OFF: { actions: assign(setHost('b', 'off')) },
+    B_RECOVERED: { actions: assign(setHost('b', 'on')) },
+    C_ON: { actions: assign(setHost('c', 'on')) },
+  },
+});
+const HEALTH_EVENTS: Record<string, () => unknown> = {
+  A_ON: () => event('HOST_ONLINE', { host: 'a' }),
+  A_OFF: () => event('HOST_OFFLINE', { host: 'a' }),
+  B_ON: () => event('HOST_ONLINE', { host: 'b' }),
+  B_OFF: () => event('HOST_OFFLINE', { host: 'b' }),
+  B_RECOVERED: () => event('NODE_RECOVERED', { node_id: 'b' }),
+  C_ON: () => event('HOST_ONLINE', { host: 'c' }),
+};
+describeModelBased(
+  'CLUSTER_HEALTH',
+  {
+    model: healthModel,
+    events: steps(Object.keys(HEALTH_EVENTS)),
+    machine: clusterHealthMachine,
+    apply: (e, { actor }) => actor.send(HEALTH_EVENTS[e.type]?.() as never),
+    observe: ({ actor, takeEmitted }) => ({
+      unhealthy: actor.getSnapshot().value === 'unhealthy',
+      out: takeEmitted().map((e) => e.type),
+    }),
+    predict: (m) => ({ unhealthy: m.context.unhealthy, out: m.context.out }),
+  },
+  100,
+  () => {
+    it('names the hosts gone and the counts; the alert is critical', () => {
+      const out: Emitted[] = [];
+      const actor = createActor(clusterHealthMachine);
+      actor.on('*', (e) => void out.push(e as Emitted));
+      actor.start();
+      for (const h of ['a', 'b', 'c', 'd']) actor.send(event('HOST_ONLINE', { host: h }) as never);
+      actor.send(event('HOST_OFFLINE', { host: 'd' }) as never);
+      expect(out).toEqual([]);
+      actor.send(event('HOST_OFFLINE', { host: 'b' }) as never);
+      expect(out.map((e) => [e.type, e.payload])).toEqual([
+        [
+          'P2P_CLUSTER_UNHEALTHY',
+          { healthy_nodes: 2, node_count: 4, alerts: ['b', 'd'], healthy: false },
+        ],
+        [
+          'HEALTH_ALERT',
+          { component: 'cluster', severity: 'critical', message: '2 of 4 hosts offline: b, d' },
+        ],
+      ]);
+      out.length = 0;
+      actor.send(event('NODE_RECOVERED', { node_id: 'd' }) as never);
+      expect(out.map((e) => [e.type, e.payload])).toEqual([
+        ['P2P_CLUSTER_HEALTHY', { healthy_nodes: 3, node_count: 4, healthy: true }],
+      ]);
+    });
+  },
+);
+
+// ---- LEADERSHIP_COORDINATOR: terms 1..3 won by a or b, stale and repeated reports, a's presence. ----
+type LeadCtx = {
+  leader: string | null;
+  term: number;
+  changes: number;
+  stale: boolean;
+  a: 'unknown' | 'online' | 'offline';
+};
+const elect =
+  (leader: string) =>
+  ({ context }: { context: LeadCtx }): Partial<LeadCtx> =>
+    context.term >= 3 ? {} : { leader, term: context.term + 1, changes: context.changes + 1 };
+const leadModel = setup({
+  types: { context: {} as LeadCtx, events: {} as Step },
+}).createMachine({
+  context: { leader: null, term: 0, changes: 0, stale: false, a: 'unknown' },
+  on: {
+    A_WINS: { actions: assign(elect('a')) },
+    B_WINS: { actions: assign(elect('b')) },
+    // The lease before the one held: changes nothing but the count of stale reports.
+    STALE: { actions: assign(({ context }) => (context.term >= 1 ? { stale: true } : {})) },
+    // The leader held, reported again.
+    AGAIN: {},
+    A_ONLINE: { actions: assign({ a: 'online' }) },
+    A_OFFLINE: { actions: assign({ a: 'offline' }) },
+  },
+});
+let held = { leader: null as string | null, term: 0 };
+const LEAD_EVENTS: Record<string, () => unknown> = {
+  A_WINS: () =>
+    held.term >= 3 ? null : event('LEADER_ELECTED', { leader_id: 'a', term: held.term + 1 }),
+  B_WINS: () =>
+    held.term >= 3 ? null : event('LEADER_ELECTED', { leader_id: 'b', term: held.term + 1 }),
+  STALE: () =>
+    held.term >= 1 ? event('LEADER_ELECTED', { leader_id: 'z', term: held.term - 1 }) : null,
+  AGAIN: () =>
+    held.leader === null
+      ? null
+      : event('LEADER_ELECTED', { leader_id: held.leader, term: held.term }),
+  A_ONLINE: () => event('HOST_ONLINE', { host: 'a' }),
+  A_OFFLINE: () => event('HOST_OFFLINE', { host: 'a' }),
+};
+describeModelBased(
+  'LEADERSHIP_COORDINATOR',
+  {
+    model: leadModel,
+    events: steps(Object.keys(LEAD_EVENTS)),
+    machine: leadershipCoordinatorMachine,
+    reset: () => {
+      held = { leader: null, term: 0 };
+    },
+    apply: (e, { actor }) => {
+      const sent = LEAD_EVENTS[e.type]?.();
+      if (sent) actor.send(sent as never);
+      const c = actor.getSnapshot().context;
+      held = { leader: c.leader, term: c.term };
+    },
+    observe: ({ actor }) => {
+      const c = actor.getSnapshot().context;
+      return {
+        leader: c.leader,
+        term: c.term,
+        changes: c.history.length,
+        stale: c.stale > 0,
+        a: c.members.a ?? 'unknown',
+      };
+    },
+    predict: (m) => ({
+      leader: m.context.leader,
+      term: m.context.term,
+      changes: m.context.changes,
+      stale: m.context.stale,
+      a: m.context.a,
+    }),
+  },
+  100,
+  () => {
+    it('keeps the last 20 changes, oldest first, with their times', () => {
+      const actor = createActor(leadershipCoordinatorMachine).start();
+      for (let term = 1; term <= 25; term++)
+        actor.send(event('LEADER_ELECTED', { leader_id: `h${term % 2}`, term }) as never);
+      const { history, leader, term } = actor.getSnapshot().context;
+      expect([leader, term, history.length]).toEqual(['h1', 25, 20]);
+      expect(history[0]).toMatchObject({ leader: 'h0', term: 6 });
+      expect(typeof history[0]?.at).toBe('number');
+    });
+    it('takes a report without a term as it comes', () => {
+      const actor = createActor(leadershipCoordinatorMachine).start();
+      actor.send(event('LEADER_ELECTED', { leader_id: 'a', term: 4 }) as never);
+      actor.send(event('LEADER_ELECTED', { leader_id: 'b' }) as never);
+      expect(actor.getSnapshot().context).toMatchObject({ leader: 'b', term: 4 });
+    });
+  },
+);
