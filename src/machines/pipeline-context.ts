@@ -30,4 +30,6 @@ export interface PipelineContext {
   readonly watchdog?: PerformanceWatchdogInput;
   readonly alerts?: AlertManagerInput;
   readonly recovery?: PipelineRecoveryInput;
+  /** IDLE_RESOURCE: how long without GPU work is idle. */
+  readonly idleSeconds?: number;
 }

@@ -56,6 +56,8 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   SyncRouter: 'AUTO_SYNC',
   LeadershipCoordinator: 'LEADERSHIP_COORDINATOR',
   UnifiedHealthManager: 'CLUSTER_HEALTH',
+  // The guide's IdleDetectionLoop emits nothing in the original; its IdleResourceDaemon does.
+  IdleDetectionLoop: 'IDLE_RESOURCE',
   // The training script's early stop reaches the bus through the training daemon's result.
   'train.py': 'CONTINUOUS_TRAINING_LOOP',
 };

@@ -7,7 +7,11 @@
 import { PROFILES } from '../actors/daemon-types.js';
 import { workerActor } from '../actors/worker-actor.js';
 import { InvalidOptionError } from '../errors.js';
-import { clusterHealthDaemon, leadershipCoordinatorDaemon } from '../machines/cluster/daemons.js';
+import {
+  clusterHealthDaemon,
+  idleResourceDaemon,
+  leadershipCoordinatorDaemon,
+} from '../machines/cluster/daemons.js';
 import { qualityMonitorDaemon } from '../machines/curriculum/daemons.js';
 import type { DaemonSpec } from '../machines/daemon-spec.js';
 import {
@@ -66,6 +70,8 @@ export interface PipelineDaemonOptions {
   readonly alerts?: AlertManagerInput;
   /** PIPELINE_RECOVERY's backoff and attempts. */
   readonly recovery?: PipelineRecoveryInput;
+  /** IDLE_RESOURCE: seconds without GPU work before this host's GPU counts as idle; 120. */
+  readonly idleSeconds?: number;
   /** This host, where selfplay data is produced; 'localhost'. */
   readonly host?: string;
   /** Adds the MasterLoop (type MASTER_LOOP, critical) that runs iterations. */
@@ -110,6 +116,7 @@ const ALL_PIPELINE_DAEMONS = [
   'PIPELINE_RECOVERY',
   'LEADERSHIP_COORDINATOR',
   'CLUSTER_HEALTH',
+  'IDLE_RESOURCE',
   'MASTER_LOOP',
 ] as const;
 
@@ -180,6 +187,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     watchdog: options.watchdog,
     alerts: options.alerts,
     recovery: options.recovery,
+    idleSeconds: options.idleSeconds,
   };
   const specs = [
     eventRouterDaemon(ctx),
@@ -205,6 +213,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     pipelineRecoveryDaemon(ctx),
     leadershipCoordinatorDaemon(ctx),
     clusterHealthDaemon(ctx),
+    idleResourceDaemon(ctx),
   ];
   if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;

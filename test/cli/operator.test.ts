@@ -151,7 +151,7 @@ describe('operator commands', () => {
     );
     // A row whose emitter is not built here is listed, not failed.
     expect(lines).toContain(
-      'not wired: IDLE_RESOURCE_DETECTED -> SelfplayScheduler (SELFPLAY_COORDINATOR): nothing here emits it (IdleDetectionLoop not built)',
+      'not wired: CURRICULUM_ADVANCED -> DataPipeline (DATA_PIPELINE): nothing here emits it (CurriculumController not built)',
     );
     // The cluster member plays the P2POrchestrator's presence and leadership rows.
     expect(lines).toContain(
@@ -159,7 +159,9 @@ describe('operator commands', () => {
     );
     // The SelfplayScheduler must hear the DataPipelineOrchestrator's NEW_GAMES_AVAILABLE.
     const deaf = pipeline.map((d) =>
-      d.type === 'SELFPLAY_COORDINATOR' ? { ...d, subscribes: ['SELFPLAY_TARGET_UPDATED'] } : d,
+      d.type === 'SELFPLAY_COORDINATOR'
+        ? { ...d, subscribes: d.subscribes.filter((t) => t !== 'NEW_GAMES_AVAILABLE') }
+        : d,
     );
     lines.length = 0;
     // The deaf scheduler is a gap, and its NEW_GAMES_AVAILABLE cell turns missing too.

@@ -1,13 +1,14 @@
 /**
  * Model-based tests of the Cluster table's daemons: CLUSTER_HEALTH (the guide's
- * UnifiedHealthManager) and LEADERSHIP_COORDINATOR. As for every machine: an abstract model
+ * UnifiedHealthManager), LEADERSHIP_COORDINATOR and IDLE_RESOURCE. As for every machine: an abstract model
  * predicts, after each event, what the daemon says or keeps; every path of it, extended by every
  * event, runs on the real machine, which must take all of its states and transitions.
  */
 import { expect, it } from 'vitest';
-import { assign, createActor, setup } from 'xstate';
+import { assign, createActor, SimulatedClock, setup } from 'xstate';
 import type { EventName, PayloadInput } from '../../src/events/catalog/index.js';
 import { clusterHealthMachine } from '../../src/machines/cluster/cluster-health.js';
+import { idleResourceMachine } from '../../src/machines/cluster/idle-resource.js';
 import { leadershipCoordinatorMachine } from '../../src/machines/cluster/leadership-coordinator.js';
 import { catalogEvent } from '../support/catalog-event.js';
 import { describeModelBased, type Emitted } from '../support/model-based.js';
@@ -196,6 +197,161 @@ describeModelBased(
       actor.send(event('LEADER_ELECTED', { leader_id: 'a', term: 4 }) as never);
       actor.send(event('LEADER_ELECTED', { leader_id: 'b' }) as never);
       expect(actor.getSnapshot().context).toMatchObject({ leader: 'b', term: 4 });
+    });
+  },
+);
+
+// ---- IDLE_RESOURCE: host h's training (at most 2 open), another host's, time passing. ----
+const IDLE_S = 120;
+type IdleCtx = { open: number; idleFor: number; reported: boolean; armed: boolean; out: number };
+const idleModel = setup({
+  types: { context: {} as IdleCtx, events: {} as Step },
+  guards: {
+    room: ({ context }) => context.open < 2,
+    open: ({ context }) => context.open > 0,
+  },
+}).createMachine({
+  // At start the host is idle and the wait armed.
+  context: { open: 0, idleFor: 0, reported: false, armed: true, out: 0 },
+  on: {
+    BEGIN: [
+      { guard: 'room', actions: assign(({ context }) => ({ open: context.open + 1, out: 0 })) },
+      { actions: assign({ out: 0 }) },
+    ],
+    END: [
+      {
+        guard: 'open',
+        actions: assign(({ context }) =>
+          context.open === 1
+            ? { open: 0, idleFor: 0, reported: false, armed: true, out: 0 }
+            : { open: context.open - 1, out: 0 },
+        ),
+      },
+      { actions: assign({ out: 0 }) },
+    ],
+    // Another host's training says nothing about this host's GPU.
+    OTHER_HOST: { actions: assign({ out: 0 }) },
+    WAIT: {
+      actions: assign(({ context }) => {
+        const fires = context.armed && context.open === 0 && !context.reported;
+        return fires
+          ? { reported: true, armed: false, out: 1 }
+          : { armed: context.armed && context.open === 0 ? context.armed : false, out: 0 };
+      }),
+    },
+    // The replayed actor keeps its delayed check across daemon.restored (a real restore, which
+    // loses it, is tested below): nothing changes.
+    RESTORED: { actions: assign({ out: 0 }) },
+  },
+});
+// Every kind of GPU work begins and ends in turn across the replays (the counts are not reset).
+const BEGIN_EVENTS = [
+  () => event('SELFPLAY_TARGET_UPDATED', { config_key: 'c', target_games: 5, reason: 'r' }),
+  () => event('TRAINING_STARTED', { config_key: 'c', host: 'h' }),
+  () => event('EVALUATION_STARTED', { config_key: 'c', model_id: 'm' }),
+];
+const END_EVENTS = [
+  () => event('SELFPLAY_COMPLETE', { config_key: 'c', games_played: 5 }),
+  () => event('TASK_FAILED', { task_id: 't', task_type: 'selfplay', node_id: 'h', error: 'e' }),
+  () => event('TRAINING_COMPLETED', { config_key: 'c', success: true, duration: 1, host: 'h' }),
+  () => event('TRAINING_FAILED', { config_key: 'c', error: 'e', host: 'h' }),
+  () => event('EVALUATION_COMPLETED', { config_key: 'c', elo: 1, games_played: 1, win_rate: 0.5 }),
+  () => event('EVALUATION_FAILED', { config_key: 'c', model_id: 'm', error: 'e' }),
+];
+let begun = 0;
+let ended = 0;
+describeModelBased(
+  'IDLE_RESOURCE',
+  {
+    model: idleModel,
+    events: steps(['BEGIN', 'END', 'OTHER_HOST', 'WAIT', 'RESTORED']),
+    machine: idleResourceMachine,
+    input: { host: 'h', idleSeconds: IDLE_S },
+    apply: (e, { actor, clock }) => {
+      const { open } = actor.getSnapshot().context;
+      if (e.type === 'BEGIN' && open < 2)
+        actor.send(BEGIN_EVENTS[begun++ % BEGIN_EVENTS.length]?.() as never);
+      if (e.type === 'END' && open > 0)
+        actor.send(END_EVENTS[ended++ % END_EVENTS.length]?.() as never);
+      if (e.type === 'OTHER_HOST')
+        actor.send(event('TRAINING_STARTED', { config_key: 'c', host: 'x' }) as never);
+      if (e.type === 'WAIT') clock.increment(IDLE_S * 1000);
+      if (e.type === 'RESTORED') actor.send({ type: 'daemon.restored' } as never);
+    },
+    observe: ({ takeEmitted }) =>
+      takeEmitted().filter((e) => e.type === 'IDLE_RESOURCE_DETECTED').length,
+    predict: (m) => m.context.out,
+  },
+  30,
+  () => {
+    it('a host restored idle, not yet reported, waits the whole delay again (a snapshot keeps no delayed event)', () => {
+      const clock = new SimulatedClock();
+      const first = createActor(idleResourceMachine, {
+        clock,
+        input: { host: 'h', idleSeconds: 5 },
+      });
+      first.start();
+      clock.increment(3_000);
+      const snapshot = first.getPersistedSnapshot();
+      first.stop();
+      const out: Emitted[] = [];
+      const later = new SimulatedClock();
+      const restored = createActor(idleResourceMachine, {
+        clock: later,
+        snapshot,
+        input: { host: 'h', idleSeconds: 5 },
+      });
+      restored.on('*', (e) => void out.push(e as Emitted));
+      restored.start();
+      restored.send({ type: 'daemon.restored' });
+      later.increment(4_999);
+      expect(out).toEqual([]);
+      later.increment(1);
+      expect(out.map((e) => e.type)).toEqual(['IDLE_RESOURCE_DETECTED']);
+    });
+    it('says whose GPU, for how long, and that it is inferred from the work, not measured', () => {
+      const out: Emitted[] = [];
+      const clock = new SimulatedClock();
+      const actor = createActor(idleResourceMachine, {
+        clock,
+        input: { host: 'h', idleSeconds: 5 },
+      });
+      actor.on('*', (e) => void out.push(e as Emitted));
+      actor.start();
+      actor.send(
+        event('SELFPLAY_TARGET_UPDATED', {
+          config_key: 'c',
+          target_games: 5,
+          reason: 'r',
+        }) as never,
+      );
+      clock.increment(10_000);
+      expect(out).toEqual([]);
+      // Another kind of task failing is not the end of the selfplay batch.
+      actor.send(
+        event('TASK_FAILED', {
+          task_id: 't',
+          task_type: 'export',
+          node_id: 'h',
+          error: 'e',
+        }) as never,
+      );
+      clock.increment(10_000);
+      expect(out).toEqual([]);
+      actor.send(event('SELFPLAY_COMPLETE', { config_key: 'c', games_played: 5 }) as never);
+      clock.increment(4_999);
+      expect(out).toEqual([]);
+      clock.increment(1);
+      expect(out.map((e) => e.payload)).toEqual([
+        {
+          node_id: 'h',
+          host: 'h',
+          gpu_utilization: 0,
+          gpu_memory_gb: 0,
+          idle_duration_seconds: 5,
+          reason: 'no_gpu_work',
+        },
+      ]);
     });
   },
 );

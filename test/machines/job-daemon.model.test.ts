@@ -13,7 +13,10 @@ import type { JobFeedback } from '../../src/machines/job-daemon.js';
 import { createModelDistributionMachine } from '../../src/machines/model/model-distribution.js';
 import { createAutoSyncMachine } from '../../src/machines/sync/auto-sync.js';
 import { createDataPipelineMachine } from '../../src/machines/sync/data-pipeline.js';
-import { selfplayCoordinatorMachine } from '../../src/machines/sync/selfplay-coordinator.js';
+import { createSelfplayCoordinatorMachine } from '../../src/machines/sync/selfplay-coordinator.js';
+
+const selfplayCoordinatorMachine = createSelfplayCoordinatorMachine('h');
+
 import { createTrainingCoordinatorMachine } from '../../src/machines/training/training-coordinator.js';
 import {
   describeModelBased,
@@ -90,11 +93,35 @@ const DAEMONS: Daemon[] = [
     name: 'SELFPLAY_COORDINATOR',
     machine: selfplayCoordinatorMachine,
     trigger: 'SELFPLAY_TARGET_UPDATED',
-    request: (n) => ({ config_key: 'c', target_games: n + 1 }),
+    // Every other request is an idle GPU of this host (after a target, so a batch size is known).
+    requestType: (n) => (n % 2 === 0 ? 'SELFPLAY_TARGET_UPDATED' : 'IDLE_RESOURCE_DETECTED'),
+    request: (n) =>
+      n % 2 === 0
+        ? { config_key: 'c', target_games: n + 1 }
+        : {
+            node_id: 'h',
+            host: 'h',
+            gpu_utilization: 3,
+            gpu_memory_gb: 80,
+            idle_duration_seconds: 60,
+          },
     badRequest: { config_key: 'c', target_games: 0 },
     result: { games_played: 10, db_path: 'x.db', duration_seconds: 1 },
     categories: { SELFPLAY_COMPLETE: 'completed', TASK_FAILED: 'failed' },
-    heard: [{ type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 5 } }],
+    heard: [
+      { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 5 } },
+      // Another host's idle GPU is not this daemon's to fill: skipped.
+      {
+        type: 'IDLE_RESOURCE_DETECTED',
+        payload: {
+          node_id: 'x',
+          host: 'x',
+          gpu_utilization: 3,
+          gpu_memory_gb: 80,
+          idle_duration_seconds: 60,
+        },
+      },
+    ],
   },
   {
     name: 'AUTO_SYNC',
@@ -424,6 +451,56 @@ describe('what the job daemons know beyond their queue', () => {
     return createActor(machine.provide({ actors: { runJob: fakeWorker as never } })).start();
   };
 
+  it("SELFPLAY_COORDINATOR gives this host's idle GPU a batch: the config recommended, else the most starved, of its last target size", () => {
+    const actor = start(selfplayCoordinatorMachine);
+    const idle = (host: string, recommended?: string) =>
+      actor.send({
+        type: 'IDLE_RESOURCE_DETECTED',
+        payload: {
+          node_id: host,
+          host,
+          gpu_utilization: 2,
+          gpu_memory_gb: 80,
+          idle_duration_seconds: 900,
+          ...(recommended ? { recommended_config: recommended } : {}),
+        },
+      });
+    const done = () =>
+      feedback?.({
+        type: 'job.done',
+        result: { games_played: 1, db_path: 'x', duration_seconds: 1 },
+      });
+    // Before any target nothing says which config, nor how many games: skipped, no job.
+    idle('h');
+    expect(jobs).toEqual([]);
+    for (const [config, games] of [
+      ['hex8_2p', 40],
+      ['square8_2p', 60],
+    ] as const) {
+      actor.send({
+        type: 'SELFPLAY_TARGET_UPDATED',
+        payload: { config_key: config, target_games: games },
+      });
+      done();
+    }
+    actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'hex8_2p', new_games: 500 } });
+    jobs.length = 0;
+    idle('h');
+    done();
+    idle('h', 'hex8_2p');
+    done();
+    // Not a config with a target: the most starved one instead.
+    idle('h', 'hex8_4p');
+    done();
+    // Another host's idle GPU is not this daemon's to fill.
+    idle('other');
+    expect(jobs.map((j) => j.input)).toEqual([
+      { config_key: 'square8_2p', games: 60 },
+      { config_key: 'hex8_2p', games: 40 },
+      { config_key: 'square8_2p', games: 60 },
+    ]);
+  });
+
   it('SELFPLAY_COORDINATOR runs the waiting batch of the config with the fewest new games first', () => {
     const actor = start(selfplayCoordinatorMachine);
     const ask = (config: string) =>
@@ -436,7 +513,10 @@ describe('what the job daemons know beyond their queue', () => {
     ask('poor');
     actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'rich', new_games: 500 } });
     actor.send({ type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'poor', new_games: 20 } });
-    expect(actor.getSnapshot().context.notes).toEqual({ gamesAvailable: { rich: 500, poor: 20 } });
+    expect(actor.getSnapshot().context.notes).toEqual({
+      gamesAvailable: { rich: 500, poor: 20 },
+      targets: { busy: 10, rich: 10, poor: 10 },
+    });
     feedback?.({
       type: 'job.done',
       result: { games_played: 10, db_path: 'x', duration_seconds: 1 },

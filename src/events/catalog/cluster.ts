@@ -201,6 +201,9 @@ export const clusterEvents = defineDomain('cluster', {
       gpu_memory_gb: f.num,
       idle_duration_seconds: f.num,
       recommended_config: f.str.optional(),
+      // Not in the original: why the GPU counts as idle (IDLE_RESOURCE infers it from the host's
+      // work, 'no_gpu_work', having no GPU probe).
+      reason: f.str.optional(),
     },
   },
   CLUSTER_UNDERUTILIZED: { value: 'cluster_underutilized' },

@@ -3,14 +3,16 @@ import type { DaemonSpec } from '../daemon-spec.js';
 import type { PipelineContext } from '../pipeline-context.js';
 import { createAutoSyncMachine, SYNC_ROUTER_EVENTS } from './auto-sync.js';
 import { createDataPipelineMachine } from './data-pipeline.js';
-import { selfplayCoordinatorMachine } from './selfplay-coordinator.js';
+import { createSelfplayCoordinatorMachine } from './selfplay-coordinator.js';
 
 export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
   return {
     type: 'SELFPLAY_COORDINATOR',
-    machine: selfplayCoordinatorMachine.provide({ actors: { runJob: ctx.runJob } }),
+    machine: createSelfplayCoordinatorMachine(ctx.host).provide({
+      actors: { runJob: ctx.runJob },
+    }),
     machineVersion: ctx.machineVersion,
-    subscribes: ['SELFPLAY_TARGET_UPDATED', 'NEW_GAMES_AVAILABLE'],
+    subscribes: ['SELFPLAY_TARGET_UPDATED', 'IDLE_RESOURCE_DETECTED', 'NEW_GAMES_AVAILABLE'],
     emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED'],
   };
 }

@@ -4,7 +4,15 @@
  * TASK_FAILED). It hears NEW_GAMES_AVAILABLE to know how much fresh data each config has, and
  * when batches wait, runs the one for the config with the least first (the data-starved config
  * gets the GPUs).
+ *
+ * IDLE_RESOURCE_DETECTED (an idle GPU; the guide's "spawn selfplay") is a batch too: for the
+ * config the detector recommends, else the most data-starved config asked for so far, of that
+ * config's last target size. An idle GPU of another host is skipped: selfplay runs where this
+ * daemon runs (spreading it over hosts is not built). One that arrives before any target was
+ * asked for is skipped too: nothing says which config or how large a batch.
  */
+import type { PayloadOf } from '../../events/catalog/index.js';
+import { isConfigKey } from '../emitted.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
 
 interface Request {
@@ -12,66 +20,97 @@ interface Request {
   readonly games: number;
 }
 
-/** New games exported per config so far. */
 export interface SelfplayNotes {
+  /** New games exported per config so far. */
   readonly gamesAvailable: Readonly<Record<string, number>>;
+  /** The last target asked for per config (the size of a batch an idle GPU gets). */
+  readonly targets: Readonly<Record<string, number>>;
 }
 
-export const selfplayCoordinatorMachine = createJobDaemonMachine<
-  'selfplay',
-  Request,
-  SelfplayNotes,
-  'SELFPLAY_TARGET_UPDATED'
->({
-  id: 'selfplayCoordinator',
-  triggers: ['SELFPLAY_TARGET_UPDATED'],
-  notes: {
-    initial: { gamesAvailable: {} },
-    listens: ['NEW_GAMES_AVAILABLE'],
-    fold: (notes, type, p) => {
-      if (type !== 'NEW_GAMES_AVAILABLE') return notes;
-      if (typeof p.config_key !== 'string' || !Number.isInteger(p.new_games)) return notes;
-      const before = notes.gamesAvailable[p.config_key] ?? 0;
-      return {
-        gamesAvailable: {
-          ...notes.gamesAvailable,
-          [p.config_key]: before + (p.new_games as number),
+type Trigger = 'SELFPLAY_TARGET_UPDATED' | 'IDLE_RESOURCE_DETECTED';
+
+function foldNotes(notes: SelfplayNotes, type: string, p: Record<string, unknown>): SelfplayNotes {
+  if (typeof p.config_key !== 'string') return notes;
+  if (
+    type === 'SELFPLAY_TARGET_UPDATED' &&
+    typeof p.target_games === 'number' &&
+    p.target_games > 0
+  )
+    return { ...notes, targets: { ...notes.targets, [p.config_key]: p.target_games } };
+  if (type !== 'NEW_GAMES_AVAILABLE' || !Number.isInteger(p.new_games)) return notes;
+  const before = notes.gamesAvailable[p.config_key] ?? 0;
+  return {
+    ...notes,
+    gamesAvailable: { ...notes.gamesAvailable, [p.config_key]: before + (p.new_games as number) },
+  };
+}
+
+/** The config an idle GPU plays: the one recommended if it has a target, else the most starved. */
+function idleConfig(notes: SelfplayNotes, recommended: string | undefined): string | undefined {
+  if (recommended !== undefined && isConfigKey(recommended) && recommended in notes.targets)
+    return recommended;
+  return Object.keys(notes.targets).sort(
+    (a, b) => (notes.gamesAvailable[a] ?? 0) - (notes.gamesAvailable[b] ?? 0) || a.localeCompare(b),
+  )[0];
+}
+
+/** `host`: where this daemon runs (an idle GPU elsewhere is not its to fill). */
+export function createSelfplayCoordinatorMachine(host: string) {
+  return createJobDaemonMachine<'selfplay', Request, SelfplayNotes, Trigger>({
+    id: 'selfplayCoordinator',
+    triggers: ['SELFPLAY_TARGET_UPDATED', 'IDLE_RESOURCE_DETECTED'],
+    skips: ['IDLE_RESOURCE_DETECTED'],
+    // The schema guarantees an idle GPU's host; what it lacks is a reason to skip, not an error.
+    rejects: ['SELFPLAY_TARGET_UPDATED'],
+    notes: {
+      initial: { gamesAvailable: {}, targets: {} },
+      listens: ['NEW_GAMES_AVAILABLE'],
+      fold: foldNotes,
+      rank: (r, notes) => notes.gamesAvailable[r.config_key] ?? 0,
+    },
+    toRequest: (type, payload, notes) => {
+      if (type === 'SELFPLAY_TARGET_UPDATED') {
+        const p = payload as PayloadOf<'SELFPLAY_TARGET_UPDATED'>;
+        return p.target_games > 0
+          ? { config_key: p.config_key, games: p.target_games }
+          : { reject: 'SELFPLAY_TARGET_UPDATED without a positive target_games' };
+      }
+      const p = payload as PayloadOf<'IDLE_RESOURCE_DETECTED'>;
+      if (p.host !== host) return { skip: `idle GPU on ${p.host}, not on ${host}` };
+      const config = idleConfig(notes, p.recommended_config);
+      const games = config === undefined ? undefined : notes.targets[config];
+      return config === undefined || games === undefined
+        ? { skip: 'idle GPU before any selfplay target: no config or batch size to give it' }
+        : { config_key: config, games };
+    },
+    job: (r, attempt, causeId) => ({
+      kind: 'selfplay',
+      idempotencyKey: `selfplay:${r.config_key}:${causeId}:${attempt}`,
+      input: { config_key: r.config_key, games: r.games },
+    }),
+    completed: (r, result) => [
+      {
+        type: 'SELFPLAY_COMPLETE',
+        payload: {
+          config_key: r.config_key,
+          games_played: result.games_played,
+          db_path: result.db_path,
+          duration_seconds: result.duration_seconds,
+          engine: 'gumbel-mcts',
+          ...(result.quality_score === undefined ? {} : { quality_score: result.quality_score }),
         },
-      };
-    },
-    rank: (r, notes) => notes.gamesAvailable[r.config_key] ?? 0,
-  },
-  toRequest: (_, p) =>
-    typeof p.target_games === 'number' && p.target_games > 0
-      ? { config_key: p.config_key, games: p.target_games }
-      : { reject: 'SELFPLAY_TARGET_UPDATED without a positive target_games' },
-  job: (r, attempt, causeId) => ({
-    kind: 'selfplay',
-    idempotencyKey: `selfplay:${r.config_key}:${causeId}:${attempt}`,
-    input: { config_key: r.config_key, games: r.games },
-  }),
-  completed: (r, result) => [
-    {
-      type: 'SELFPLAY_COMPLETE',
-      payload: {
-        config_key: r.config_key,
-        games_played: result.games_played,
-        db_path: result.db_path,
-        duration_seconds: result.duration_seconds,
-        engine: 'gumbel-mcts',
-        ...(result.quality_score === undefined ? {} : { quality_score: result.quality_score }),
       },
-    },
-  ],
-  failed: (r, error) => [
-    {
-      type: 'TASK_FAILED',
-      payload: {
-        task_id: `selfplay:${r.config_key}`,
-        task_type: 'selfplay',
-        node_id: 'local',
-        error,
+    ],
+    failed: (r, error) => [
+      {
+        type: 'TASK_FAILED',
+        payload: {
+          task_id: `selfplay:${r.config_key}`,
+          task_type: 'selfplay',
+          node_id: 'local',
+          error,
+        },
       },
-    },
-  ],
-});
+    ],
+  });
+}

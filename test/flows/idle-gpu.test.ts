@@ -1,0 +1,71 @@
+/**
+ * The guide's IDLE_RESOURCE_DETECTED row: in one runtime, once the host's GPU work is done and
+ * it stays idle for `idleSeconds`, IDLE_RESOURCE says so and SELFPLAY_COORDINATOR fills the GPU
+ * with a batch of the config asked for, of its last target size; that batch is the idle
+ * stretch's answer, and it starts no further one of its own (no runaway selfplay).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, type Envelope, type Runtime } from '../../src/index.js';
+import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
+import { createSimulatedWorker } from '../../src/workers/simulated.js';
+import { until } from '../support/log.js';
+import { memoryLogger } from '../support/memory-logger.js';
+
+let runtime: Runtime | null = null;
+afterEach(async () => {
+  await runtime?.stop();
+  runtime = null;
+});
+
+const durations = { selfplay: 4, sync: 4, export: 4, training: 4, evaluation: 4, distribution: 4 };
+const IDLE_SECONDS = 0.4;
+
+describe('idle GPU flow (one process, simulated worker)', () => {
+  it('work done -> idle for idleSeconds -> IDLE_RESOURCE_DETECTED -> a selfplay batch of the config asked for -> SELFPLAY_COMPLETE, once', async () => {
+    const daemons = createPipelineDaemons({
+      worker: createSimulatedWorker({ seed: 3, durationsMs: durations }),
+      // No training: the only GPU work is the selfplay.
+      trainingThreshold: 1_000_000,
+      idleSeconds: IDLE_SECONDS,
+    });
+    const log = memoryLogger('warn');
+    runtime = createRuntime({
+      profile: daemons.map((d) => d.type),
+      daemons,
+      dbPath: false,
+      logger: log.logger,
+    });
+    const events: Envelope[] = [];
+    runtime.router.subscribe('*', (e) => void events.push(e));
+    const r = runtime;
+    await r.start();
+    await until(() => r.status().daemons.every((d) => d.ready));
+    r.router.publish(
+      'SELFPLAY_TARGET_UPDATED',
+      { config_key: 'hex8_2p', target_games: 64, reason: 'test' },
+      { source: 'test' },
+    );
+    const answering = () => {
+      const idle = events.filter((e) => e.type === 'IDLE_RESOURCE_DETECTED').map((e) => e.id);
+      return events.find((e) => e.type === 'SELFPLAY_COMPLETE' && idle.includes(e.parentId ?? ''));
+    };
+    await until(() => answering() !== undefined, 10_000, 'a selfplay batch answering an idle GPU');
+    const filled = answering() as Envelope;
+    expect(filled.payload).toMatchObject({ config_key: 'hex8_2p' });
+    const detected = events.find((e) => e.id === filled.parentId) as Envelope;
+    expect(detected.payload).toMatchObject({
+      host: 'localhost',
+      idle_duration_seconds: IDLE_SECONDS,
+      reason: 'no_gpu_work',
+    });
+    // The idle batch came after the asked-for one had completed.
+    const asked = events.findIndex((e) => e.type === 'SELFPLAY_COMPLETE');
+    expect(asked).toBeLessThan(events.indexOf(detected));
+    // Its batch is the idle stretch's answer, not the start of a new stretch: three more idle
+    // periods pass without another detection after it.
+    const before = events.filter((e) => e.type === 'IDLE_RESOURCE_DETECTED').length;
+    await new Promise((resolve) => setTimeout(resolve, 3 * IDLE_SECONDS * 1000));
+    expect(events.filter((e) => e.type === 'IDLE_RESOURCE_DETECTED').length).toBe(before);
+    expect(log.atLeast(50)).toEqual([]);
+  });
+});
