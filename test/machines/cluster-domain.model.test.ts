@@ -309,6 +309,35 @@ describeModelBased(
       later.increment(1);
       expect(out.map((e) => e.type)).toEqual(['IDLE_RESOURCE_DETECTED']);
     });
+    it('keeps at most one check pending, however many jobs a busy host runs', () => {
+      // A clock that counts the timers scheduled and not yet fired or cleared.
+      const simulated = new SimulatedClock();
+      const pending = new Set<unknown>();
+      const clock = {
+        setTimeout: (fn: (...args: unknown[]) => void, ms: number) => {
+          const id: unknown = simulated.setTimeout(() => {
+            pending.delete(id);
+            fn();
+          }, ms);
+          pending.add(id);
+          return id;
+        },
+        clearTimeout: (id: unknown) => {
+          pending.delete(id);
+          simulated.clearTimeout(id as never);
+        },
+      };
+      const actor = createActor(idleResourceMachine, {
+        clock: clock as never,
+        input: { host: 'h', idleSeconds: 120 },
+      }).start();
+      for (let i = 0; i < 200; i++) {
+        actor.send(BEGIN_EVENTS[1]?.() as never);
+        actor.send(END_EVENTS[2]?.() as never);
+      }
+      expect(pending.size).toBe(1);
+      actor.stop();
+    });
     it('says whose GPU, for how long, and that it is inferred from the work, not measured', () => {
       const out: Emitted[] = [];
       const clock = new SimulatedClock();

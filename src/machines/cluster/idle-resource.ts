@@ -58,6 +58,9 @@ export interface IdleResourceContext {
 
 type Ev = DaemonMachineEvent<typeof IDLE_RESOURCE_SUBSCRIBES, IdleCheck>;
 
+/** At most one check is pending: the one of the current idle stretch. */
+const CHECK_ID = 'idle-check';
+
 const BEGINS = new Set(['SELFPLAY_TARGET_UPDATED', 'TRAINING_STARTED', 'EVALUATION_STARTED']);
 
 /** +1 for work begun, -1 for work ended, 0 for events not about this host's GPU work. */
@@ -80,22 +83,29 @@ export const idleResourceMachine = setup({
     waitingIdle: ({ context }) => context.open === 0 && !context.reported,
   },
   actions: {
-    arm: enqueueActions(({ context, enqueue }) =>
+    arm: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(CHECK_ID);
       enqueue.raise(
         { type: 'idle.elapsed', stretch: context.stretch },
-        { delay: context.idleSeconds * 1000 },
-      ),
-    ),
+        { delay: context.idleSeconds * 1000, id: CHECK_ID },
+      );
+    }),
     count: enqueueActions(({ context, event, enqueue }) => {
       const delta = workDelta(event, context.host);
       if (delta === 0) return;
       const open = Math.max(0, context.open + delta);
       enqueue.assign({ open });
+      // Work began: the check armed for the stretch that ends here would only be ignored, and
+      // a busy host would pile up one pending timer per job.
+      if (delta > 0 && context.open === 0) enqueue.cancel(CHECK_ID);
       // The last work ended: a new idle stretch begins.
       if (open === 0 && delta < 0 && context.open > 0) {
         const stretch = context.stretch + 1;
         enqueue.assign({ stretch, reported: false });
-        enqueue.raise({ type: 'idle.elapsed', stretch }, { delay: context.idleSeconds * 1000 });
+        enqueue.raise(
+          { type: 'idle.elapsed', stretch },
+          { delay: context.idleSeconds * 1000, id: CHECK_ID },
+        );
       }
     }),
     detect: enqueueActions(({ context, event, enqueue }) => {
