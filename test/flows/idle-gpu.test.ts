@@ -5,11 +5,11 @@
  * stretch's answer, and it starts no further one of its own (no runaway selfplay).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Envelope, type Runtime } from '../../src/index.js';
+import type { Envelope, Runtime } from '../../src/index.js';
 import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
 import { createSimulatedWorker } from '../../src/workers/simulated.js';
 import { until } from '../support/log.js';
-import { memoryLogger } from '../support/memory-logger.js';
+import { pipelineRuntime } from '../support/pipeline-runtime.js';
 
 let runtime: Runtime | null = null;
 afterEach(async () => {
@@ -28,16 +28,8 @@ describe('idle GPU flow (one process, simulated worker)', () => {
       trainingThreshold: 1_000_000,
       idleSeconds: IDLE_SECONDS,
     });
-    const log = memoryLogger('warn');
-    runtime = createRuntime({
-      profile: daemons.map((d) => d.type),
-      daemons,
-      dbPath: false,
-      logger: log.logger,
-    });
-    const events: Envelope[] = [];
-    runtime.router.subscribe('*', (e) => void events.push(e));
-    const r = runtime;
+    const { runtime: r, events, log } = pipelineRuntime(daemons);
+    runtime = r;
     await r.start();
     await until(() => r.status().daemons.every((d) => d.ready));
     r.router.publish(

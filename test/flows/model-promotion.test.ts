@@ -4,11 +4,11 @@
  * diagrams (each event's parent is the one that caused it; one trace for the whole flow).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Envelope, type Runtime } from '../../src/index.js';
+import type { Envelope, Runtime } from '../../src/index.js';
 import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
 import { createSimulatedWorker } from '../../src/workers/simulated.js';
 import { until } from '../support/log.js';
-import { memoryLogger } from '../support/memory-logger.js';
+import { pipelineRuntime } from '../support/pipeline-runtime.js';
 
 let runtime: Runtime | null = null;
 afterEach(async () => {
@@ -28,18 +28,9 @@ function start(options: { failureRates?: Record<string, number>; minWinRate?: nu
     targetHosts: ['gpu-1', 'gpu-2'],
     promotion: { minWinRate: options.minWinRate ?? 0.4 },
   });
-  const log = memoryLogger('warn');
-  runtime = createRuntime({
-    profile: daemons.map((d) => d.type),
-    daemons,
-    dbPath: false,
-    logger: log.logger,
-  });
-  const events: Envelope[] = [];
-  runtime.router.subscribe('*', (e) => {
-    if (!e.type.startsWith('DAEMON_') && e.type !== 'ALL_CRITICAL_DAEMONS_READY') events.push(e);
-  });
-  return { runtime, events, log };
+  const started = pipelineRuntime(daemons, { pipelineOnly: true });
+  runtime = started.runtime;
+  return started;
 }
 
 const trainingCompleted = (model_path: string | undefined) => ({

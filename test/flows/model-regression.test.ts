@@ -9,12 +9,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Envelope, type Runtime } from '../../src/index.js';
+import type { Envelope, Runtime } from '../../src/index.js';
 import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
 import { createSimulatedWorker } from '../../src/workers/simulated.js';
 import type { Job, JobContext, Worker } from '../../src/workers/worker.js';
 import { until } from '../support/log.js';
-import { memoryLogger } from '../support/memory-logger.js';
+import { pipelineRuntime } from '../support/pipeline-runtime.js';
 import { tempDb } from '../support/temp-db.js';
 
 let runtime: Runtime | null = null;
@@ -52,27 +52,23 @@ describe('model regression flow (one process, simulated worker)', () => {
       targetHosts: ['gpu-1', 'gpu-2'],
       promotion: { minWinRate: 0.4 },
     });
-    const log = memoryLogger('info');
-    runtime = createRuntime({
-      profile: daemons.map((d) => d.type),
-      daemons,
-      dbPath: false,
-      logger: log.logger,
-      alertCommand: {
-        // No shell: argv; the alert arrives on stdin.
-        command: [
-          process.execPath,
-          '-e',
-          "require('fs').writeFileSync(process.argv[1], require('fs').readFileSync(0))",
-          alertFile,
-        ],
+    const started = pipelineRuntime(daemons, {
+      logLevel: 'info',
+      pipelineOnly: true,
+      runtime: {
+        alertCommand: {
+          // No shell: argv; the alert arrives on stdin.
+          command: [
+            process.execPath,
+            '-e',
+            "require('fs').writeFileSync(process.argv[1], require('fs').readFileSync(0))",
+            alertFile,
+          ],
+        },
       },
     });
-    const events: Envelope[] = [];
-    runtime.router.subscribe('*', (e) => {
-      if (!e.type.startsWith('DAEMON_') && e.type !== 'ALL_CRITICAL_DAEMONS_READY') events.push(e);
-    });
-    const r = runtime;
+    const { runtime: r, events, log } = started;
+    runtime = r;
     await r.start();
     await r.whenReady();
     await until(() => r.status().daemons.every((d) => d.ready));

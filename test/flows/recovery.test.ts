@@ -6,12 +6,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerError } from '../../src/errors.js';
-import { createRuntime, type Envelope, type Runtime } from '../../src/index.js';
+import type { Envelope, Runtime } from '../../src/index.js';
 import { createPipelineDaemons } from '../../src/pipeline/pipeline-daemons.js';
 import { createSimulatedWorker } from '../../src/workers/simulated.js';
 import type { Worker, WorkKind } from '../../src/workers/worker.js';
 import { until } from '../support/log.js';
-import { memoryLogger } from '../support/memory-logger.js';
+import { pipelineRuntime } from '../support/pipeline-runtime.js';
 
 let runtime: Runtime | null = null;
 afterEach(async () => {
@@ -51,16 +51,8 @@ describe('recovery flow (one process, simulated worker)', () => {
       trainingThreshold: 100,
       recovery: { baseDelayMs: 50 },
     });
-    const log = memoryLogger('warn');
-    runtime = createRuntime({
-      profile: daemons.map((d) => d.type),
-      daemons,
-      dbPath: false,
-      logger: log.logger,
-    });
-    const events: Envelope[] = [];
-    runtime.router.subscribe('*', (e) => void events.push(e));
-    const r = runtime;
+    const { runtime: r, events, log } = pipelineRuntime(daemons);
+    runtime = r;
     await r.start();
     await until(() => r.status().daemons.every((d) => d.ready));
     r.router.publish(
