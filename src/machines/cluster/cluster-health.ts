@@ -68,8 +68,9 @@ export const clusterHealthMachine = setup({
       }),
     ),
   },
+  // Both decide on the hosts as they will be once the event is recorded.
   guards: {
-    unhealthy: ({ context }) => clusterUnhealthy(context.hosts),
+    fails: ({ context, event }) => clusterUnhealthy(withEvent(context.hosts, event)),
     recovers: ({ context, event }) => !clusterUnhealthy(withEvent(context.hosts, event)),
   },
 }).createMachine({
@@ -80,14 +81,20 @@ export const clusterHealthMachine = setup({
     healthy: {
       tags: ['ready'],
       on: {
-        HOST_ONLINE: { target: 'checking', actions: 'record' },
-        HOST_OFFLINE: { target: 'checking', actions: 'record' },
-        NODE_RECOVERED: { target: 'checking', actions: 'record' },
+        // A new host seen online can tip it too: with 2 seen, 1 offline is half.
+        HOST_ONLINE: [
+          { guard: 'fails', target: 'unhealthy', actions: 'record' },
+          { actions: 'record' },
+        ],
+        HOST_OFFLINE: [
+          { guard: 'fails', target: 'unhealthy', actions: 'record' },
+          { actions: 'record' },
+        ],
+        NODE_RECOVERED: [
+          { guard: 'fails', target: 'unhealthy', actions: 'record' },
+          { actions: 'record' },
+        ],
       },
-    },
-    // Transient: whether the host change just recorded leaves a healthy cluster.
-    checking: {
-      always: [{ guard: 'unhealthy', target: 'unhealthy' }, { target: 'healthy' }],
     },
     unhealthy: {
       tags: ['ready'],

@@ -38,10 +38,9 @@ export interface IdleResourceInput {
   readonly idleSeconds?: number;
 }
 
-/** The delayed check; `stretch` names the idle stretch it was armed for. */
+/** The delayed check (one at most is pending: `CHECK_ID`). */
 interface IdleCheck {
   readonly type: 'idle.elapsed';
-  readonly stretch: number;
 }
 
 export interface IdleResourceContext {
@@ -49,17 +48,30 @@ export interface IdleResourceContext {
   readonly idleSeconds: number;
   /** GPU jobs of this host begun and not ended. */
   readonly open: number;
-  /** Counts idle stretches: a check armed for an older one is stale. */
-  readonly stretch: number;
-  /** Whether this stretch was reported. */
+  /** Whether this idle stretch was reported. */
   readonly reported: boolean;
   readonly detections: number;
 }
 
 type Ev = DaemonMachineEvent<typeof IDLE_RESOURCE_SUBSCRIBES, IdleCheck>;
 
-/** At most one check is pending: the one of the current idle stretch. */
+/**
+ * At most one check is pending, the current idle stretch's: arming cancels the one before, and
+ * work beginning cancels it, so a check that fires is never an older stretch's.
+ */
 const CHECK_ID = 'idle-check';
+
+/** Schedules the check `idleSeconds` from now, in place of any pending one. */
+function armCheck(
+  enqueue: {
+    cancel(id: string): void;
+    raise(event: IdleCheck, options: { delay: number; id: string }): void;
+  },
+  idleSeconds: number,
+): void {
+  enqueue.cancel(CHECK_ID);
+  enqueue.raise({ type: 'idle.elapsed' }, { delay: idleSeconds * 1000, id: CHECK_ID });
+}
 
 const BEGINS = new Set(['SELFPLAY_TARGET_UPDATED', 'TRAINING_STARTED', 'EVALUATION_STARTED']);
 
@@ -83,34 +95,23 @@ export const idleResourceMachine = setup({
     waitingIdle: ({ context }) => context.open === 0 && !context.reported,
   },
   actions: {
-    arm: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(CHECK_ID);
-      enqueue.raise(
-        { type: 'idle.elapsed', stretch: context.stretch },
-        { delay: context.idleSeconds * 1000, id: CHECK_ID },
-      );
-    }),
+    arm: enqueueActions(({ context, enqueue }) => armCheck(enqueue, context.idleSeconds)),
     count: enqueueActions(({ context, event, enqueue }) => {
       const delta = workDelta(event, context.host);
       if (delta === 0) return;
       const open = Math.max(0, context.open + delta);
       enqueue.assign({ open });
-      // Work began: the check armed for the stretch that ends here would only be ignored, and
-      // a busy host would pile up one pending timer per job.
+      // Work began: the idle stretch ends here, and so does its check (a busy host would
+      // otherwise pile up one pending timer per job).
       if (delta > 0 && context.open === 0) enqueue.cancel(CHECK_ID);
       // The last work ended: a new idle stretch begins.
       if (open === 0 && delta < 0 && context.open > 0) {
-        const stretch = context.stretch + 1;
-        enqueue.assign({ stretch, reported: false });
-        enqueue.raise(
-          { type: 'idle.elapsed', stretch },
-          { delay: context.idleSeconds * 1000, id: CHECK_ID },
-        );
+        enqueue.assign({ reported: false });
+        armCheck(enqueue, context.idleSeconds);
       }
     }),
     detect: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'idle.elapsed') return;
-      if (event.stretch !== context.stretch || context.open > 0 || context.reported) return;
+      if (event.type !== 'idle.elapsed' || context.open > 0 || context.reported) return;
       enqueue.emit({
         type: 'IDLE_RESOURCE_DETECTED',
         payload: {
@@ -131,7 +132,6 @@ export const idleResourceMachine = setup({
     host: input.host,
     idleSeconds: input.idleSeconds ?? 120,
     open: 0,
-    stretch: 0,
     reported: false,
     detections: 0,
   }),
