@@ -53,6 +53,28 @@ export interface JobDaemonConfig<K extends WorkKind, R, N = null, T extends Even
     readonly fold: (notes: N, type: string, payload: Record<string, unknown>) => N;
     /** The next request is the queued one of lowest rank (ties: arrival order). */
     readonly rank?: (request: R, notes: N) => number;
+    /**
+     * What the daemon says on an event it only listens to (not a request for work): its answers,
+     * decided from the notes as they are after the event (and were before it); caused by that
+     * event's envelope.
+     */
+    readonly reacts?: (
+      type: string,
+      payload: Record<string, unknown>,
+      notes: N,
+      before: N,
+    ) => readonly Emitted[];
+  };
+  /**
+   * Queued requests that an event withdraws (the work is no longer wanted): each is dropped and
+   * answered with `abandoned` (caused by the request's own envelope, so whoever asked learns its
+   * chain ended). The job already running is left to finish.
+   */
+  readonly cancels?: {
+    readonly on: readonly string[];
+    /** Why this event withdraws this request, or null. */
+    readonly match: (type: string, payload: Record<string, unknown>, request: R) => string | null;
+    readonly abandoned: (request: R, reason: string) => readonly Emitted[];
   };
   /**
    * The triggers `toRequest` may answer `skip` for (only those get a transition for it); `true`
@@ -84,6 +106,8 @@ export interface JobDaemonContext<R, N = null> {
   readonly lastError: string | null;
   readonly completed: number;
   readonly failed: number;
+  /** Queued requests withdrawn before they ran (`cancels`). */
+  readonly abandoned: number;
   readonly rejected: Readonly<Record<string, number>>;
 }
 
@@ -179,6 +203,35 @@ export function createJobDaemonMachine<
       noteHeard: assign({
         notes: ({ context, event }) => fold(context.notes, [event as Emitted]),
       }),
+      // Folds the event itself (in place of noteHeard), to compare the notes before and after.
+      noteAndReact: enqueueActions(({ context, event, enqueue }) => {
+        const after = fold(context.notes, [event as Emitted]);
+        const reacts = config.notes?.reacts;
+        const answers = reacts ? reacts(event.type, payloadOf(event), after, context.notes) : [];
+        const cause = (event as { envelope?: unknown }).envelope;
+        for (const e of answers) enqueue.emit({ ...e, causedBy: cause });
+        enqueue.assign({ notes: fold(after, answers) });
+      }),
+      cancelQueued: enqueueActions(({ context, event, enqueue }) => {
+        const cancels = config.cancels;
+        if (!cancels?.on.includes(event.type)) return;
+        const payload = payloadOf(event);
+        const kept: Queued<R>[] = [];
+        for (const q of context.queue) {
+          const reason = cancels.match(event.type, payload, q.request);
+          if (reason === null) {
+            kept.push(q);
+            continue;
+          }
+          for (const e of cancels.abandoned(q.request, reason))
+            enqueue.emit({ ...e, causedBy: q.cause });
+        }
+        if (kept.length < context.queue.length)
+          enqueue.assign({
+            queue: kept,
+            abandoned: context.abandoned + context.queue.length - kept.length,
+          });
+      }),
       countRejection: assign({
         rejected: ({ context, event }) => {
           const reason = (read(event, context) as { reject: string }).reject;
@@ -234,13 +287,17 @@ export function createJobDaemonMachine<
       lastError: null,
       completed: 0,
       failed: 0,
+      abandoned: 0,
       rejected: {},
     },
     initial: 'idle',
     on: {
       ...onTrigger,
       ...Object.fromEntries(
-        (config.notes?.listens ?? []).map((t) => [t, { actions: 'noteHeard' }]),
+        [...new Set([...(config.notes?.listens ?? []), ...(config.cancels?.on ?? [])])].map((t) => [
+          t,
+          { actions: ['noteAndReact', 'cancelQueued'] },
+        ]),
       ),
     } as never,
     states: {

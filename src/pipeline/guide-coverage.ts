@@ -25,6 +25,25 @@ export function clusterPlays(component: string, event: string): boolean {
   return component === 'NodeRecoveryDaemon';
 }
 
+/**
+ * Guide components that a daemon built for another role plays as well, with why that is the
+ * right home for the guide's row (printed by `wiring check`).
+ */
+export const PLAYED_BY: Readonly<Record<string, { daemon: string; why: string }>> = {
+  IdleShutdown: {
+    daemon: 'IDLE_RESOURCE',
+    why: "IDLE_RESOURCE plays it: a training run is GPU work, so idle detection pauses while it runs (the original's node shutdown of idle cloud instances is not built)",
+  },
+  JobManager: {
+    daemon: 'SELFPLAY_COORDINATOR',
+    why: 'SELFPLAY_COORDINATOR plays it for selfplay: it holds the queued batches, and withdraws those of a config whose training is paused',
+  },
+  ExportScheduler: {
+    daemon: 'TRAINING_TRIGGER',
+    why: "TRAINING_TRIGGER plays it (no component of this name exists in the original): the export already ran before NEW_GAMES_AVAILABLE, and triggering the training pipeline is TRAINING_TRIGGER's",
+  },
+};
+
 const COMPONENTS: Readonly<Record<string, string>> = {
   TrainingCoordinator: 'CONTINUOUS_TRAINING_LOOP',
   FeedbackLoop: 'FEEDBACK_LOOP',
@@ -60,6 +79,15 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   IdleDetectionLoop: 'IDLE_RESOURCE',
   // The training script's early stop reaches the bus through the training daemon's result.
   'train.py': 'CONTINUOUS_TRAINING_LOOP',
+  RepairDaemon: 'REPLICATION_REPAIR',
+  OrphanDetectionDaemon: 'ORPHAN_DETECTION',
+  EloSyncManager: 'ELO_SYNC',
+  QueuePopulator: 'QUEUE_POPULATOR',
+  CurriculumIntegration: 'CURRICULUM_INTEGRATION',
+  CurriculumController: 'CURRICULUM_CONTROLLER',
+  UnifiedFeedback: 'UNIFIED_FEEDBACK',
+  SelfplayOrchestrator: 'SELFPLAY_ORCHESTRATOR',
+  ...Object.fromEntries(Object.entries(PLAYED_BY).map(([c, p]) => [c, p.daemon])),
 };
 
 /** Rows a built daemon does not follow, on purpose. */
@@ -72,7 +100,7 @@ export const GUIDE_DEVIATIONS: readonly { event: string; component: string; why:
   {
     event: 'EVALUATION_COMPLETED',
     component: 'FeedbackLoop',
-    why: "promotion decisions are AUTO_PROMOTION's; the curriculum half is CurriculumIntegration's, not built",
+    why: "promotion decisions are AUTO_PROMOTION's; the curriculum half is CurriculumIntegration's",
   },
   ...(['HOST_ONLINE', 'NODE_RECOVERED'] as const).map((event) => ({
     event,
@@ -180,7 +208,11 @@ export function checkGuideCoverage(
         return;
       }
       if (daemon[side].includes(row.event)) {
-        cell('wired', type);
+        cell(
+          'wired',
+          type,
+          PLAYED_BY[component]?.daemon === type ? PLAYED_BY[component].why : undefined,
+        );
         return;
       }
       whole = false;

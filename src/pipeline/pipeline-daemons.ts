@@ -12,7 +12,15 @@ import {
   idleResourceDaemon,
   leadershipCoordinatorDaemon,
 } from '../machines/cluster/daemons.js';
-import { qualityMonitorDaemon } from '../machines/curriculum/daemons.js';
+import {
+  curriculumControllerDaemon,
+  curriculumIntegrationDaemon,
+  eloSyncDaemon,
+  qualityMonitorDaemon,
+  queuePopulatorDaemon,
+  selfplayOrchestratorDaemon,
+  unifiedFeedbackDaemon,
+} from '../machines/curriculum/daemons.js';
 import type { DaemonSpec } from '../machines/daemon-spec.js';
 import {
   evaluationDaemon,
@@ -39,7 +47,11 @@ import {
 } from '../machines/model/daemons.js';
 import type { PerformanceWatchdogInput } from '../machines/model/performance-watchdog.js';
 import type { PipelineContext } from '../machines/pipeline-context.js';
-import { pipelineRecoveryDaemon } from '../machines/recovery/daemons.js';
+import {
+  orphanDetectionDaemon,
+  pipelineRecoveryDaemon,
+  replicationRepairDaemon,
+} from '../machines/recovery/daemons.js';
 import type { PipelineRecoveryInput } from '../machines/recovery/pipeline-recovery.js';
 import {
   autoSyncDaemon,
@@ -117,6 +129,14 @@ const ALL_PIPELINE_DAEMONS = [
   'LEADERSHIP_COORDINATOR',
   'CLUSTER_HEALTH',
   'IDLE_RESOURCE',
+  'REPLICATION_REPAIR',
+  'ORPHAN_DETECTION',
+  'ELO_SYNC',
+  'QUEUE_POPULATOR',
+  'CURRICULUM_INTEGRATION',
+  'CURRICULUM_CONTROLLER',
+  'UNIFIED_FEEDBACK',
+  'SELFPLAY_ORCHESTRATOR',
   'MASTER_LOOP',
 ] as const;
 
@@ -126,9 +146,11 @@ const ALL_PIPELINE_DAEMONS = [
  * MasterLoop ends chains on TRAINING_THRESHOLD_PENDING. Version 3 (session 4): sync and
  * distribution keep the hosts present in their notes, requests carry their targets. Version 4
  * (session 6): TRAINING_TRIGGER keeps paused configs, distribution keeps production models.
+ * Version 5 (session 7): AUTO_SYNC's and SELFPLAY_COORDINATOR's notes. Version 6 (session 8): the
+ * job daemons count abandoned requests; DATA_PIPELINE's and SELFPLAY_COORDINATOR's notes.
  * Bump it when a machine's states or context change shape.
  */
-const MACHINE_VERSION = '5';
+const MACHINE_VERSION = '6';
 
 /**
  * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
@@ -214,6 +236,14 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     leadershipCoordinatorDaemon(ctx),
     clusterHealthDaemon(ctx),
     idleResourceDaemon(ctx),
+    replicationRepairDaemon(ctx),
+    orphanDetectionDaemon(ctx),
+    eloSyncDaemon(ctx),
+    queuePopulatorDaemon(ctx),
+    curriculumIntegrationDaemon(ctx),
+    curriculumControllerDaemon(ctx),
+    unifiedFeedbackDaemon(ctx),
+    selfplayOrchestratorDaemon(ctx),
   ];
   if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;

@@ -24,6 +24,12 @@ export interface SimulatedWorkerOptions {
    * about 0.8): what QUALITY_MONITOR reports as QUALITY_DEGRADED; 0. Every batch is scored.
    */
   readonly lowQualityRate?: number;
+  /**
+   * Probability (0 to 1) that a sync leaves some of its games (1 to 10%) missing on the targets:
+   * what REPLICATION_REPAIR copies again (and a repair, being a sync, can leave games missing
+   * too: a failed repair); 0.
+   */
+  readonly partialSyncRate?: number;
 }
 
 const DEFAULT_DURATIONS: Record<WorkKind, number> = {
@@ -73,6 +79,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
   const failureRates = options.failureRates ?? {};
   const regressionRate = options.regressionRate ?? 0;
   const lowQualityRate = options.lowQualityRate ?? 0;
+  const partialSyncRate = options.partialSyncRate ?? 0;
   const attempts = new Map<string, number>();
   const results = new Map<string, unknown>();
   /** Training runs completed per config: what makes Elo rise. */
@@ -131,6 +138,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
       const result = simulate(job as Job, random, generations, total / 1000, {
         regressionRate,
         lowQualityRate,
+        partialSyncRate,
       });
       remember(results, job.idempotencyKey, result);
       return result as JobResult<K>;
@@ -147,9 +155,13 @@ function simulate(
   random: () => number,
   generations: Map<string, number>,
   seconds: number,
-  world: { readonly regressionRate: number; readonly lowQualityRate: number },
+  world: {
+    readonly regressionRate: number;
+    readonly lowQualityRate: number;
+    readonly partialSyncRate: number;
+  },
 ): unknown {
-  const { regressionRate, lowQualityRate } = world;
+  const { regressionRate, lowQualityRate, partialSyncRate } = world;
   const noise = (scale: number) => (random() - 0.5) * 2 * scale;
   switch (job.kind) {
     case 'selfplay': {
@@ -165,10 +177,13 @@ function simulate(
     }
     case 'sync': {
       const input = job.input as Job<'sync'>['input'];
+      const partial = partialSyncRate > 0 && input.games > 0 && random() < partialSyncRate;
+      const missing = partial ? Math.max(1, Math.round(input.games * (0.01 + 0.09 * random()))) : 0;
       return {
-        games_synced: input.games,
-        bytes_transferred: input.games * 48_000 * input.target_hosts.length,
+        games_synced: input.games - missing,
+        bytes_transferred: (input.games - missing) * 48_000 * input.target_hosts.length,
         duration: seconds,
+        ...(missing > 0 ? { games_missing: missing } : {}),
       };
     }
     case 'export': {

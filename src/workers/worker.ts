@@ -60,6 +60,8 @@ export const JOB_RESULTS = {
     games_synced: z.number().int().nonnegative(),
     bytes_transferred: z.number().int().nonnegative(),
     duration: z.number().nonnegative(),
+    /** Games of the job the targets do not hold afterwards (a copy failed its check); 0. */
+    games_missing: z.number().int().nonnegative().optional(),
   }),
   export: z.object({
     samples: z.number().int().nonnegative(),

@@ -58,10 +58,9 @@ describe('model promotion flow (one process, simulated worker)', () => {
       5_000,
     );
     await r.router.whenIdle();
-    // The registry's records run beside the flow (checked below).
-    const types = events
-      .map((e) => e.type)
-      .filter((t) => t !== 'EVALUATION_PROGRESS' && t !== 'MODEL_UPDATED');
+    // The registry's records and the curriculum's branch run beside the flow (checked below).
+    const beside = new Set(['EVALUATION_PROGRESS', 'MODEL_UPDATED', 'ELO_SIGNIFICANT_CHANGE']);
+    const types = events.map((e) => e.type).filter((t) => !beside.has(t));
     expect(types).toEqual([
       'TRAINING_COMPLETED',
       'EVALUATION_REQUESTED',
@@ -78,6 +77,8 @@ describe('model promotion flow (one process, simulated worker)', () => {
     expect(byType('EVALUATION_REQUESTED').parentId).toBe(origin.id);
     expect(byType('EVALUATION_STARTED').parentId).toBe(byType('EVALUATION_REQUESTED').id);
     expect(byType('EVALUATION_COMPLETED').parentId).toBe(byType('EVALUATION_REQUESTED').id);
+    // The gauntlet's Elo (1500 + 25 per generation, with noise) moved by at least 25.
+    expect(byType('ELO_SIGNIFICANT_CHANGE').parentId).toBe(byType('EVALUATION_COMPLETED').id);
     expect(byType('MODEL_PROMOTED').parentId).toBe(byType('EVALUATION_COMPLETED').id);
     expect(byType('MODEL_DISTRIBUTION_COMPLETE').parentId).toBe(byType('MODEL_PROMOTED').id);
     expect(byType('HYPERPARAMETER_UPDATED').parentId).toBe(byType('MODEL_PROMOTED').id);

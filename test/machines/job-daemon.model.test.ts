@@ -11,6 +11,7 @@ import { type AnyStateMachine, assign, createActor, fromCallback, setup } from '
 import { evaluationMachine } from '../../src/machines/evaluation/evaluation.js';
 import type { JobFeedback } from '../../src/machines/job-daemon.js';
 import { createModelDistributionMachine } from '../../src/machines/model/model-distribution.js';
+import { createReplicationRepairMachine } from '../../src/machines/recovery/replication-repair.js';
 import { createAutoSyncMachine } from '../../src/machines/sync/auto-sync.js';
 import { createDataPipelineMachine } from '../../src/machines/sync/data-pipeline.js';
 import { createSelfplayCoordinatorMachine } from '../../src/machines/sync/selfplay-coordinator.js';
@@ -27,7 +28,19 @@ import {
 
 const MAX_ATTEMPTS = 3;
 const RETRY_MS = 1_000;
-type Category = 'started' | 'progress' | 'completed' | 'failed' | 'rejected' | 'attempt_failed';
+/**
+ * `reacted`: what a daemon says on an event it only listens to (DATA_PIPELINE's syncs on the
+ * Recovery table's events, SELFPLAY_COORDINATOR's rate changes): not the job's business, so the
+ * model leaves it out; the tests below check those answers.
+ */
+type Category =
+  | 'started'
+  | 'progress'
+  | 'completed'
+  | 'failed'
+  | 'rejected'
+  | 'attempt_failed'
+  | 'reacted';
 type ModelEvent = {
   type:
     | 'REQUEST'
@@ -107,9 +120,23 @@ const DAEMONS: Daemon[] = [
           },
     badRequest: { config_key: 'c', target_games: 0 },
     result: { games_played: 10, db_path: 'x.db', duration_seconds: 1 },
-    categories: { SELFPLAY_COMPLETE: 'completed', TASK_FAILED: 'failed' },
+    categories: {
+      SELFPLAY_COMPLETE: 'completed',
+      TASK_FAILED: 'failed',
+      SELFPLAY_RATE_CHANGED: 'reacted',
+    },
     heard: [
       { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 5 } },
+      {
+        type: 'CURRICULUM_REBALANCED',
+        payload: { config_key: 'c', old_weights: { c: 1 }, new_weights: { c: 1 } },
+      },
+      {
+        type: 'ELO_VELOCITY_CHANGED',
+        payload: { config_key: 'c', velocity: 0, previous_velocity: 20, trend: 'plateau' },
+      },
+      // Another config's pause withdraws none of c's batches.
+      { type: 'TRAINING_PAUSED', payload: { config_key: 'other', reason: 'regression' } },
       // Another host's idle GPU is not this daemon's to fill: skipped.
       {
         type: 'IDLE_RESOURCE_DETECTED',
@@ -161,8 +188,37 @@ const DAEMONS: Daemon[] = [
       NPZ_EXPORT_COMPLETE: 'completed',
       NEW_GAMES_AVAILABLE: 'completed',
       EXPORT_VALIDATION_FAILED: 'failed',
+      SYNC_REQUEST: 'reacted',
+      CIRCUIT_BREAKER_OPENED: 'reacted',
+      CIRCUIT_BREAKER_CLOSED: 'reacted',
     },
     heard: [
+      {
+        type: 'CURRICULUM_ADVANCED',
+        payload: { config_key: 'c', old_tier: 'beginner', new_tier: 'easy', trigger_reason: 'x' },
+      },
+      {
+        type: 'ELO_SIGNIFICANT_CHANGE',
+        payload: { config_key: 'c', model_id: 'm', new_elo: 1530, old_elo: 1500, games_played: 9 },
+      },
+      {
+        type: 'REPAIR_COMPLETED',
+        payload: { config_key: 'c', host: 'h', games_repaired: 2, target_hosts: ['t'] },
+      },
+      {
+        type: 'REPAIR_FAILED',
+        payload: { config_key: 'c', host: 'h', error: 'x', games: 2 },
+      },
+      {
+        type: 'ORPHAN_GAMES_DETECTED',
+        payload: {
+          host: 'h',
+          config_key: 'c',
+          orphan_count: 1,
+          orphan_paths: ['c.db'],
+          total_games: 4,
+        },
+      },
       { type: 'TRAINING_COMPLETED', payload: { config_key: 'c', success: true } },
       { type: 'PROMOTION_FAILED', payload: { config_key: 'c', model_id: 'm', error: 'x' } },
       { type: 'REGRESSION_DETECTED', payload: { config_key: 'c', severity: 'severe' } },
@@ -175,6 +231,25 @@ const DAEMONS: Daemon[] = [
           training_weight: 0.8,
         },
       },
+    ],
+  },
+  {
+    name: 'REPLICATION_REPAIR',
+    machine: createReplicationRepairMachine('h'),
+    trigger: 'DATA_SYNC_COMPLETED',
+    request: (n) => ({
+      config_key: 'c',
+      host: 'h',
+      games_synced: n,
+      games_missing: n + 1,
+      target_hosts: ['t'],
+    }),
+    badRequest: { host: 'h', games_synced: 3, games_missing: 2 },
+    result: { games_synced: 3, duration: 1, bytes_transferred: 9 },
+    categories: { REPAIR_COMPLETED: 'completed', REPAIR_FAILED: 'failed' },
+    // A sync that left nothing missing is not a repair's: skipped.
+    heard: [
+      { type: 'DATA_SYNC_COMPLETED', payload: { config_key: 'c', host: 'h', games_synced: 3 } },
     ],
   },
   {
@@ -392,13 +467,15 @@ function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnySta
     observe: ({ actor, takeEmitted }) => ({
       state: String(actor.getSnapshot().value),
       out: dedupe(
-        takeEmitted().map((e) =>
-          e.type === 'daemon.rejected'
-            ? 'rejected'
-            : e.type === 'daemon.attempt_failed'
-              ? 'attempt_failed'
-              : (daemon.categories[e.type] ?? e.type),
-        ),
+        takeEmitted()
+          .map((e) =>
+            e.type === 'daemon.rejected'
+              ? 'rejected'
+              : e.type === 'daemon.attempt_failed'
+                ? 'attempt_failed'
+                : (daemon.categories[e.type] ?? e.type),
+          )
+          .filter((c) => c !== 'reacted'),
       ),
     }),
     predict: (model) => ({ state: String(model.value), out: model.context.out }),
@@ -420,7 +497,7 @@ for (const daemon of DAEMONS) {
 }
 
 describe('job daemon emits in order', () => {
-  const spec = specFor(DAEMONS[4] as Daemon);
+  const spec = specFor(DAEMONS.find((d) => d.name === 'EVALUATION') as Daemon);
   const coverage = new MachineCoverage('EVALUATION', spec.machine);
   it('started, progress, then completed or (after the last attempt) failed', () => {
     const outs = (events: ModelEvent['type'][]) =>
@@ -516,6 +593,8 @@ describe('what the job daemons know beyond their queue', () => {
     expect(actor.getSnapshot().context.notes).toEqual({
       gamesAvailable: { rich: 500, poor: 20 },
       targets: { busy: 10, rich: 10, poor: 10 },
+      weights: {},
+      rates: {},
     });
     feedback?.({
       type: 'job.done',
@@ -547,6 +626,211 @@ describe('what the job daemons know beyond their queue', () => {
     });
     actor.send({ type: 'TRAINING_COMPLETED', payload: { config_key: 'b', success: false } });
     expect(stage()).toEqual({ a: 'promotion_failed', b: 'training_failed' });
+    actor.stop();
+  });
+
+  const said = (actor: ReturnType<typeof start>) => {
+    const out: { type: string; payload?: Record<string, unknown>; causedBy?: unknown }[] = [];
+    actor.on('*', (e) => void out.push(e as (typeof out)[number]));
+    return out;
+  };
+
+  it('DATA_PIPELINE answers the Recovery table: a sync after a repair, a priority sync of orphans, a breaker on failed repairs', () => {
+    const actor = start(createDataPipelineMachine('h'));
+    const out = said(actor);
+    const repaired = (config: string, games: number) =>
+      actor.send({
+        type: 'REPAIR_COMPLETED',
+        payload: { config_key: config, host: 'h', games_repaired: games, target_hosts: ['t'] },
+        envelope: { id: `repaired-${config}-${games}` },
+      });
+    const failed = (config: string) =>
+      actor.send({
+        type: 'REPAIR_FAILED',
+        payload: { config_key: config, host: 'h', error: 'checksum', games: 3 },
+        envelope: { id: 'failed' },
+      });
+    const summary = () =>
+      out.splice(0).map((e) => [e.type, e.payload?.reason, e.payload?.priority, e.payload?.games]);
+    repaired('a', 4);
+    expect(out[0]?.causedBy).toEqual({ id: 'repaired-a-4' });
+    expect(summary()).toEqual([['SYNC_REQUEST', 'repair_completed', 'normal', 4]]);
+    failed('a');
+    failed('a');
+    expect(summary()).toEqual([
+      ['SYNC_REQUEST', 'repair_failed', 'normal', 3],
+      ['SYNC_REQUEST', 'repair_failed', 'normal', 3],
+    ]);
+    failed('a');
+    expect(out.map((e) => e.payload)).toEqual([
+      {
+        breaker: 'repair_sync:a',
+        config_key: 'a',
+        failures: 3,
+        reason:
+          '3 repairs in a row failed (last: checksum): no more syncs for its failed repairs until one succeeds',
+      },
+    ]);
+    out.length = 0;
+    // Open: another failure of a asks for nothing; b's breaker is its own.
+    failed('a');
+    failed('b');
+    expect(summary()).toEqual([['SYNC_REQUEST', 'repair_failed', 'normal', 3]]);
+    repaired('a', 2);
+    expect(summary()).toEqual([
+      ['CIRCUIT_BREAKER_CLOSED', 'a repair succeeded', undefined, undefined],
+      ['SYNC_REQUEST', 'repair_completed', 'normal', 2],
+    ]);
+    expect(actor.getSnapshot().context.notes.repairFailures).toEqual({ b: 1 });
+    actor.send({
+      type: 'ORPHAN_GAMES_DETECTED',
+      payload: {
+        host: 'h',
+        config_key: 'a',
+        orphan_count: 1,
+        orphan_paths: ['a.db'],
+        total_games: 7,
+      },
+    });
+    expect(summary()).toEqual([['SYNC_REQUEST', 'orphan_games', 'high', 7]]);
+    // Tracked only: the tier and the Elo of a significant change.
+    actor.send({
+      type: 'CURRICULUM_ADVANCED',
+      payload: { config_key: 'a', old_tier: 'beginner', new_tier: 'easy', trigger_reason: 'x' },
+    });
+    actor.send({
+      type: 'ELO_SIGNIFICANT_CHANGE',
+      payload: { config_key: 'a', model_id: 'm', new_elo: 1540, old_elo: 1500, games_played: 9 },
+    });
+    expect(out).toEqual([]);
+    const { tiers, elo } = actor.getSnapshot().context.notes;
+    expect({ tiers, elo }).toEqual({ tiers: { a: 'easy' }, elo: { a: 1540 } });
+    actor.stop();
+  });
+
+  it('SELFPLAY_COORDINATOR withdraws the queued batches of a paused config, each with a TASK_ABANDONED caused by its request', () => {
+    const actor = start(selfplayCoordinatorMachine);
+    const out = said(actor);
+    const ask = (config: string, id: string) =>
+      actor.send({
+        type: 'SELFPLAY_TARGET_UPDATED',
+        payload: { config_key: config, target_games: 10 },
+        envelope: { id },
+      });
+    ask('a', 'running');
+    ask('a', 'queued-a');
+    ask('b', 'queued-b');
+    actor.send({ type: 'TRAINING_PAUSED', payload: { config_key: 'a', reason: 'regression' } });
+    expect(out.map((e) => [e.type, e.payload, e.causedBy])).toEqual([
+      [
+        'TASK_ABANDONED',
+        {
+          work_id: 'selfplay:a',
+          reason: 'training of a paused: regression',
+          component: 'SELFPLAY_COORDINATOR',
+          node_id: 'h',
+          task_type: 'selfplay',
+          config_key: 'a',
+          games: 10,
+        },
+        { id: 'queued-a' },
+      ],
+    ]);
+    const { queue, current, abandoned } = actor.getSnapshot().context;
+    expect({ queued: queue.map((q: { request: unknown }) => q.request), running: current?.request, abandoned }).toEqual({
+      queued: [{ config_key: 'b', games: 10 }],
+      running: { config_key: 'a', games: 10 },
+      abandoned: 1,
+    });
+    actor.stop();
+  });
+
+  it('SELFPLAY_COORDINATOR sizes batches by curriculum weight and selfplay rate, and says a rate that changes', () => {
+    const actor = start(selfplayCoordinatorMachine);
+    const out = said(actor);
+    const velocity = (trend: string) =>
+      actor.send({
+        type: 'ELO_VELOCITY_CHANGED',
+        payload: { config_key: 'a', velocity: 0, previous_velocity: 20, trend },
+      });
+    velocity('plateau');
+    velocity('plateau');
+    expect(out.map((e) => e.payload)).toEqual([
+      { config_key: 'a', old_rate: 1, new_rate: 1.25, reason: 'Elo velocity 0 (plateau)' },
+    ]);
+    actor.send({
+      type: 'CURRICULUM_REBALANCED',
+      payload: { config_key: 'a', old_weights: { a: 1, b: 1 }, new_weights: { a: 2, b: 0.5 } },
+    });
+    for (const config of ['a', 'b']) {
+      actor.send({
+        type: 'SELFPLAY_TARGET_UPDATED',
+        payload: { config_key: config, target_games: 100 },
+      });
+      feedback?.({
+        type: 'job.done',
+        result: { games_played: 1, db_path: 'x', duration_seconds: 1 },
+      });
+    }
+    expect(jobs.map((j) => j.input)).toEqual([
+      { config_key: 'a', games: 250 },
+      { config_key: 'b', games: 50 },
+    ]);
+    actor.stop();
+  });
+
+  it('REPLICATION_REPAIR copies the missing games to the same targets; games still missing are a failed repair', () => {
+    const actor = start(createReplicationRepairMachine('h'));
+    const out = said(actor);
+    const sync = (missing: number) =>
+      actor.send({
+        type: 'DATA_SYNC_COMPLETED',
+        payload: {
+          config_key: 'a',
+          host: 'h',
+          games_synced: 90,
+          games_missing: missing,
+          target_hosts: ['t1', 't2'],
+        },
+      });
+    sync(10);
+    expect(jobs[0]?.input).toEqual({
+      config_key: 'a',
+      source_host: 'h',
+      target_hosts: ['t1', 't2'],
+      games: 10,
+    });
+    feedback?.({
+      type: 'job.done',
+      result: { games_synced: 8, games_missing: 2, duration: 1, bytes_transferred: 1 },
+    });
+    sync(4);
+    feedback?.({
+      type: 'job.done',
+      result: { games_synced: 4, duration: 1, bytes_transferred: 1 },
+    });
+    expect(out.map((e) => [e.type, e.payload])).toEqual([
+      [
+        'REPAIR_FAILED',
+        {
+          config_key: 'a',
+          host: 'h',
+          error: '2 of 10 games still missing after the repair',
+          games: 10,
+          target_hosts: ['t1', 't2'],
+        },
+      ],
+      [
+        'REPAIR_COMPLETED',
+        {
+          config_key: 'a',
+          host: 'h',
+          games_repaired: 4,
+          target_hosts: ['t1', 't2'],
+          duration_seconds: 1,
+        },
+      ],
+    ]);
     actor.stop();
   });
 

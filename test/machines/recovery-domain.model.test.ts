@@ -6,6 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import { assign, createActor, SimulatedClock, setup } from 'xstate';
+import { orphanDetectionMachine } from '../../src/machines/recovery/orphan-detection.js';
 import { pipelineRecoveryMachine } from '../../src/machines/recovery/pipeline-recovery.js';
 import { catalogEvent } from '../support/catalog-event.js';
 import { describeModelBased, type Emitted } from '../support/model-based.js';
@@ -193,6 +194,113 @@ describeModelBased(
         // The retry answers the failure, although it fires from a timer.
         causedBy: { type: 'DATA_SYNC_FAILED' },
       });
+    });
+  },
+);
+
+// ---- ORPHAN_DETECTION: config a's batches of 10 games, syncs that carry some or all of them,
+// and the RecoveryOrchestrator giving up on a sync (of a; of a training; of no config). ----
+type OrphanCtx = { unsynced: number; out: string[] };
+const orphanModel = setup({
+  types: { context: {} as OrphanCtx, events: {} as Step },
+}).createMachine({
+  context: { unsynced: 0, out: [] },
+  on: {
+    // The replay plays no third batch while two wait (see apply): the count stays bounded.
+    SELFPLAY: {
+      actions: assign(({ context }) => ({
+        unsynced: context.unsynced >= 20 ? context.unsynced : context.unsynced + 10,
+        out: [],
+      })),
+    },
+    SYNC_ALL: { actions: assign({ unsynced: 0, out: [] }) },
+    SYNC_PART: {
+      actions: assign(({ context }) => ({ unsynced: Math.max(0, context.unsynced - 6), out: [] })),
+    },
+    GIVE_UP: {
+      actions: assign(({ context }) => ({
+        out: context.unsynced > 0 ? [`ORPHAN_GAMES_DETECTED:${context.unsynced}`] : [],
+      })),
+    },
+    GIVE_UP_TRAINING: { actions: assign({ out: [] }) },
+    GIVE_UP_NAMELESS: { actions: assign({ out: ['daemon.rejected'] }) },
+  },
+});
+const gaveUp = (component: string, config?: string) =>
+  catalogEvent('RECOVERY_FAILED', {
+    component,
+    message: 'gave up',
+    error: 'x',
+    ...(config ? { config_key: config } : {}),
+  });
+const ORPHAN_EVENTS: Record<string, () => unknown> = {
+  SELFPLAY: () =>
+    catalogEvent('SELFPLAY_COMPLETE', { config_key: 'a', games_played: 10, db_path: 'a.db' }),
+  // 30 carried: more than any count the model reaches, so all of them.
+  SYNC_ALL: () =>
+    catalogEvent('DATA_SYNC_COMPLETED', {
+      config_key: 'a',
+      host: 'h',
+      games_synced: 28,
+      games_missing: 2,
+      duration: 1,
+    }),
+  SYNC_PART: () =>
+    catalogEvent('DATA_SYNC_COMPLETED', {
+      config_key: 'a',
+      host: 'h',
+      games_synced: 6,
+      duration: 1,
+    }),
+  GIVE_UP: () => gaveUp('sync', 'a'),
+  GIVE_UP_TRAINING: () => gaveUp('training', 'a'),
+  GIVE_UP_NAMELESS: () => gaveUp('sync'),
+};
+describeModelBased(
+  'ORPHAN_DETECTION',
+  {
+    model: orphanModel,
+    events: steps(Object.keys(ORPHAN_EVENTS)),
+    machine: orphanDetectionMachine,
+    input: { host: 'h' },
+    apply: (e, { actor }) => {
+      const waiting = actor.getSnapshot().context.unsynced.a?.games ?? 0;
+      if (e.type === 'SELFPLAY' && waiting >= 20) return;
+      actor.send(ORPHAN_EVENTS[e.type]?.() as never);
+    },
+    observe: ({ takeEmitted }) =>
+      takeEmitted().map((e) =>
+        e.type === 'ORPHAN_GAMES_DETECTED'
+          ? `${e.type}:${(e.payload as { total_games: number }).total_games}`
+          : e.type,
+      ),
+    predict: (m) => m.context.out,
+  },
+  40,
+  () => {
+    it('names the host, the config and the databases of the orphaned games', () => {
+      const out: Emitted[] = [];
+      const actor = createActor(orphanDetectionMachine, { input: { host: 'h' } });
+      actor.on('*', (e) => void out.push(e as Emitted));
+      actor.start();
+      actor.send(ORPHAN_EVENTS.SELFPLAY?.() as never);
+      actor.send(
+        catalogEvent('SELFPLAY_COMPLETE', {
+          config_key: 'a',
+          games_played: 5,
+          db_path: 'a2.db',
+        }) as never,
+      );
+      actor.send(ORPHAN_EVENTS.GIVE_UP?.() as never);
+      expect(out.map((e) => e.payload)).toEqual([
+        {
+          host: 'h',
+          config_key: 'a',
+          orphan_count: 2,
+          orphan_paths: ['a.db', 'a2.db'],
+          total_games: 15,
+        },
+      ]);
     });
   },
 );

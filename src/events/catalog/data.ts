@@ -39,6 +39,9 @@ export const dataEvents = defineDomain('data', {
       config_key: f.configKey.optional(),
       // Not in the original: the hosts the games went to.
       target_hosts: f.strList.optional(),
+      // Not in the original: games the targets do not hold after the sync (a copy that failed
+      // its check), which REPLICATION_REPAIR copies again.
+      games_missing: f.int.nonnegative().optional(),
     },
   },
   DATA_SYNC_FAILED: {
@@ -141,9 +144,11 @@ export const dataEvents = defineDomain('data', {
     value: 'orphan_games_detected',
     payload: {
       host: f.str,
+      // Not in the original's emitter (its readers look for it): whose games they are.
+      config_key: f.configKey,
       orphan_count: f.int,
       orphan_paths: f.strList,
-      total_games: f.int.optional(),
+      total_games: f.int.nonnegative(),
     },
   },
   ORPHAN_GAMES_REGISTERED: {
@@ -177,20 +182,24 @@ export const dataEvents = defineDomain('data', {
   },
   REPAIR_COMPLETED: {
     value: 'repair_completed',
+    // One shape for the original's per-game payloads (game_id, source/target nodes): a repair
+    // here re-copies a sync's missing games of one config.
     payload: {
-      host: f.str.optional(),
-      config_key: f.configKey.optional(),
-      repaired_count: f.int,
+      config_key: f.configKey,
+      host: f.str,
+      games_repaired: f.int.nonnegative(),
+      target_hosts: f.strList,
       duration_seconds: f.num.optional(),
     },
   },
   REPAIR_FAILED: {
     value: 'repair_failed',
     payload: {
-      host: f.str.optional(),
-      config_key: f.configKey.optional(),
+      config_key: f.configKey,
+      host: f.str,
       error: f.str,
-      retry_count: f.int.optional(),
+      games: f.int.nonnegative(),
+      target_hosts: f.strList.optional(),
     },
   },
   REPLICATION_ALERT: { value: 'replication_alert' },

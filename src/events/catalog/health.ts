@@ -97,8 +97,23 @@ export const healthEvents = defineDomain('health', {
   FAST_FAILURE_RECOVERY: { value: 'fast_failure_recovery' },
   FAST_FAILURE_RECOVERED: { value: 'fast_failure_recovered' },
   RESILIENCE_ESCALATION: { value: 'resilience_escalation' },
-  CIRCUIT_BREAKER_OPENED: { value: 'circuit_breaker_opened' },
-  CIRCUIT_BREAKER_CLOSED: { value: 'circuit_breaker_closed' },
+  CIRCUIT_BREAKER_OPENED: {
+    value: 'circuit_breaker_opened',
+    payload: {
+      breaker: f.str,
+      failures: f.int,
+      reason: f.str,
+      config_key: f.configKey.optional(),
+    },
+  },
+  CIRCUIT_BREAKER_CLOSED: {
+    value: 'circuit_breaker_closed',
+    payload: {
+      breaker: f.str,
+      reason: f.str,
+      config_key: f.configKey.optional(),
+    },
+  },
   CIRCUIT_BREAKER_HALF_OPEN: { value: 'circuit_breaker_half_open' },
   CIRCUIT_BREAKER_THRESHOLD: { value: 'circuit_breaker_threshold' },
   ESCALATION_TIER_CHANGED: { value: 'escalation_tier_changed' },

@@ -102,6 +102,10 @@ export const workEvents = defineDomain('work', {
       reason: f.str,
       component: f.str.optional(),
       node_id: f.str.optional(),
+      // Not all in the original's emitters (its readers look for them): what was abandoned.
+      task_type: f.str.optional(),
+      config_key: f.configKey.optional(),
+      games: f.int.nonnegative().optional(),
     },
   },
 });

@@ -30,6 +30,8 @@ export const CHAIN_ENDS = {
   DATA_SYNC_FAILED: 'sync_failed',
   EXPORT_VALIDATION_FAILED: 'export_failed',
   TASK_FAILED: 'selfplay_failed',
+  // A queued batch withdrawn (its config's training paused): the chain ends there.
+  TASK_ABANDONED: 'selfplay_abandoned',
 } as const;
 
 type ChainEnd = keyof typeof CHAIN_ENDS;

@@ -152,6 +152,7 @@ export function createAutoSyncMachine(
           bytes_transferred: result.bytes_transferred,
           config_key: r.config_key,
           target_hosts: [...r.targets],
+          ...(result.games_missing ? { games_missing: result.games_missing } : {}),
         },
       },
     ],

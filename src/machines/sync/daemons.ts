@@ -2,7 +2,7 @@
 import type { DaemonSpec } from '../daemon-spec.js';
 import type { PipelineContext } from '../pipeline-context.js';
 import { createAutoSyncMachine, SYNC_ROUTER_EVENTS } from './auto-sync.js';
-import { createDataPipelineMachine } from './data-pipeline.js';
+import { createDataPipelineMachine, DATA_PIPELINE_LISTENS } from './data-pipeline.js';
 import { createSelfplayCoordinatorMachine } from './selfplay-coordinator.js';
 
 export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
@@ -12,8 +12,15 @@ export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
       actors: { runJob: ctx.runJob },
     }),
     machineVersion: ctx.machineVersion,
-    subscribes: ['SELFPLAY_TARGET_UPDATED', 'IDLE_RESOURCE_DETECTED', 'NEW_GAMES_AVAILABLE'],
-    emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED'],
+    subscribes: [
+      'SELFPLAY_TARGET_UPDATED',
+      'IDLE_RESOURCE_DETECTED',
+      'NEW_GAMES_AVAILABLE',
+      'CURRICULUM_REBALANCED',
+      'ELO_VELOCITY_CHANGED',
+      'TRAINING_PAUSED',
+    ],
+    emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED', 'SELFPLAY_RATE_CHANGED', 'TASK_ABANDONED'],
   };
 }
 
@@ -34,18 +41,15 @@ export function dataPipelineDaemon(ctx: PipelineContext): DaemonSpec {
     type: 'DATA_PIPELINE',
     machine: createDataPipelineMachine(ctx.host).provide({ actors: { runJob: ctx.runJob } }),
     machineVersion: ctx.machineVersion,
-    subscribes: [
-      'DATA_SYNC_COMPLETED',
-      'TRAINING_COMPLETED',
-      'PROMOTION_FAILED',
-      'REGRESSION_DETECTED',
-      'QUALITY_SCORE_UPDATED',
-    ],
+    subscribes: ['DATA_SYNC_COMPLETED', ...DATA_PIPELINE_LISTENS],
     emits: [
       'NPZ_EXPORT_STARTED',
       'NPZ_EXPORT_COMPLETE',
       'NEW_GAMES_AVAILABLE',
       'EXPORT_VALIDATION_FAILED',
+      'SYNC_REQUEST',
+      'CIRCUIT_BREAKER_OPENED',
+      'CIRCUIT_BREAKER_CLOSED',
     ],
   };
 }

@@ -10,6 +10,16 @@
  * config's last target size. An idle GPU of another host is skipped: selfplay runs where this
  * daemon runs (spreading it over hosts is not built). One that arrives before any target was
  * asked for is skipped too: nothing says which config or how large a batch.
+ *
+ * A batch's size is the target scaled by the config's curriculum weight (CURRICULUM_REBALANCED)
+ * and its selfplay rate (ELO_VELOCITY_CHANGED: 1.0 while its Elo improves, 1.25 on a plateau, 1.5
+ * when it declines: a config that stalls needs fresh data); a rate that changes is a
+ * SELFPLAY_RATE_CHANGED.
+ *
+ * As the guide's JobManager for selfplay: when a config's training is paused (TRAINING_PAUSED:
+ * its production model regressed and is being rolled back), the batches of it still queued
+ * would play the rolled-back model; they are withdrawn, each with a TASK_ABANDONED (caused by the
+ * request, so the MasterLoop learns its chain ended). A batch already running finishes.
  */
 import type { PayloadOf } from '../../events/catalog/index.js';
 import { isConfigKey } from '../emitted.js';
@@ -25,12 +35,40 @@ export interface SelfplayNotes {
   readonly gamesAvailable: Readonly<Record<string, number>>;
   /** The last target asked for per config (the size of a batch an idle GPU gets). */
   readonly targets: Readonly<Record<string, number>>;
+  /** Config -> its curriculum weight (CURRICULUM_REBALANCED; 1 when absent). */
+  readonly weights: Readonly<Record<string, number>>;
+  /** Config -> its selfplay rate (ELO_VELOCITY_CHANGED; 1 when absent). */
+  readonly rates: Readonly<Record<string, number>>;
+}
+
+/** The selfplay rate of an Elo trend. */
+export const RATE_OF_TREND: Readonly<Record<string, number>> = {
+  improving: 1,
+  plateau: 1.25,
+  declining: 1.5,
+};
+
+/** A batch of `target` games for `config`, as its weight and rate scale it (at least one game). */
+export function batchSize(notes: SelfplayNotes, config: string, target: number): number {
+  return Math.max(
+    1,
+    Math.round(target * (notes.weights[config] ?? 1) * (notes.rates[config] ?? 1)),
+  );
 }
 
 type Trigger = 'SELFPLAY_TARGET_UPDATED' | 'IDLE_RESOURCE_DETECTED';
 
 function foldNotes(notes: SelfplayNotes, type: string, p: Record<string, unknown>): SelfplayNotes {
+  if (type === 'CURRICULUM_REBALANCED' && p.new_weights && typeof p.new_weights === 'object')
+    return {
+      ...notes,
+      weights: { ...notes.weights, ...(p.new_weights as Record<string, number>) },
+    };
   if (typeof p.config_key !== 'string') return notes;
+  if (type === 'ELO_VELOCITY_CHANGED') {
+    const rate = RATE_OF_TREND[String(p.trend)] ?? 1;
+    return { ...notes, rates: { ...notes.rates, [p.config_key]: rate } };
+  }
   if (
     type === 'SELFPLAY_TARGET_UPDATED' &&
     typeof p.target_games === 'number' &&
@@ -63,16 +101,55 @@ export function createSelfplayCoordinatorMachine(host: string) {
     // The schema guarantees an idle GPU's host; what it lacks is a reason to skip, not an error.
     rejects: ['SELFPLAY_TARGET_UPDATED'],
     notes: {
-      initial: { gamesAvailable: {}, targets: {} },
-      listens: ['NEW_GAMES_AVAILABLE'],
+      initial: { gamesAvailable: {}, targets: {}, weights: {}, rates: {} },
+      listens: ['NEW_GAMES_AVAILABLE', 'CURRICULUM_REBALANCED', 'ELO_VELOCITY_CHANGED'],
       fold: foldNotes,
       rank: (r, notes) => notes.gamesAvailable[r.config_key] ?? 0,
+      reacts: (type, p, notes, before) => {
+        const config = p.config_key as string;
+        if (type !== 'ELO_VELOCITY_CHANGED') return [];
+        const [from, to] = [before.rates[config] ?? 1, notes.rates[config] ?? 1];
+        return from === to
+          ? []
+          : [
+              {
+                type: 'SELFPLAY_RATE_CHANGED',
+                payload: {
+                  config_key: config,
+                  old_rate: from,
+                  new_rate: to,
+                  reason: `Elo velocity ${String(p.velocity)} (${String(p.trend)})`,
+                },
+              },
+            ];
+      },
+    },
+    cancels: {
+      on: ['TRAINING_PAUSED'],
+      match: (_, p, r) =>
+        p.config_key === r.config_key
+          ? `training of ${r.config_key} paused: ${String(p.reason)}`
+          : null,
+      abandoned: (r, reason) => [
+        {
+          type: 'TASK_ABANDONED',
+          payload: {
+            work_id: `selfplay:${r.config_key}`,
+            reason,
+            component: 'SELFPLAY_COORDINATOR',
+            node_id: host,
+            task_type: 'selfplay',
+            config_key: r.config_key,
+            games: r.games,
+          },
+        },
+      ],
     },
     toRequest: (type, payload, notes) => {
       if (type === 'SELFPLAY_TARGET_UPDATED') {
         const p = payload as PayloadOf<'SELFPLAY_TARGET_UPDATED'>;
         return p.target_games > 0
-          ? { config_key: p.config_key, games: p.target_games }
+          ? { config_key: p.config_key, games: batchSize(notes, p.config_key, p.target_games) }
           : { reject: 'SELFPLAY_TARGET_UPDATED without a positive target_games' };
       }
       const p = payload as PayloadOf<'IDLE_RESOURCE_DETECTED'>;
@@ -81,7 +158,7 @@ export function createSelfplayCoordinatorMachine(host: string) {
       const games = config === undefined ? undefined : notes.targets[config];
       return config === undefined || games === undefined
         ? { skip: 'idle GPU before any selfplay target: no config or batch size to give it' }
-        : { config_key: config, games };
+        : { config_key: config, games: batchSize(notes, config, games) };
     },
     job: (r, attempt, causeId) => ({
       kind: 'selfplay',
