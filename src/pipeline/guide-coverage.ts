@@ -38,6 +38,10 @@ export const PLAYED_BY: Readonly<Record<string, { daemon: string; why: string }>
     daemon: 'SELFPLAY_COORDINATOR',
     why: 'SELFPLAY_COORDINATOR plays it for selfplay: it holds the queued batches, and withdraws those of a config whose training is paused',
   },
+  EvaluationFeedbackHandler: {
+    daemon: 'FEEDBACK_LOOP',
+    why: "FEEDBACK_LOOP plays it (the original's handler was a helper of the training run): it applies the learning-rate multiplier to the rate it announces and the games multiplier to its next gauntlet",
+  },
   ExportScheduler: {
     daemon: 'TRAINING_TRIGGER',
     why: "TRAINING_TRIGGER plays it (no component of this name exists in the original): the export already ran before NEW_GAMES_AVAILABLE, and triggering the training pipeline is TRAINING_TRIGGER's",
@@ -87,6 +91,7 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   CurriculumController: 'CURRICULUM_CONTROLLER',
   UnifiedFeedback: 'UNIFIED_FEEDBACK',
   SelfplayOrchestrator: 'SELFPLAY_ORCHESTRATOR',
+  ImprovementOptimizer: 'IMPROVEMENT_OPTIMIZER',
   ...Object.fromEntries(Object.entries(PLAYED_BY).map(([c, p]) => [c, p.daemon])),
 };
 

@@ -33,6 +33,7 @@ import {
   daemonManagerDaemon,
   daemonWatchdogDaemon,
   eventRouterDaemon,
+  improvementOptimizerDaemon,
   masterLoopDaemon,
 } from '../machines/lifecycle/daemons.js';
 import type { MasterLoopInput } from '../machines/lifecycle/master-loop.js';
@@ -137,6 +138,7 @@ const ALL_PIPELINE_DAEMONS = [
   'CURRICULUM_CONTROLLER',
   'UNIFIED_FEEDBACK',
   'SELFPLAY_ORCHESTRATOR',
+  'IMPROVEMENT_OPTIMIZER',
   'MASTER_LOOP',
 ] as const;
 
@@ -147,7 +149,8 @@ const ALL_PIPELINE_DAEMONS = [
  * distribution keep the hosts present in their notes, requests carry their targets. Version 4
  * (session 6): TRAINING_TRIGGER keeps paused configs, distribution keeps production models.
  * Version 5 (session 7): AUTO_SYNC's and SELFPLAY_COORDINATOR's notes. Version 6 (session 8): the
- * job daemons count abandoned requests; DATA_PIPELINE's and SELFPLAY_COORDINATOR's notes.
+ * job daemons count abandoned requests; DATA_PIPELINE's and SELFPLAY_COORDINATOR's notes;
+ * FEEDBACK_LOOP keeps the optimizer's multipliers.
  * Bump it when a machine's states or context change shape.
  */
 const MACHINE_VERSION = '6';
@@ -244,6 +247,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     curriculumControllerDaemon(ctx),
     unifiedFeedbackDaemon(ctx),
     selfplayOrchestratorDaemon(ctx),
+    improvementOptimizerDaemon(ctx),
   ];
   if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;

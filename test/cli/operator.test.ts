@@ -75,7 +75,9 @@ describe('operator commands', () => {
     expect(stdout).toMatch(
       /TRAINING_COMPLETED +\| TrainingCoordinator \(CONTINUOUS_TRAINING_LOOP\): wired -> FeedbackLoop \(FEEDBACK_LOOP\): wired; DataPipeline \(DATA_PIPELINE\): wired; ModelDistribution \(MODEL_DISTRIBUTION\): deviation - /,
     );
-    expect(stdout).toMatch(/HYPERPARAMETER_UPDATED +\| ImprovementOptimizer: MISSING - not built/);
+    expect(stdout).toMatch(
+      /DATA_SYNC_COMPLETED +\| P2POrchestrator \(AUTO_SYNC\): wired; SyncPlanner: MISSING - not built/,
+    );
     // A component a daemon built for another role plays, with why.
     expect(stdout).toMatch(
       /TASK_ABANDONED +\| JobManager \(SELFPLAY_COORDINATOR\): wired - SELFPLAY_COORDINATOR plays it for selfplay: /,

@@ -77,6 +77,7 @@ describe('the event catalog', () => {
     expect(widened).toEqual([
       'TRAINING_EARLY_STOPPED',
       'MODEL_DISTRIBUTION_COMPLETE',
+      'ADAPTIVE_PARAMS_CHANGED',
       'NODE_RECOVERED',
       'LEADER_ELECTED',
     ]);

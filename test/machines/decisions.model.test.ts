@@ -168,15 +168,23 @@ describeModelBased(
 );
 
 // FEEDBACK_LOOP: the learning rate of config c after 0, 1 or 2 promotions (bounded at 2; the
-// replay does not promote a third time).
+// replay does not promote a third time), as the optimizer's multiplier (1 or 2) scales it, and the
+// games of its gauntlets as the optimizer's games multiplier (1 or 0.5) scales them. As the
+// EvaluationFeedbackHandler it ignores its own learning_rate heard back and parameters it does not
+// apply.
 const LR = 0.001;
 const DECAY = 0.5;
+type FeedbackCtx = { promotions: number; lr: number; games: number; out: string[] };
+const announced = (c: FeedbackCtx, promotions: number, lr: number) =>
+  `HYPERPARAMETER_UPDATED:${LR * DECAY ** c.promotions * c.lr}->${LR * DECAY ** promotions * lr}`;
 const feedback = setup({
-  types: { context: {} as { promotions: number; out: string[] }, events: {} as Step },
+  types: { context: {} as FeedbackCtx, events: {} as Step },
 }).createMachine({
-  context: { promotions: 0, out: [] },
+  context: { promotions: 0, lr: 1, games: 1, out: [] },
   on: {
-    TRAINED: { actions: assign({ out: ['EVALUATION_REQUESTED:c'] }) },
+    TRAINED: {
+      actions: assign({ out: ({ context }) => [`EVALUATION_REQUESTED:c:${200 * context.games}`] }),
+    },
     TRAINING_FAILED: { actions: assign({ out: [] }) },
     TRAINED_WITHOUT_MODEL: { actions: assign({ out: ['rejected'] }) },
     EARLY_STOPPED: { actions: assign({ out: [] }) },
@@ -186,13 +194,20 @@ const feedback = setup({
         guard: ({ context }) => context.promotions < 2,
         actions: assign({
           promotions: ({ context }) => context.promotions + 1,
-          out: ({ context }) => [
-            `HYPERPARAMETER_UPDATED:${LR * DECAY ** (context.promotions + 1)}`,
-          ],
+          out: ({ context }) => [announced(context, context.promotions + 1, context.lr)],
         }),
       },
       { actions: assign({ out: [] }) },
     ],
+    LR_X2: {
+      actions: assign({ lr: 2, out: ({ context }) => [announced(context, context.promotions, 2)] }),
+    },
+    LR_X1: {
+      actions: assign({ lr: 1, out: ({ context }) => [announced(context, context.promotions, 1)] }),
+    },
+    OWN_LR_HEARD: { actions: assign({ out: [] }) },
+    GAMES_HALF: { actions: assign({ games: 0.5, out: [] }) },
+    OTHER_PARAM: { actions: assign({ out: [] }) },
   },
 });
 const FEEDBACK_EVENTS: Record<string, { type: string; payload: Record<string, unknown> }> = {
@@ -208,6 +223,29 @@ const FEEDBACK_EVENTS: Record<string, { type: string; payload: Record<string, un
   EARLY_STOPPED: { type: 'TRAINING_EARLY_STOPPED', payload: { config_key: 'c', epoch: 3 } },
   PROMOTED_WITHOUT_CONFIG: { type: 'MODEL_PROMOTED', payload: { model_id: 'm' } },
   PROMOTED: { type: 'MODEL_PROMOTED', payload: { config_key: 'c', model_id: 'm' } },
+  ...Object.fromEntries(
+    (
+      [
+        ['LR_X2', 'learning_rate_multiplier', 2],
+        ['LR_X1', 'learning_rate_multiplier', 1],
+        ['OWN_LR_HEARD', 'learning_rate', 0.0001],
+      ] as const
+    ).map(([name, param, value]) => [
+      name,
+      {
+        type: 'HYPERPARAMETER_UPDATED',
+        payload: { config_key: 'c', param_name: param, old_value: 1, new_value: value },
+      },
+    ]),
+  ),
+  GAMES_HALF: {
+    type: 'ADAPTIVE_PARAMS_CHANGED',
+    payload: { config_key: 'c', params: { evaluation_games_multiplier: 0.5 } },
+  },
+  OTHER_PARAM: {
+    type: 'ADAPTIVE_PARAMS_CHANGED',
+    payload: { config_key: 'c', params: { temperature_multiplier: 1.2 } },
+  },
 };
 describeModelBased(
   'FEEDBACK_LOOP',
@@ -226,9 +264,9 @@ describeModelBased(
     observe: ({ takeEmitted }) =>
       takeEmitted().map((e) => {
         const p = (e.payload ?? {}) as Record<string, unknown>;
-        return e.type === 'HYPERPARAMETER_UPDATED'
-          ? `${e.type}:${p.new_value}`
-          : describeEmitted(e);
+        if (e.type === 'HYPERPARAMETER_UPDATED') return `${e.type}:${p.old_value}->${p.new_value}`;
+        if (e.type === 'EVALUATION_REQUESTED') return `${e.type}:${p.config_key}:${p.games}`;
+        return describeEmitted(e);
       }),
     predict: (m) => m.context.out,
   },

@@ -737,7 +737,11 @@ describe('what the job daemons know beyond their queue', () => {
       ],
     ]);
     const { queue, current, abandoned } = actor.getSnapshot().context;
-    expect({ queued: queue.map((q: { request: unknown }) => q.request), running: current?.request, abandoned }).toEqual({
+    expect({
+      queued: queue.map((q: { request: unknown }) => q.request),
+      running: current?.request,
+      abandoned,
+    }).toEqual({
       queued: [{ config_key: 'b', games: 10 }],
       running: { config_key: 'a', games: 10 },
       abandoned: 1,

@@ -9,6 +9,7 @@ import { assign, createActor, setup } from 'xstate';
 import type { EventName, PayloadInput } from '../../src/events/catalog/index.js';
 import { alertManagerMachine } from '../../src/machines/lifecycle/alert-manager.js';
 import { daemonManagerMachine } from '../../src/machines/lifecycle/daemon-manager.js';
+import { improvementOptimizerMachine } from '../../src/machines/lifecycle/improvement-optimizer.js';
 import { catalogEvent } from '../support/catalog-event.js';
 import { describeModelBased, type Emitted } from '../support/model-based.js';
 
@@ -150,7 +151,7 @@ describeModelBased(
     predict: (m) => m.context.out,
   },
   50,
-  () => {
+  (coverage) => {
     it('says what happened in the alert, names its cause, and keeps the recent ones', () => {
       const alerts: Emitted[] = [];
       const actor = createActor(alertManagerMachine, { input: {} });
@@ -171,6 +172,148 @@ describeModelBased(
       ]);
       const { recent, raised, held } = actor.getSnapshot().context;
       expect([recent.length, raised, held]).toEqual([1, 1, 1]);
+    });
+    // Outside the model (one more kind of alert multiplies its paths tenfold): an open circuit
+    // breaker is a warning, throttled by breaker.
+    it('raises an open circuit breaker as a warning, once per throttle', () => {
+      const alerts: Emitted[] = [];
+      const actor = createActor(alertManagerMachine, { input: {}, inspect: coverage.inspect });
+      actor.on('*', (e) => void alerts.push(e as Emitted));
+      actor.start();
+      const opened = (t: number) =>
+        at(
+          'CIRCUIT_BREAKER_OPENED',
+          { breaker: 'repair_sync:c', config_key: 'c', failures: 3, reason: 'repairs failed' },
+          T0 + t,
+        )();
+      for (const t of [0, 10]) actor.send(opened(t) as never);
+      expect(alerts.map((a) => [a.severity, a.config_key, a.message])).toEqual([
+        ['warning', 'c', 'circuit breaker repair_sync:c opened: repairs failed'],
+      ]);
+    });
+  },
+);
+
+// ---- IMPROVEMENT_OPTIMIZER: config c's gauntlets at 1500 or 1530, its promotions and
+// rejections. The replay makes at most two changes of each multiplier (then sends no more of
+// that kind), which keeps the model finite. ----
+type OptCtx = {
+  elo: number | null;
+  lr: number;
+  lrChanges: number;
+  streak: number;
+  games: number;
+  gamesChanges: number;
+  out: string[];
+};
+const clampTo = (lo: number, hi: number, v: number) =>
+  Math.round(Math.min(hi, Math.max(lo, v)) * 1000) / 1000;
+const gauntletAt =
+  (elo: number) =>
+  ({ context: c }: { context: OptCtx }): Partial<OptCtx> => {
+    if (c.lrChanges >= 2) return { out: [] };
+    if (c.elo === null) return { elo, out: [] };
+    const change = elo - c.elo;
+    const lr = clampTo(0.1, 2, c.lr * (change > 10 ? 1.1 : change < -10 ? 0.8 : 0.95));
+    return lr === c.lr
+      ? { elo, out: [] }
+      : { elo, lr, lrChanges: c.lrChanges + 1, out: [`HYPERPARAMETER_UPDATED:${c.lr}->${lr}`] };
+  };
+const decided =
+  (promoted: boolean) =>
+  ({ context: c }: { context: OptCtx }): Partial<OptCtx> => {
+    if (c.gamesChanges >= 2) return { out: [] };
+    const streak = promoted ? Math.min(3, c.streak + 1) : 0;
+    if (promoted && streak < 3) return { streak, out: [] };
+    const games = clampTo(0.5, 2, c.games * (promoted ? 0.9 : 1.1));
+    return games === c.games
+      ? { streak, out: [] }
+      : {
+          streak,
+          games,
+          gamesChanges: c.gamesChanges + 1,
+          out: [`ADAPTIVE_PARAMS_CHANGED:${games}`],
+        };
+  };
+const optimizerModel = setup({
+  types: { context: {} as OptCtx, events: {} as Step },
+}).createMachine({
+  context: { elo: null, lr: 1, lrChanges: 0, streak: 0, games: 1, gamesChanges: 0, out: [] },
+  on: {
+    E1500: { actions: assign(gauntletAt(1500)) },
+    E1530: { actions: assign(gauntletAt(1530)) },
+    PROMOTED: { actions: assign(decided(true)) },
+    REJECTED: { actions: assign(decided(false)) },
+  },
+});
+const gauntletOf = (elo: number) =>
+  at('EVALUATION_COMPLETED', { config_key: 'c', elo, win_rate: 0.5, games_played: 100 });
+const OPTIMIZER_EVENTS: Record<string, () => unknown> = {
+  E1500: gauntletOf(1500),
+  E1530: gauntletOf(1530),
+  PROMOTED: at('MODEL_PROMOTED', { config_key: 'c', model_id: 'm', elo: 1530, elo_gain: 30 }),
+  REJECTED: at('PROMOTION_REJECTED', { config_key: 'c', model_id: 'm', reason: 'below the gate' }),
+};
+const changes = { lr: 0, games: 0 };
+describeModelBased(
+  'IMPROVEMENT_OPTIMIZER',
+  {
+    model: optimizerModel,
+    events: steps(Object.keys(OPTIMIZER_EVENTS)),
+    machine: improvementOptimizerMachine,
+    reset: () => {
+      changes.lr = 0;
+      changes.games = 0;
+    },
+    apply: (e, { actor }) => {
+      if (e.type.startsWith('E') && changes.lr >= 2) return;
+      if (!e.type.startsWith('E') && changes.games >= 2) return;
+      actor.send(OPTIMIZER_EVENTS[e.type]?.() as never);
+    },
+    observe: ({ takeEmitted }) =>
+      takeEmitted().map((e) => {
+        const p = e.payload as {
+          old_value?: number;
+          new_value?: number;
+          params?: Record<string, number>;
+        };
+        if (e.type === 'HYPERPARAMETER_UPDATED') {
+          changes.lr++;
+          return `${e.type}:${p.old_value}->${p.new_value}`;
+        }
+        changes.games++;
+        return `${e.type}:${p.params?.evaluation_games_multiplier}`;
+      }),
+    predict: (m) => m.context.out,
+  },
+  60,
+  () => {
+    it('says the parameter, its old and new value and why', () => {
+      const out: Emitted[] = [];
+      const actor = createActor(improvementOptimizerMachine);
+      actor.on('*', (e) => void out.push(e as Emitted));
+      actor.start();
+      for (const k of ['E1500', 'E1530', 'REJECTED']) actor.send(OPTIMIZER_EVENTS[k]?.() as never);
+      expect(out.map((e) => [e.type, e.payload])).toEqual([
+        [
+          'HYPERPARAMETER_UPDATED',
+          {
+            config_key: 'c',
+            param_name: 'learning_rate_multiplier',
+            old_value: 1,
+            new_value: 1.1,
+            optimizer: 'improvement_optimizer',
+          },
+        ],
+        [
+          'ADAPTIVE_PARAMS_CHANGED',
+          {
+            config_key: 'c',
+            params: { evaluation_games_multiplier: 1.1 },
+            reason: 'promotion rejected: a longer gauntlet',
+          },
+        ],
+      ]);
     });
   },
 );

@@ -163,9 +163,12 @@ export const curriculumEvents = defineDomain('curriculum', {
   },
   ADAPTIVE_PARAMS_CHANGED: {
     value: 'adaptive_params_changed',
+    crossProcessAdded:
+      'FEEDBACK_LOOP applies it (as the EvaluationFeedbackHandler), and a durable FEEDBACK_LOOP reads every subscription from the event log',
     payload: {
       config_key: f.configKey,
-      params: f.record,
+      // Parameter -> its new value (multipliers of the loop's defaults).
+      params: f.numRecord,
       reason: f.str.optional(),
     },
   },

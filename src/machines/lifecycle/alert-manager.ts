@@ -1,7 +1,7 @@
 /**
  * ALERT_MANAGER (the guide's AlertManager): turns REGRESSION_CRITICAL and QUALITY_DEGRADED (the
- * guide's rows), DAEMON_WATCHDOG's HEALTH_ALERT and PIPELINE_RECOVERY's RECOVERY_FAILED (it gave
- * up retrying) into alerts. The machine decides (which events alert, how severe, how often); its host raises them
+ * guide's rows), DAEMON_WATCHDOG's HEALTH_ALERT, PIPELINE_RECOVERY's RECOVERY_FAILED (it gave
+ * up retrying) and DATA_PIPELINE's CIRCUIT_BREAKER_OPENED (repairs keep failing) into alerts. The machine decides (which events alert, how severe, how often); its host raises them
  * (`daemon.alert`: an error log line, `status`, the live view and the optional alert command).
  *
  * The same alert for the same config is raised at most once per `throttleSeconds` (300 s, by the
@@ -17,6 +17,7 @@ export const ALERT_MANAGER_SUBSCRIBES = subscriptions(
   'QUALITY_DEGRADED',
   'HEALTH_ALERT',
   'RECOVERY_FAILED',
+  'CIRCUIT_BREAKER_OPENED',
 );
 
 export interface AlertManagerInput {
@@ -74,6 +75,16 @@ function alertOf(event: Subscribed): Omit<Alert, 'type'> | null {
         cause: event.envelope.id,
       };
     }
+    case 'CIRCUIT_BREAKER_OPENED': {
+      const p = event.payload;
+      return {
+        severity: 'warning',
+        alert: event.type,
+        ...(p.config_key === undefined ? {} : { config_key: p.config_key }),
+        message: `circuit breaker ${p.breaker} opened: ${p.reason}`,
+        cause: event.envelope.id,
+      };
+    }
     case 'RECOVERY_FAILED': {
       const p = event.payload;
       return {
@@ -99,6 +110,8 @@ const keyOf = (event: Subscribed) => {
     case 'REGRESSION_CRITICAL':
     case 'QUALITY_DEGRADED':
       return `${event.type}:${event.payload.config_key}`;
+    case 'CIRCUIT_BREAKER_OPENED':
+      return `${event.type}:${event.payload.breaker}`;
     default:
       return event.type;
   }
@@ -150,6 +163,7 @@ export const alertManagerMachine = setup({
         QUALITY_DEGRADED: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
         HEALTH_ALERT: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
         RECOVERY_FAILED: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
+        CIRCUIT_BREAKER_OPENED: [{ guard: 'throttled', actions: 'hold' }, { actions: 'raise' }],
       },
     },
   },

@@ -1,10 +1,15 @@
 /** The Daemon Lifecycle section of the guide: its daemons as specs. */
+
 import type { DaemonSpec } from '../daemon-spec.js';
 import type { PipelineContext } from '../pipeline-context.js';
 import { ALERT_MANAGER_SUBSCRIBES, alertManagerMachine } from './alert-manager.js';
 import { DAEMON_MANAGER_SUBSCRIBES, daemonManagerMachine } from './daemon-manager.js';
 import { DAEMON_WATCHDOG_SUBSCRIBES, daemonWatchdogMachine } from './daemon-watchdog.js';
 import { eventRouterMachine } from './event-router.js';
+import {
+  IMPROVEMENT_OPTIMIZER_SUBSCRIBES,
+  improvementOptimizerMachine,
+} from './improvement-optimizer.js';
 import type { MasterLoopInput } from './master-loop.js';
 import { MASTER_LOOP_SUBSCRIBES, masterLoopMachine } from './master-loop.js';
 
@@ -65,5 +70,15 @@ export function daemonWatchdogDaemon(ctx: PipelineContext): DaemonSpec {
     machineVersion: ctx.machineVersion,
     subscribes: DAEMON_WATCHDOG_SUBSCRIBES,
     emits: ['HEALTH_ALERT'],
+  };
+}
+
+export function improvementOptimizerDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'IMPROVEMENT_OPTIMIZER',
+    machine: improvementOptimizerMachine,
+    machineVersion: ctx.machineVersion,
+    subscribes: IMPROVEMENT_OPTIMIZER_SUBSCRIBES,
+    emits: ['HYPERPARAMETER_UPDATED', 'ADAPTIVE_PARAMS_CHANGED'],
   };
 }

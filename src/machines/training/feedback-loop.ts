@@ -2,6 +2,13 @@
  * FEEDBACK_LOOP (the original's FeedbackLoopController): TRAINING_COMPLETED -> request an
  * evaluation of the new model; MODEL_PROMOTED -> update the training parameters of its config
  * (the learning rate decays with each promotion) and announce them.
+ *
+ * It also plays the guide's EvaluationFeedbackHandler, which applies the ImprovementOptimizer's
+ * tuning to the next training and gauntlet: HYPERPARAMETER_UPDATED `learning_rate_multiplier`
+ * scales the config's learning rate (announced again as `learning_rate`, which TRAINING_TRIGGER
+ * passes to the training), and ADAPTIVE_PARAMS_CHANGED `evaluation_games_multiplier` scales the
+ * games of its next EVALUATION_REQUESTED. Its own `learning_rate` announcements, heard back, and
+ * parameters it does not apply change nothing.
  */
 
 import { assign, enqueueActions, setup } from 'xstate';
@@ -13,7 +20,13 @@ export const FEEDBACK_LOOP_SUBSCRIBES = subscriptions(
   'TRAINING_COMPLETED',
   'MODEL_PROMOTED',
   'TRAINING_EARLY_STOPPED',
+  'HYPERPARAMETER_UPDATED',
+  'ADAPTIVE_PARAMS_CHANGED',
 );
+
+/** The multiplier of the learning rate the optimizer tunes. */
+const LR_MULTIPLIER = 'learning_rate_multiplier';
+const GAMES_MULTIPLIER = 'evaluation_games_multiplier';
 
 export interface FeedbackLoopInput {
   /** Games per evaluation; 200. */
@@ -28,10 +41,48 @@ interface Ctx {
   readonly evaluationGames: number;
   readonly initialLearningRate: number;
   readonly decay: number;
+  /** Config -> its learning rate before the optimizer's multiplier. */
   readonly learningRates: Readonly<Record<string, number>>;
+  /** Config -> the optimizer's multipliers in effect (1 when absent). */
+  readonly lrMultipliers: Readonly<Record<string, number>>;
+  readonly gamesMultipliers: Readonly<Record<string, number>>;
   readonly evaluationsRequested: number;
   readonly failedTrainings: number;
   readonly earlyStops: number;
+}
+
+/**
+ * Says the config's learning rate as the next training will use it (its base times the
+ * optimizer's multiplier), and keeps both.
+ */
+function announce(
+  enqueue: {
+    emit: (e: Emitted) => void;
+    assign: (a: Partial<Ctx>) => void;
+  },
+  context: Ctx,
+  config: string,
+  base: number,
+  multipliers: Readonly<Record<string, number>>,
+): void {
+  const effective = (b: number, m: Readonly<Record<string, number>>) => b * (m[config] ?? 1);
+  enqueue.emit({
+    type: 'HYPERPARAMETER_UPDATED',
+    payload: {
+      config_key: config,
+      param_name: 'learning_rate',
+      old_value: effective(
+        context.learningRates[config] ?? context.initialLearningRate,
+        context.lrMultipliers,
+      ),
+      new_value: effective(base, multipliers),
+      optimizer: 'feedback_loop',
+    },
+  });
+  enqueue.assign({
+    learningRates: { ...context.learningRates, [config]: base },
+    lrMultipliers: multipliers,
+  });
 }
 
 export const feedbackLoopMachine = setup({
@@ -48,6 +99,8 @@ export const feedbackLoopMachine = setup({
     initialLearningRate: input.initialLearningRate ?? 0.001,
     decay: input.decay ?? 0.9,
     learningRates: {},
+    lrMultipliers: {},
+    gamesMultipliers: {},
     evaluationsRequested: 0,
     failedTrainings: 0,
     earlyStops: 0,
@@ -81,7 +134,13 @@ export const feedbackLoopMachine = setup({
                     config_key: event.payload.config_key as string,
                     model_path: modelPath,
                     model_id: modelIdOf(modelPath),
-                    games: context.evaluationGames,
+                    games: Math.max(
+                      1,
+                      Math.round(
+                        context.evaluationGames *
+                          (context.gamesMultipliers[event.payload.config_key as string] ?? 1),
+                      ),
+                    ),
                   },
                 });
               }),
@@ -101,32 +160,34 @@ export const feedbackLoopMachine = setup({
             actions: [
               enqueueActions(({ context, event, enqueue }) => {
                 const config = event.payload.config_key as string;
-                const old = context.learningRates[config] ?? context.initialLearningRate;
-                enqueue.emit({
-                  type: 'HYPERPARAMETER_UPDATED',
-                  payload: {
-                    config_key: config,
-                    param_name: 'learning_rate',
-                    old_value: old,
-                    new_value: old * context.decay,
-                    optimizer: 'feedback_loop',
-                  },
-                });
-              }),
-              assign({
-                learningRates: ({ context, event }) => {
-                  const config = event.payload.config_key as string;
-                  return {
-                    ...context.learningRates,
-                    [config]:
-                      (context.learningRates[config] ?? context.initialLearningRate) *
-                      context.decay,
-                  };
-                },
+                const base = context.learningRates[config] ?? context.initialLearningRate;
+                announce(enqueue, context, config, base * context.decay, context.lrMultipliers);
               }),
             ],
           },
         ],
+        HYPERPARAMETER_UPDATED: {
+          guard: ({ event }) =>
+            event.payload.param_name === LR_MULTIPLIER &&
+            typeof event.payload.new_value === 'number',
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const config = event.payload.config_key;
+            const base = context.learningRates[config] ?? context.initialLearningRate;
+            announce(enqueue, context, config, base, {
+              ...context.lrMultipliers,
+              [config]: event.payload.new_value as number,
+            });
+          }),
+        },
+        ADAPTIVE_PARAMS_CHANGED: {
+          guard: ({ event }) => event.payload.params[GAMES_MULTIPLIER] !== undefined,
+          actions: assign({
+            gamesMultipliers: ({ context, event }) => ({
+              ...context.gamesMultipliers,
+              [event.payload.config_key]: event.payload.params[GAMES_MULTIPLIER] as number,
+            }),
+          }),
+        },
         TRAINING_EARLY_STOPPED: {
           actions: assign({ earlyStops: ({ context }) => context.earlyStops + 1 }),
         },
