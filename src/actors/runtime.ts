@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import type { InspectionEvent, Observer } from 'xstate';
+import { LocalPresence, type LocalPresenceOptions } from '../cluster/local-presence.js';
 import { type ClusterHealth, ClusterMember, LEADER_SCOPED_DAEMONS } from '../cluster/member.js';
 import { type ClusterOptions, resolveCluster } from '../cluster/options.js';
 import { type CoordinationError, type EventLogError, InvalidOptionError } from '../errors.js';
@@ -76,6 +77,12 @@ export interface RuntimeOptions {
    * hosts (README "Across hosts"). Needs a dbPath: the host's file is the cluster's outbox.
    */
   readonly cluster?: ClusterOptions;
+  /**
+   * Without a cluster: this runtime is the cluster's one host and its leader (its own HOST_ONLINE
+   * and LEADER_ELECTED at start), with optional seeded simulated hosts that come and go
+   * (`LocalPresence`). Ignored with `cluster`, whose member derives presence from NATS.
+   */
+  readonly localPresence?: LocalPresenceOptions;
   /**
    * Run for every alert a daemon raises (ALERT_MANAGER): an argv, never a shell; the alert as JSON
    * on stdin and in `RINGRIFT_ALERT`. Alerts are logged at error with or without it.
@@ -226,6 +233,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         })
       : null;
   memberBuilt = true;
+  const localPresence =
+    !member && options.localPresence
+      ? new LocalPresence(
+          router,
+          {
+            host: options.localPresence.host ?? hostname(),
+            runtimeId,
+            profile: profileName,
+            daemons: members,
+          },
+          options.localPresence,
+          logger,
+        )
+      : null;
   let stopped: Promise<void> | null = null;
   const registration = eventLog ? registerRuntime(eventLog, runtimeId, profileName) : null;
   const fatalListeners: ((error: EventLogError | CoordinationError) => void)[] = [];
@@ -280,11 +301,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         await supervisor.whenSettled();
         if (!stopped) await member.activate();
       }
+      if (localPresence) {
+        // Like the member's: the first presence events must find the daemons listening.
+        await supervisor.whenSettled();
+        if (!stopped) localPresence.activate();
+      }
     },
     whenReady: () => supervisor.whenReady(),
     stop() {
       if (stopped) return stopped;
       stopped = (async () => {
+        localPresence?.stop();
         await supervisor.stop();
         await alerts.drain();
         await member?.stop();

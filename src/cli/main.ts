@@ -49,6 +49,8 @@ commands:
             --inspect-port N               its port on 127.0.0.1 (default 8080)
             --inspect-allow-send           the local page may send events (checked by the catalog)
             --seed N                       simulated worker seed (default 1)
+            --simulated-hosts N            simulated training hosts that come and go, presence
+                                           only (default 2 with the simulated worker, else 0)
             --view live|log                live: daemons and per-config progress redrawn in
                                            place (default on a terminal); log: log lines
             --nats URL[,URL...]            join a cluster on NATS JetStream (or RINGRIFT_NATS_URL;
@@ -110,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
           'inspect-port': { type: 'string' },
           'inspect-allow-send': { type: 'boolean' },
           seed: { type: 'string' },
+          'simulated-hosts': { type: 'string' },
           view: { type: 'string' },
           nats: { type: 'string' },
           host: { type: 'string' },
@@ -160,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
         inspectPort,
         inspectAllowSend,
         seed: intOption('--seed', values.seed, 0),
+        simulatedHosts: intOption('--simulated-hosts', values['simulated-hosts'], 0, 16),
         view,
         clusterFlags,
       });

@@ -4,6 +4,7 @@
  * summary. Progress goes to the log: pretty on a TTY, JSON lines otherwise.
  */
 import { hostname } from 'node:os';
+import { GUIDE_ROWS } from '../events/guide-tables.js';
 import {
   busyConsumers,
   type CommandConfig,
@@ -42,6 +43,11 @@ export interface RunOptions {
   /** The local inspector's page may send events. */
   readonly inspectAllowSend?: boolean;
   readonly seed?: number;
+  /**
+   * Simulated training hosts that join, drop out and come back (presence only; see
+   * `LocalPresence`); 2 with the simulated worker and no cluster, else 0.
+   */
+  readonly simulatedHosts?: number;
   readonly gamesPerBatch?: number;
   /** `live`: the live view on `out` (the default on a terminal); `log`: log lines only. */
   readonly view?: 'live' | 'log';
@@ -151,12 +157,22 @@ export async function runPipeline(
       `a SQLite file for the ${profile} profile (its other half is another process)`,
       'none',
     );
+  const simulatedWorld = !file?.workers;
+  if (options.simulatedHosts && cluster)
+    throw new InvalidOptionError(
+      '--simulated-hosts',
+      'left out with --nats (the cluster has real hosts)',
+      options.simulatedHosts,
+    );
   const daemons = createPipelineDaemons({
     worker,
     trainingThreshold: games,
     durable: options.dbPath !== false,
     cluster: cluster ? { host: cluster.host } : undefined,
     masterLoop: { configs: options.configs, iterations: options.iterations, gamesPerBatch: games },
+    // The simulated world runs a thousand times faster than a real one: its recovery retries and
+    // its idle GPU go at the same pace (30 s and 120 s would never come in a run).
+    ...(simulatedWorld ? { recovery: { baseDelayMs: 200 }, idleSeconds: 0.15 } : {}),
   }).filter((d) => members.includes(d.type));
   const unimplemented = unimplementedOfOriginalProfile(profile);
   if (unimplemented.length > 0)
@@ -183,6 +199,16 @@ export async function runPipeline(
     runtimeId: drivesIterations ? undefined : `${profile}@${cluster?.host ?? hostname()}`,
     dbPath: options.dbPath,
     cluster: cluster ?? undefined,
+    // Without a cluster the host itself is the cluster (its presence and lead), with simulated
+    // hosts coming and going in a simulated world; the process that drives iterations says so.
+    localPresence:
+      !cluster && drivesIterations
+        ? {
+            host: 'localhost',
+            simulatedHosts: options.simulatedHosts ?? (simulatedWorld ? 2 : 0),
+            seed: options.seed ?? 1,
+          }
+        : undefined,
     logger,
     inspect: options.inspect,
     inspectPort: options.inspectPort,
@@ -330,9 +356,14 @@ async function workerFor(
 ): Promise<Worker> {
   const simulated = createSimulatedWorker({
     seed: seed ?? 1,
-    // The simulated world sometimes promotes a model that regresses, so that a long run shows the
-    // regression -> rollback -> redistribution flow.
+    // The simulated world sometimes promotes a model that regresses, plays a poor batch, leaves
+    // games missing after a sync, or loses its network for a while, so that a long run shows the
+    // guide's regression, quality, repair and orphan flows.
     regressionRate: 0.1,
+    lowQualityRate: 0.05,
+    partialSyncRate: 0.05,
+    repairFailureRate: 0.3,
+    outageRates: { sync: 0.01, training: 0.01 },
     durationsMs: {
       selfplay: 30,
       sync: 15,
@@ -381,6 +412,12 @@ function printSummary(summary: RunSummary, options: RunOptions, out: NodeJS.Writ
   line(
     `  promotions: ${summary.promotions}  rejections: ${summary.rejections}  failures: ${summary.failures}`,
   );
+  // The guide's tables, event by event: what this run exercised of them.
+  const guide = GUIDE_ROWS.map((r) => r.event);
+  const unseen = guide.filter((t) => !summary.eventsByType[t]);
+  line(`  the guide's events: ${guide.length - unseen.length} of ${guide.length} seen`);
+  for (const t of guide) line(`    ${t.padEnd(30)} ${summary.eventsByType[t] ?? 0}`);
+  if (unseen.length > 0) line(`  not seen: ${unseen.join(', ')}`);
   line('  events by type:');
   for (const [type, n] of Object.entries(summary.eventsByType).sort(
     (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),

@@ -66,9 +66,9 @@ export interface JobDaemonConfig<K extends WorkKind, R, N = null, T extends Even
     ) => readonly Emitted[];
   };
   /**
-   * Queued requests that an event withdraws (the work is no longer wanted): each is dropped and
-   * answered with `abandoned` (caused by the request's own envelope, so whoever asked learns its
-   * chain ended). The job already running is left to finish.
+   * Requests that an event withdraws (the work is no longer wanted): each queued one is dropped,
+   * and the running one is stopped (its worker aborted), each answered with `abandoned` (caused
+   * by the request's own envelope, so whoever asked learns its chain ended).
    */
   readonly cancels?: {
     readonly on: readonly string[];
@@ -212,6 +212,16 @@ export function createJobDaemonMachine<
         for (const e of answers) enqueue.emit({ ...e, causedBy: cause });
         enqueue.assign({ notes: fold(after, answers) });
       }),
+      abandonCurrent: enqueueActions(({ context, event, enqueue }) => {
+        const cancels = config.cancels;
+        const current = context.current;
+        if (!cancels || !current) return;
+        const reason = cancels.match(event.type, payloadOf(event), current.request);
+        if (reason === null) return;
+        for (const e of cancels.abandoned(current.request, reason))
+          enqueue.emit({ ...e, causedBy: current.cause });
+        enqueue.assign({ current: null, abandoned: context.abandoned + 1 });
+      }),
       cancelQueued: enqueueActions(({ context, event, enqueue }) => {
         const cancels = config.cancels;
         if (!cancels?.on.includes(event.type)) return;
@@ -270,6 +280,10 @@ export function createJobDaemonMachine<
     },
     guards: {
       hasQueued: ({ context }) => context.queue.length > 0,
+      cancelsCurrent: ({ context, event }) =>
+        context.current !== null &&
+        config.cancels !== undefined &&
+        config.cancels.match(event.type, payloadOf(event), context.current.request) !== null,
       canRetry: ({ context, event }) =>
         context.attempt < maxAttempts &&
         (event as Partial<Extract<JobFeedback, { type: 'job.failed' }>>).retryable !== false,
@@ -321,6 +335,17 @@ export function createJobDaemonMachine<
           // Restored from a snapshot in the middle of a job: XState starts the job again (the
           // invoked actor is re-created, not the state entered), so say so again.
           [RESTORED_EVENT]: { actions: 'announceStart' },
+          // The running job withdrawn: leaving the state stops its worker.
+          ...Object.fromEntries(
+            (config.cancels?.on ?? []).map((t) => [
+              t,
+              {
+                guard: 'cancelsCurrent',
+                target: 'idle',
+                actions: ['noteAndReact', 'cancelQueued', 'abandonCurrent'],
+              },
+            ]),
+          ),
           'job.progress': {
             actions: enqueueActions(({ context, event, enqueue }) => {
               const { progress } = event as Extract<JobFeedback, { type: 'job.progress' }>;

@@ -30,6 +30,20 @@ export interface SimulatedWorkerOptions {
    * too: a failed repair); 0.
    */
   readonly partialSyncRate?: number;
+  /**
+   * Per kind, the probability (0 to 1) that a job starts an outage of that kind of work (the
+   * network for syncs, a diverging run for training): it and the next ones fail until the outage
+   * has failed `outageAttempts` attempts, whatever their config. A sync outage outlasts a sync's
+   * retries and the RecoveryOrchestrator's (orphaned games); a training one, a training's; 0.
+   */
+  readonly outageRates?: Partial<Record<WorkKind, number>>;
+  /** Attempts an outage of each kind lasts; 30 for sync, 3 otherwise. */
+  readonly outageAttempts?: Partial<Record<WorkKind, number>>;
+  /**
+   * Probability (0 to 1) that a repair (a sync job of `purpose: 'repair'`) still leaves some of
+   * its games missing: a repair that fails; 0.
+   */
+  readonly repairFailureRate?: number;
 }
 
 const DEFAULT_DURATIONS: Record<WorkKind, number> = {
@@ -80,11 +94,31 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
   const regressionRate = options.regressionRate ?? 0;
   const lowQualityRate = options.lowQualityRate ?? 0;
   const partialSyncRate = options.partialSyncRate ?? 0;
+  const repairFailureRate = options.repairFailureRate ?? 0;
+  /** Per kind, the attempts its current outage still fails. */
+  const outageLeft = new Map<WorkKind, number>();
   const attempts = new Map<string, number>();
   const results = new Map<string, unknown>();
   /** Training runs completed per config: what makes Elo rise. */
   const generations = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
+  /**
+   * A job's draws come from its place among the jobs of its kind and config (the 3rd sync of
+   * hex8_2p), not from its key, which carries envelope ids that differ from run to run: the same
+   * seed replays the same world.
+   */
+  const places = new Map<string, number>();
+  const jobsPer = new Map<string, number>();
+  const drawOf = (job: Job): string => {
+    const group = `${job.kind}:${(job.input as { config_key?: string }).config_key ?? ''}`;
+    let place = places.get(job.idempotencyKey);
+    if (place === undefined) {
+      place = jobsPer.get(group) ?? 0;
+      jobsPer.set(group, place + 1);
+      remember(places, job.idempotencyKey, place);
+    }
+    return `${group}:${place}`;
+  };
 
   const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
@@ -109,7 +143,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
       if (results.has(job.idempotencyKey)) return results.get(job.idempotencyKey) as JobResult<K>;
       const attempt = (attempts.get(job.idempotencyKey) ?? 0) + 1;
       remember(attempts, job.idempotencyKey, attempt);
-      const random = generator(hash(`${seed}:${job.idempotencyKey}:${attempt}`));
+      const random = generator(hash(`${seed}:${drawOf(job)}:${attempt}`));
       const total = durations[job.kind];
       try {
         for (let step = 1; step <= 4; step++) {
@@ -127,6 +161,21 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
           `cancelled: ${String((reason as Error)?.message ?? reason)}`,
         );
       }
+      const outageRate = options.outageRates?.[job.kind] ?? 0;
+      if (outageRate > 0) {
+        let left = outageLeft.get(job.kind) ?? 0;
+        if (left === 0 && random() < outageRate)
+          left = options.outageAttempts?.[job.kind] ?? (job.kind === 'sync' ? 30 : 3);
+        if (left > 0) {
+          outageLeft.set(job.kind, left - 1);
+          throw new WorkerError(
+            job.kind,
+            job.idempotencyKey,
+            'simulated',
+            `simulated ${job.kind === 'sync' ? 'network outage: the targets are unreachable' : 'outage'} (${left - 1} more attempts)`,
+          );
+        }
+      }
       if (random() < (failureRates[job.kind] ?? 0)) {
         throw new WorkerError(
           job.kind,
@@ -139,6 +188,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
         regressionRate,
         lowQualityRate,
         partialSyncRate,
+        repairFailureRate,
       });
       remember(results, job.idempotencyKey, result);
       return result as JobResult<K>;
@@ -159,9 +209,10 @@ function simulate(
     readonly regressionRate: number;
     readonly lowQualityRate: number;
     readonly partialSyncRate: number;
+    readonly repairFailureRate: number;
   },
 ): unknown {
-  const { regressionRate, lowQualityRate, partialSyncRate } = world;
+  const { regressionRate, lowQualityRate, partialSyncRate, repairFailureRate } = world;
   const noise = (scale: number) => (random() - 0.5) * 2 * scale;
   switch (job.kind) {
     case 'selfplay': {
@@ -177,7 +228,8 @@ function simulate(
     }
     case 'sync': {
       const input = job.input as Job<'sync'>['input'];
-      const partial = partialSyncRate > 0 && input.games > 0 && random() < partialSyncRate;
+      const rate = input.purpose === 'repair' ? repairFailureRate : partialSyncRate;
+      const partial = rate > 0 && input.games > 0 && random() < rate;
       const missing = partial ? Math.max(1, Math.round(input.games * (0.01 + 0.09 * random()))) : 0;
       return {
         games_synced: input.games - missing,

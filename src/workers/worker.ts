@@ -27,6 +27,8 @@ export const JOB_INPUTS = {
     source_host: z.string().min(1),
     target_hosts: z.array(z.string()).min(1),
     games: z.number().int().nonnegative(),
+    /** `repair`: copying again games an earlier sync left missing (REPLICATION_REPAIR). */
+    purpose: z.enum(['sync', 'repair']).optional(),
   }),
   export: z.object({ config_key: configKey, games: z.number().int().nonnegative() }),
   training: z.object({

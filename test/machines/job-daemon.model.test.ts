@@ -79,6 +79,8 @@ interface Daemon {
   readonly categories: Readonly<Record<string, Category>>;
   /** Events it listens to only for its notes. */
   readonly heard?: readonly { type: string; payload: Record<string, unknown> }[];
+  /** Its own tests, whose transitions count in its coverage. */
+  readonly more?: (machine: AnyStateMachine, coverage: MachineCoverage) => void;
 }
 
 const TRAINING_RESULT = {
@@ -125,6 +127,47 @@ const DAEMONS: Daemon[] = [
       TASK_FAILED: 'failed',
       SELFPLAY_RATE_CHANGED: 'reacted',
     },
+    more: (machine, coverage) =>
+      it('withdraws the running and queued batches of a paused config, each with a TASK_ABANDONED caused by its request', () => {
+        feedback = null;
+        jobs.length = 0;
+        // The machine of the coverage, its worker already the faked one.
+        const actor = createActor(machine, { inspect: coverage.inspect }).start();
+        const out: { type: string; payload?: Record<string, unknown>; causedBy?: unknown }[] = [];
+        actor.on('*', (e) => void out.push(e as (typeof out)[number]));
+        const ask = (config: string, id: string) =>
+          actor.send({
+            type: 'SELFPLAY_TARGET_UPDATED',
+            payload: { config_key: config, target_games: 10 },
+            envelope: { id },
+          });
+        ask('a', 'running-a');
+        ask('a', 'queued-a');
+        ask('b', 'queued-b');
+        actor.send({ type: 'TRAINING_PAUSED', payload: { config_key: 'a', reason: 'regression' } });
+        expect(out.map((e) => [e.type, e.causedBy])).toEqual([
+          ['TASK_ABANDONED', { id: 'queued-a' }],
+          ['TASK_ABANDONED', { id: 'running-a' }],
+        ]);
+        expect(out[0]?.payload).toEqual({
+          work_id: 'selfplay:a',
+          reason: 'training of a paused: regression',
+          component: 'SELFPLAY_COORDINATOR',
+          node_id: 'h',
+          task_type: 'selfplay',
+          config_key: 'a',
+          games: 10,
+        });
+        // b's batch runs now; the aborted one's worker was stopped.
+        const { queue, current, abandoned } = actor.getSnapshot().context;
+        expect({ queued: queue.length, running: current?.request, abandoned }).toEqual({
+          queued: 0,
+          running: { config_key: 'b', games: 10 },
+          abandoned: 2,
+        });
+        expect(jobs.map((j) => j.input.config_key)).toEqual(['a', 'b']);
+        actor.stop();
+      }),
     heard: [
       { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 5 } },
       {
@@ -488,6 +531,7 @@ const dedupe = (xs: string[]) => xs.filter((x, i) => x !== xs[i - 1]);
 for (const daemon of DAEMONS) {
   const spec = specFor(daemon);
   describeModelBased(daemon.name, spec, 30, (coverage) => {
+    daemon.more?.(spec.machine, coverage);
     it('names the rejection of a payload that lacks what it needs', () => {
       expect(replay(spec, coverage, [{ type: 'BAD_REQUEST' }])).toEqual([
         { state: 'idle', out: ['rejected'] },
@@ -708,47 +752,6 @@ describe('what the job daemons know beyond their queue', () => {
     actor.stop();
   });
 
-  it('SELFPLAY_COORDINATOR withdraws the queued batches of a paused config, each with a TASK_ABANDONED caused by its request', () => {
-    const actor = start(selfplayCoordinatorMachine);
-    const out = said(actor);
-    const ask = (config: string, id: string) =>
-      actor.send({
-        type: 'SELFPLAY_TARGET_UPDATED',
-        payload: { config_key: config, target_games: 10 },
-        envelope: { id },
-      });
-    ask('a', 'running');
-    ask('a', 'queued-a');
-    ask('b', 'queued-b');
-    actor.send({ type: 'TRAINING_PAUSED', payload: { config_key: 'a', reason: 'regression' } });
-    expect(out.map((e) => [e.type, e.payload, e.causedBy])).toEqual([
-      [
-        'TASK_ABANDONED',
-        {
-          work_id: 'selfplay:a',
-          reason: 'training of a paused: regression',
-          component: 'SELFPLAY_COORDINATOR',
-          node_id: 'h',
-          task_type: 'selfplay',
-          config_key: 'a',
-          games: 10,
-        },
-        { id: 'queued-a' },
-      ],
-    ]);
-    const { queue, current, abandoned } = actor.getSnapshot().context;
-    expect({
-      queued: queue.map((q: { request: unknown }) => q.request),
-      running: current?.request,
-      abandoned,
-    }).toEqual({
-      queued: [{ config_key: 'b', games: 10 }],
-      running: { config_key: 'a', games: 10 },
-      abandoned: 1,
-    });
-    actor.stop();
-  });
-
   it('SELFPLAY_COORDINATOR sizes batches by curriculum weight and selfplay rate, and says a rate that changes', () => {
     const actor = start(selfplayCoordinatorMachine);
     const out = said(actor);
@@ -803,6 +806,7 @@ describe('what the job daemons know beyond their queue', () => {
       source_host: 'h',
       target_hosts: ['t1', 't2'],
       games: 10,
+      purpose: 'repair',
     });
     feedback?.({
       type: 'job.done',

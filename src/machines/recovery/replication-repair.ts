@@ -43,6 +43,7 @@ export function createReplicationRepairMachine(host: string) {
         source_host: host,
         target_hosts: [...r.targets],
         games: r.games,
+        purpose: 'repair',
       },
     }),
     completed: (r, result) =>
