@@ -146,7 +146,7 @@ export async function runPipeline(
       'left out with --nats (the host file is the cluster outbox)',
       true,
     );
-  const worker = await workerFor(file?.workers ?? null, logger, options.seed);
+  const worker = await workerFor(file?.workers ?? null, logger, options.seed, cluster === null);
   const games = options.gamesPerBatch ?? 100;
   const profile = options.profile ?? 'standalone';
   const members: readonly string[] = PIPELINE_PROFILES[profile];
@@ -353,6 +353,8 @@ async function workerFor(
   config: CommandConfig | null,
   logger: ReturnType<typeof createLogger>,
   seed: number | undefined,
+  /** Simulated faults of the world; off in a cluster, whose faults are real (hosts, NATS). */
+  faults: boolean,
 ): Promise<Worker> {
   const simulated = createSimulatedWorker({
     seed: seed ?? 1,
@@ -360,10 +362,16 @@ async function workerFor(
     // games missing after a sync, or loses its network for a while, so that a long run shows the
     // guide's regression, quality, repair and orphan flows.
     regressionRate: 0.1,
-    lowQualityRate: 0.05,
-    partialSyncRate: 0.05,
-    repairFailureRate: 0.3,
-    outageRates: { sync: 0.01, training: 0.01 },
+    ...(faults
+      ? {
+          lowQualityRate: 0.05,
+          partialSyncRate: 0.05,
+          repairFailureRate: 0.3,
+          outageRates: { sync: 0.01, training: 0.01 },
+          // Ten iterations' worth of healthy world first: a short run is clean.
+          faultsAfter: 10,
+        }
+      : {}),
     durationsMs: {
       selfplay: 30,
       sync: 15,

@@ -40,6 +40,12 @@ export interface SimulatedWorkerOptions {
   /** Attempts an outage of each kind lasts; 30 for sync, 3 otherwise. */
   readonly outageAttempts?: Partial<Record<WorkKind, number>>;
   /**
+   * Jobs of each kind and config before the faults above (poor batches, partial syncs, failed
+   * repairs, outages; not regressions) can happen: a healthy start, so that a short run is clean
+   * and a long one is not; 0.
+   */
+  readonly faultsAfter?: number;
+  /**
    * Probability (0 to 1) that a repair (a sync job of `purpose: 'repair'`) still leaves some of
    * its games missing: a repair that fails; 0.
    */
@@ -109,7 +115,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
    */
   const places = new Map<string, number>();
   const jobsPer = new Map<string, number>();
-  const drawOf = (job: Job): string => {
+  const placeOf = (job: Job): { group: string; place: number } => {
     const group = `${job.kind}:${(job.input as { config_key?: string }).config_key ?? ''}`;
     let place = places.get(job.idempotencyKey);
     if (place === undefined) {
@@ -117,8 +123,9 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
       jobsPer.set(group, place + 1);
       remember(places, job.idempotencyKey, place);
     }
-    return `${group}:${place}`;
+    return { group, place };
   };
+  const faultsAfter = options.faultsAfter ?? 0;
 
   const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
@@ -143,7 +150,10 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
       if (results.has(job.idempotencyKey)) return results.get(job.idempotencyKey) as JobResult<K>;
       const attempt = (attempts.get(job.idempotencyKey) ?? 0) + 1;
       remember(attempts, job.idempotencyKey, attempt);
-      const random = generator(hash(`${seed}:${drawOf(job)}:${attempt}`));
+      const { group, place } = placeOf(job);
+      const random = generator(hash(`${seed}:${group}:${place}:${attempt}`));
+      // The world's faults (not its regressions) begin after a healthy start.
+      const faulty = place >= faultsAfter;
       const total = durations[job.kind];
       try {
         for (let step = 1; step <= 4; step++) {
@@ -161,7 +171,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
           `cancelled: ${String((reason as Error)?.message ?? reason)}`,
         );
       }
-      const outageRate = options.outageRates?.[job.kind] ?? 0;
+      const outageRate = faulty ? (options.outageRates?.[job.kind] ?? 0) : 0;
       if (outageRate > 0) {
         let left = outageLeft.get(job.kind) ?? 0;
         if (left === 0 && random() < outageRate)
@@ -186,9 +196,9 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
       }
       const result = simulate(job as Job, random, generations, total / 1000, {
         regressionRate,
-        lowQualityRate,
-        partialSyncRate,
-        repairFailureRate,
+        lowQualityRate: faulty ? lowQualityRate : 0,
+        partialSyncRate: faulty ? partialSyncRate : 0,
+        repairFailureRate: faulty ? repairFailureRate : 0,
       });
       remember(results, job.idempotencyKey, result);
       return result as JobResult<K>;
