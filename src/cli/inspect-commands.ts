@@ -132,6 +132,16 @@ export function printStatus(dbPath: string, out: Out, shownRuntimes = 5): void {
             .map(([config, stage]) => `${config} ${stage}`)
             .join(', ')}`,
         );
+      const alerts = machines.get(key)?.get('ALERT_MANAGER')?.alerts ?? [];
+      if (alerts.length > 0) {
+        out(
+          `    alerts (${Math.min(alerts.length, SHOWN_ALERTS)} most recent of ${alerts.length}):`,
+        );
+        for (const a of alerts.slice(-SHOWN_ALERTS))
+          out(
+            `      ${new Date(a.at * 1000).toISOString().slice(11, 19)} ${a.severity.padEnd(8)} ${a.message}`,
+          );
+      }
     }
     if (all.length > shownRuntimes)
       out(
@@ -200,22 +210,37 @@ function storageOf(row: RuntimeRow): StorageHealth | null {
  * What the daemons' machines were doing at their last snapshot (where a restart resumes), per runtime: the state, and the
  * DATA_PIPELINE's stage per config. A snapshot this cannot read is shown as unreadable, not skipped.
  */
+/** What `status` reads of one daemon's last snapshot. */
+interface MachineState {
+  readonly value: string;
+  /** DATA_PIPELINE's stage per config. */
+  readonly stages?: Record<string, string>;
+  /** ALERT_MANAGER's recent alerts, oldest first. */
+  readonly alerts?: readonly { severity: string; message: string; at: number }[];
+}
+
+/** Alerts per runtime in `status`. */
+const SHOWN_ALERTS = 5;
+
 function machineStates(
   db: import('better-sqlite3').Database,
-): Map<string, Map<string, { value: string; stages?: Record<string, string> }>> {
+): Map<string, Map<string, MachineState>> {
   const rows = db.prepare('SELECT runtime_id, actor_id, snapshot FROM actor_snapshots').all() as {
     runtime_id: string;
     actor_id: string;
     snapshot: string;
   }[];
-  const out = new Map<string, Map<string, { value: string; stages?: Record<string, string> }>>();
+  const out = new Map<string, Map<string, MachineState>>();
   for (const row of rows) {
     let runtime = out.get(row.runtime_id);
     if (!runtime) {
       runtime = new Map();
       out.set(row.runtime_id, runtime);
     }
-    let snapshot: { value?: unknown; context?: { notes?: { stages?: Record<string, string> } } };
+    let snapshot: {
+      value?: unknown;
+      context?: { notes?: { stages?: Record<string, string> }; recent?: MachineState['alerts'] };
+    };
     try {
       snapshot = JSON.parse(row.snapshot);
     } catch (error) {
@@ -226,6 +251,7 @@ function machineStates(
     runtime.set(row.actor_id, {
       value: statePath(snapshot.value),
       stages: snapshot.context?.notes?.stages,
+      alerts: row.actor_id === 'ALERT_MANAGER' ? snapshot.context?.recent : undefined,
     });
   }
   return out;

@@ -38,6 +38,8 @@ export interface ConfigProgress {
   promotions: number;
   rejections: number;
   failures: number;
+  /** Its share of selfplay (SELFPLAY_ALLOCATION_UPDATED), once the curriculum has set one. */
+  share?: number;
 }
 
 export interface DaemonRow
@@ -56,7 +58,12 @@ export interface LiveState {
   readonly configs: Readonly<Record<string, ConfigProgress>>;
   /** The event log, when it is not ok (a full disk, a held lock): shown under the title. */
   readonly storage?: StorageHealth | null;
+  /** The most recent alerts, oldest first. */
+  readonly alerts?: readonly { readonly severity: string; readonly message: string }[];
 }
+
+/** Alerts the live view shows. */
+const SHOWN_ALERTS = 3;
 
 /** One line on a file that refuses writes, for the live view and the log. */
 export function describeStorage(storage: StorageHealth, nowMs = Date.now()): string {
@@ -101,13 +108,23 @@ export function renderLiveView(state: LiveState): string[] {
   if (configs.length > 0) {
     lines.push(
       '',
-      `  ${'config'.padEnd(16)}${'iteration'.padStart(9)}  ${'stage'.padEnd(20)}promoted  rejected  failed`,
+      `  ${'config'.padEnd(16)}${'iteration'.padStart(9)}  ${'stage'.padEnd(20)}promoted  rejected  failed  selfplay`,
     );
     for (const [config, p] of configs.sort(([a], [b]) => a.localeCompare(b))) {
+      const share = p.share === undefined ? '-' : `${(p.share * 100).toFixed(0)}%`;
       lines.push(
-        `  ${config.padEnd(16)}${String(p.iteration).padStart(9)}  ${p.stage.padEnd(20)}${String(p.promotions).padStart(8)}  ${String(p.rejections).padStart(8)}  ${String(p.failures).padStart(6)}`,
+        `  ${config.padEnd(16)}${String(p.iteration).padStart(9)}  ${p.stage.padEnd(20)}${String(p.promotions).padStart(8)}  ${String(p.rejections).padStart(8)}  ${String(p.failures).padStart(6)}  ${share.padStart(8)}`,
       );
     }
+  }
+  const alerts = state.alerts ?? [];
+  if (alerts.length > 0) {
+    lines.push(
+      '',
+      `  alerts (${alerts.length}; the last ${Math.min(alerts.length, SHOWN_ALERTS)}):`,
+    );
+    for (const a of alerts.slice(-SHOWN_ALERTS))
+      lines.push(`    ${a.severity.padEnd(8)} ${a.message}`);
   }
   return lines;
 }
@@ -117,6 +134,14 @@ export function trackProgress(
   configs: Record<string, ConfigProgress>,
   envelope: Pick<Envelope, 'type' | 'payload' | 'correlationId'>,
 ): Record<string, ConfigProgress> {
+  if (envelope.type === 'SELFPLAY_ALLOCATION_UPDATED') {
+    const shares = envelope.payload.allocation_weights as Record<string, number> | undefined;
+    for (const [config, share] of Object.entries(shares ?? {})) {
+      configs[config] ??= { iteration: 0, stage: '-', promotions: 0, rejections: 0, failures: 0 };
+      configs[config].share = share;
+    }
+    return configs;
+  }
   const stage = STAGE_OF[envelope.type];
   // The MasterLoop names each chain `iteration-N:config`; events without a config_key (the
   // distribution's) are placed by it.
@@ -139,6 +164,7 @@ export interface LiveViewSource {
   readonly iterationsAsked: number | null;
   daemons(): readonly DaemonRow[];
   storage?(): StorageHealth | null;
+  alerts?(): readonly { readonly severity: string; readonly message: string }[];
 }
 
 /** Redraws the frame in place on `out` (a terminal) every `intervalMs`, and once at the end. */
@@ -188,6 +214,7 @@ export class LiveView {
       daemons: this.source.daemons(),
       configs: this.configs,
       storage: this.source.storage?.(),
+      alerts: this.source.alerts?.(),
     });
     // Up over the previous frame, then each line cleared and rewritten; lines left over from a
     // longer previous frame are cleared below.

@@ -222,6 +222,7 @@ export async function runPipeline(
           iterationsAsked: drivesIterations ? options.iterations : null,
           daemons: () => daemonRows(runtime),
           storage: () => runtime.eventLog?.health() ?? null,
+          alerts: () => runtime.alerts(),
         },
         out,
       )

@@ -65,6 +65,39 @@ describe('live view', () => {
     expect(rows.map((l) => l.trim().split(/\s+/)[0])).toEqual(['a', 'b']);
   });
 
+  it("shows each config's share of selfplay once the curriculum set one, and the last alerts", () => {
+    const configs: Record<string, ConfigProgress> = {};
+    const see = (type: string, payload: Record<string, unknown>, correlationId: string | null) =>
+      trackProgress(configs, { type: type as never, payload: payload as never, correlationId });
+    see('SELFPLAY_TARGET_UPDATED', { config_key: 'a', target_games: 10 }, 'iteration-1:a');
+    see(
+      'SELFPLAY_ALLOCATION_UPDATED',
+      { config_key: 'a', allocation_weights: { a: 0.667, b: 0.333 }, reason: 'x' },
+      null,
+    );
+    const frame = renderLiveView({
+      profile: 'standalone',
+      elapsedMs: 0,
+      iterations: null,
+      events: 0,
+      daemons: [],
+      configs,
+      alerts: ['one', 'two', 'three', 'four'].map((m, i) => ({
+        severity: i === 3 ? 'critical' : 'warning',
+        message: m,
+      })),
+    });
+    const row = (config: string) => frame.find((l) => l.startsWith(`  ${config} `))?.trim();
+    expect(row('a')).toMatch(/selfplay requested\s+0\s+0\s+0\s+67%$/);
+    expect(row('b')).toMatch(/^b\s+0\s+-\s+0\s+0\s+0\s+33%$/);
+    expect(frame.slice(-4)).toEqual([
+      '  alerts (4; the last 3):',
+      '    warning  two',
+      '    warning  three',
+      '    critical four',
+    ]);
+  });
+
   it('is drawn in place by `run --view live` and ends with the finished state', async () => {
     const { stdout } = await cli('run', '--iterations', '2', '--no-db', '--view', 'live');
     const frames = stdout.split(new RegExp(`${ESC}\\[\\d+F`));
