@@ -27,6 +27,7 @@ import {
   payloadText,
 } from './options.js';
 import { EXIT, runExitCode, runPipeline } from './run.js';
+import { traceGuide } from './wiring-trace.js';
 
 const USAGE = `usage: ringrift-coord <command> [options]
 
@@ -79,10 +80,12 @@ commands:
                                          dead letters (--all: replayed ones too)
   dlq replay [--consumer C] [--id N ...] [--db PATH]
                                          send them back to the consumer that gave up on them
-  wiring check [--profile P]             the guide's 35 rows, each emitter and subscriber: wired,
+  wiring check [--profile P] [--trace]   the guide's 35 rows, each emitter and subscriber: wired,
                                            deviation (with its reason), in the other process, or
                                            MISSING; subscriptions without an emitter (in P, or in
-                                           another process); exit 1 on a gap or a missing component
+                                           another process); exit 1 on a gap or a missing component.
+                                           --trace: then a seeded simulated run proves each row
+                                           (its emitters emitted it, its subscribers received it)
   diagrams                               regenerate diagrams/ (Mermaid) from the machines and a run
   demo    publish a small slice of the training flow through the router and print what happened
 
@@ -295,12 +298,18 @@ async function main(argv: string[]): Promise<number> {
       {
         const { values } = parseArgs({
           args: rest.slice(1),
-          options: { profile: { type: 'string' } },
+          options: { profile: { type: 'string' }, trace: { type: 'boolean' } },
           strict: true,
         });
-        return checkPipelineWiring(print, pipelineProfile(values.profile ?? 'standalone')) === 0
-          ? EXIT.ok
-          : EXIT.failure;
+        const gaps = checkPipelineWiring(print, pipelineProfile(values.profile ?? 'standalone'));
+        if (values.trace && values.profile !== undefined && values.profile !== 'standalone')
+          throw new InvalidOptionError(
+            '--trace',
+            'given for the standalone profile',
+            values.profile,
+          );
+        const unproven = values.trace ? await traceGuide(print) : 0;
+        return gaps === 0 && unproven === 0 ? EXIT.ok : EXIT.failure;
       }
     case 'diagrams': {
       const written = await writeDiagrams('diagrams');

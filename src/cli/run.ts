@@ -171,8 +171,11 @@ export async function runPipeline(
     cluster: cluster ? { host: cluster.host } : undefined,
     masterLoop: { configs: options.configs, iterations: options.iterations, gamesPerBatch: games },
     // The simulated world runs a thousand times faster than a real one: its recovery retries and
-    // its idle GPU go at the same pace (30 s and 120 s would never come in a run).
-    ...(simulatedWorld ? { recovery: { baseDelayMs: 200 }, idleSeconds: 0.15 } : {}),
+    // its idle GPU go at the same pace (30 s and 120 s would never come in a run). Only in one
+    // process: split or in a cluster, waiting on another process looks like an idle GPU.
+    ...(simulatedWorld && profile === 'standalone' && !cluster
+      ? { recovery: { baseDelayMs: 200 }, idleSeconds: 0.15 }
+      : {}),
   }).filter((d) => members.includes(d.type));
   const unimplemented = unimplementedOfOriginalProfile(profile);
   if (unimplemented.length > 0)
