@@ -16,6 +16,7 @@
  */
 import type { Logger } from '../actors/logger.js';
 import type { Router } from '../actors/router.js';
+import { seededRandom } from '../workers/seeded-random.js';
 
 export interface LocalPresenceOptions {
   /** This host's name; the machine's host name. */
@@ -47,18 +48,6 @@ interface SimulatedHost {
   since: number;
 }
 
-/** mulberry32, as the simulated worker's: small, fast, well distributed. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class LocalPresence {
   private readonly random: () => number;
   private readonly hosts: SimulatedHost[];
@@ -72,7 +61,7 @@ export class LocalPresence {
     private readonly options: LocalPresenceOptions,
     private readonly logger: Logger,
   ) {
-    this.random = generator((options.seed ?? 1) * 7919 + 17);
+    this.random = seededRandom((options.seed ?? 1) * 7919 + 17);
     this.hosts = Array.from({ length: options.simulatedHosts ?? 0 }, (_, i) => ({
       host: `sim-gpu-${i + 1}`,
       incarnation: 1,

@@ -5,6 +5,7 @@
  * samples in proportion, losses that fall, Elo that rises with each training run, with noise.
  */
 import { WorkerError } from '../errors.js';
+import { seededRandom } from './seeded-random.js';
 import type { Job, JobContext, JobResult, Worker, WorkKind } from './worker.js';
 
 export interface SimulatedWorkerOptions {
@@ -60,18 +61,6 @@ const DEFAULT_DURATIONS: Record<WorkKind, number> = {
   evaluation: 40,
   distribution: 20,
 };
-
-/** mulberry32: a small, fast, well-distributed 32-bit generator. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Keys a worker remembers (results and attempts): enough for redeliveries, bounded for long runs. */
 const REMEMBERED_KEYS = 1_000;
@@ -151,7 +140,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
       const attempt = (attempts.get(job.idempotencyKey) ?? 0) + 1;
       remember(attempts, job.idempotencyKey, attempt);
       const { group, place } = placeOf(job);
-      const random = generator(hash(`${seed}:${group}:${place}:${attempt}`));
+      const random = seededRandom(hash(`${seed}:${group}:${place}:${attempt}`));
       // The world's faults (not its regressions) begin after a healthy start.
       const faulty = place >= faultsAfter;
       const total = durations[job.kind];
