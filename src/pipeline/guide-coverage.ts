@@ -92,6 +92,7 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   UnifiedFeedback: 'UNIFIED_FEEDBACK',
   SelfplayOrchestrator: 'SELFPLAY_ORCHESTRATOR',
   ImprovementOptimizer: 'IMPROVEMENT_OPTIMIZER',
+  SyncPlanner: 'SYNC_PLANNER',
   ...Object.fromEntries(Object.entries(PLAYED_BY).map(([c, p]) => [c, p.daemon])),
 };
 

@@ -58,6 +58,7 @@ import {
   autoSyncDaemon,
   dataPipelineDaemon,
   selfplayCoordinatorDaemon,
+  syncPlannerDaemon,
 } from '../machines/sync/daemons.js';
 import {
   feedbackLoopDaemon,
@@ -139,6 +140,7 @@ const ALL_PIPELINE_DAEMONS = [
   'UNIFIED_FEEDBACK',
   'SELFPLAY_ORCHESTRATOR',
   'IMPROVEMENT_OPTIMIZER',
+  'SYNC_PLANNER',
   'MASTER_LOOP',
 ] as const;
 
@@ -248,6 +250,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     unifiedFeedbackDaemon(ctx),
     selfplayOrchestratorDaemon(ctx),
     improvementOptimizerDaemon(ctx),
+    syncPlannerDaemon(ctx),
   ];
   if (options.masterLoop) specs.push(masterLoopDaemon(ctx, options.masterLoop));
   return specs;

@@ -27,8 +27,11 @@ export const JOB_INPUTS = {
     source_host: z.string().min(1),
     target_hosts: z.array(z.string()).min(1),
     games: z.number().int().nonnegative(),
-    /** `repair`: copying again games an earlier sync left missing (REPLICATION_REPAIR). */
-    purpose: z.enum(['sync', 'repair']).optional(),
+    /**
+     * `repair`: copying again games an earlier sync left missing (REPLICATION_REPAIR);
+     * `catch_up`: games a host missed while it was away (SYNC_PLANNER).
+     */
+    purpose: z.enum(['sync', 'repair', 'catch_up']).optional(),
   }),
   export: z.object({ config_key: configKey, games: z.number().int().nonnegative() }),
   training: z.object({

@@ -15,6 +15,7 @@ import { createReplicationRepairMachine } from '../../src/machines/recovery/repl
 import { createAutoSyncMachine } from '../../src/machines/sync/auto-sync.js';
 import { createDataPipelineMachine } from '../../src/machines/sync/data-pipeline.js';
 import { createSelfplayCoordinatorMachine } from '../../src/machines/sync/selfplay-coordinator.js';
+import { createSyncPlannerMachine } from '../../src/machines/sync/sync-planner.js';
 
 const selfplayCoordinatorMachine = createSelfplayCoordinatorMachine('h');
 
@@ -74,11 +75,15 @@ interface Daemon {
   readonly requestType?: (n: number) => string;
   /** A payload that lacks what the daemon needs. */
   readonly badRequest: Record<string, unknown>;
+  /** False for a daemon whose trigger's schema already guarantees what it needs (`badRequest` is then one it skips). */
+  readonly rejects?: boolean;
   readonly result: Record<string, unknown>;
   /** The category of each event type it emits. */
   readonly categories: Readonly<Record<string, Category>>;
   /** Events it listens to only for its notes. */
   readonly heard?: readonly { type: string; payload: Record<string, unknown> }[];
+  /** Events heard (for its notes, saying nothing) before the n-th request, so that it is one. */
+  readonly before?: (n: number) => readonly { type: string; payload: Record<string, unknown> }[];
   /** Its own tests, whose transitions count in its coverage. */
   readonly more?: (machine: AnyStateMachine, coverage: MachineCoverage) => void;
 }
@@ -236,6 +241,11 @@ const DAEMONS: Daemon[] = [
       CIRCUIT_BREAKER_CLOSED: 'reacted',
     },
     heard: [
+      // The SyncPlanner's catch-up: exported already, skipped.
+      {
+        type: 'DATA_SYNC_COMPLETED',
+        payload: { config_key: 'c', host: 'h', games_synced: 5, sync_type: 'catch_up' },
+      },
       {
         type: 'CURRICULUM_ADVANCED',
         payload: { config_key: 'c', old_tier: 'beginner', new_tier: 'easy', trigger_reason: 'x' },
@@ -273,6 +283,34 @@ const DAEMONS: Daemon[] = [
           quality_category: 'medium',
           training_weight: 0.8,
         },
+      },
+    ],
+  },
+  {
+    name: 'SYNC_PLANNER',
+    machine: createSyncPlannerMachine('h'),
+    trigger: 'NODE_RECOVERED',
+    // The n-th request: training host tn was seen leaving before 5 more games of c were synced.
+    before: (n) => [
+      { type: 'HOST_ONLINE', payload: { host: `t${n}`, daemons: ['CONTINUOUS_TRAINING_LOOP'] } },
+      { type: 'HOST_OFFLINE', payload: { host: `t${n}` } },
+      { type: 'DATA_SYNC_COMPLETED', payload: { config_key: 'c', host: 'h', games_synced: 5 } },
+    ],
+    request: (n) => ({ node_id: `t${n}` }),
+    // Nothing to reject (the schema guarantees the host); a host that missed nothing is skipped.
+    badRequest: { node_id: 'never-seen' },
+    rejects: false,
+    result: { games_synced: 5, duration: 1, bytes_transferred: 9 },
+    categories: {
+      DATA_SYNC_STARTED: 'started',
+      DATA_SYNC_COMPLETED: 'completed',
+      DATA_SYNC_FAILED: 'failed',
+    },
+    heard: [
+      { type: 'NODE_RECOVERED', payload: { node_id: 'h' } },
+      {
+        type: 'DATA_SYNC_COMPLETED',
+        payload: { config_key: 'c', host: 'h', games_synced: 5, sync_type: 'catch_up' },
       },
     ],
   },
@@ -373,7 +411,7 @@ const DAEMONS: Daemon[] = [
  * The abstract job daemon: `queued` is bounded at 2 to stay finite (the real queue takes
  * everything; the replay does not send a third). `out` is what the step emitted, by category.
  */
-function jobModel(emitsStarted: boolean, emitsProgress: boolean) {
+function jobModel(emitsStarted: boolean, emitsProgress: boolean, rejects: boolean) {
   type Ctx = { queued: number; attempt: number; out: Category[] };
   const started: Category[] = emitsStarted ? ['started'] : [];
   return setup({
@@ -394,7 +432,7 @@ function jobModel(emitsStarted: boolean, emitsProgress: boolean) {
         },
         { actions: assign({ out: [] }) },
       ],
-      BAD_REQUEST: { actions: assign({ out: ['rejected'] }) },
+      BAD_REQUEST: { actions: assign({ out: rejects ? ['rejected'] : [] }) },
       // Events that do not apply in the current state emit nothing.
       PROGRESS: { actions: assign({ out: [] }) },
       DONE: { actions: assign({ out: [] }) },
@@ -462,7 +500,7 @@ function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnySta
   const machine = daemon.machine.provide({ actors: { runJob: fakeWorker as never } });
   let sent = 0;
   return {
-    model: jobModel(kinds.has('started'), kinds.has('progress')),
+    model: jobModel(kinds.has('started'), kinds.has('progress'), daemon.rejects !== false),
     events: EVENTS,
     machine,
     reset: () => {
@@ -474,11 +512,13 @@ function specFor(daemon: Daemon): ModelBasedSpec<ModelEvent> & { machine: AnySta
       const state = String(snapshot.value);
       switch (event.type) {
         case 'REQUEST':
-          if (snapshot.context.queue.length < 2)
+          if (snapshot.context.queue.length < 2) {
+            for (const e of daemon.before?.(sent) ?? []) actor.send(e);
             actor.send({
               type: daemon.requestType?.(sent) ?? daemon.trigger,
               payload: daemon.request(sent++),
             });
+          }
           return;
         case 'BAD_REQUEST':
           actor.send({ type: daemon.trigger, payload: daemon.badRequest });
@@ -532,11 +572,16 @@ for (const daemon of DAEMONS) {
   const spec = specFor(daemon);
   describeModelBased(daemon.name, spec, 30, (coverage) => {
     daemon.more?.(spec.machine, coverage);
-    it('names the rejection of a payload that lacks what it needs', () => {
-      expect(replay(spec, coverage, [{ type: 'BAD_REQUEST' }])).toEqual([
-        { state: 'idle', out: ['rejected'] },
-      ]);
-    });
+    it(
+      daemon.rejects === false
+        ? 'skips, silently, a request it has no work for'
+        : 'names the rejection of a payload that lacks what it needs',
+      () => {
+        expect(replay(spec, coverage, [{ type: 'BAD_REQUEST' }])).toEqual([
+          { state: 'idle', out: daemon.rejects === false ? [] : ['rejected'] },
+        ]);
+      },
+    );
   });
 }
 
@@ -839,6 +884,53 @@ describe('what the job daemons know beyond their queue', () => {
         },
       ],
     ]);
+    actor.stop();
+  });
+
+  it('SYNC_PLANNER copies a returning training host the games of the config it missed most, to it alone', () => {
+    const actor = start(createSyncPlannerMachine('h'));
+    const out = said(actor);
+    const synced = (config: string, games: number, sync_type?: string) =>
+      actor.send({
+        type: 'DATA_SYNC_COMPLETED',
+        payload: {
+          config_key: config,
+          host: 'h',
+          games_synced: games,
+          ...(sync_type ? { sync_type } : {}),
+        },
+      });
+    actor.send({
+      type: 'HOST_ONLINE',
+      payload: { host: 't', daemons: ['CONTINUOUS_TRAINING_LOOP'] },
+    });
+    actor.send({ type: 'HOST_ONLINE', payload: { host: 'e', daemons: ['EVALUATION'] } });
+    synced('a', 100);
+    actor.send({ type: 'HOST_OFFLINE', payload: { host: 't' } });
+    actor.send({ type: 'HOST_OFFLINE', payload: { host: 'e' } });
+    synced('a', 30);
+    synced('b', 50);
+    // Its own catch-ups do not count as games synced.
+    synced('b', 500, 'catch_up');
+    // Not a training host, and this host itself: nothing to copy.
+    actor.send({ type: 'NODE_RECOVERED', payload: { node_id: 'e' } });
+    actor.send({ type: 'NODE_RECOVERED', payload: { node_id: 'h' } });
+    expect(jobs).toEqual([]);
+    actor.send({ type: 'NODE_RECOVERED', payload: { node_id: 't' }, envelope: { id: 'back' } });
+    expect(jobs.map((j) => j.input)).toEqual([
+      { config_key: 'b', source_host: 'h', target_hosts: ['t'], games: 50, purpose: 'catch_up' },
+    ]);
+    feedback?.({
+      type: 'job.done',
+      result: { games_synced: 50, duration: 1, bytes_transferred: 2 },
+    });
+    expect(out.map((e) => [e.type, e.payload?.sync_type, e.causedBy])).toEqual([
+      ['DATA_SYNC_STARTED', 'catch_up', { id: 'back' }],
+      ['DATA_SYNC_COMPLETED', 'catch_up', { id: 'back' }],
+    ]);
+    // Back again with nothing missed since: no second copy.
+    actor.send({ type: 'NODE_RECOVERED', payload: { node_id: 't' } });
+    expect(jobs).toHaveLength(1);
     actor.stop();
   });
 

@@ -42,6 +42,9 @@ export const dataEvents = defineDomain('data', {
       // Not in the original: games the targets do not hold after the sync (a copy that failed
       // its check), which REPLICATION_REPAIR copies again.
       games_missing: f.int.nonnegative().optional(),
+      // Not in the original: `catch_up` is the SyncPlanner's copy of games already synced and
+      // exported to a host that was away (DATA_PIPELINE does not export them again).
+      sync_type: z.enum(['incremental', 'catch_up']).optional(),
     },
   },
   DATA_SYNC_FAILED: {

@@ -74,6 +74,8 @@ export const orphanDetectionMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const config = event.payload.config_key;
             const before = config === undefined ? undefined : context.unsynced[config];
+            // A catch-up copies games already synced once.
+            if (event.payload.sync_type === 'catch_up') return;
             if (config === undefined || before === undefined) return;
             const carried = event.payload.games_synced + (event.payload.games_missing ?? 0);
             const games = Math.max(0, before.games - carried);

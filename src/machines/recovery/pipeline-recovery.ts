@@ -180,6 +180,8 @@ export const pipelineRecoveryMachine = setup({
           : undefined;
       if (config === undefined) return;
       if (event.type === 'TRAINING_COMPLETED' && event.payload.success !== true) return;
+      // A catch-up copies games to one returning host: not the sync that failed.
+      if (event.type === 'DATA_SYNC_COMPLETED' && event.payload.sync_type === 'catch_up') return;
       const key = `${params.component}:${config}` as const;
       const failing = context.failing[key];
       if (!failing) return;

@@ -29,6 +29,8 @@ export function createReplicationRepairMachine(host: string) {
     skips: true,
     toRequest: (_, p) => {
       if (!p.games_missing) return { skip: 'nothing missing' };
+      // A catch-up's gaps are filled by the host's next syncs (a repair would sync them again).
+      if (p.sync_type === 'catch_up') return { skip: 'a catch-up' };
       if (p.config_key === undefined || !p.target_hosts?.length)
         return {
           reject: 'DATA_SYNC_COMPLETED with games_missing but no config_key or target_hosts',

@@ -4,6 +4,7 @@ import type { PipelineContext } from '../pipeline-context.js';
 import { createAutoSyncMachine, SYNC_ROUTER_EVENTS } from './auto-sync.js';
 import { createDataPipelineMachine, DATA_PIPELINE_LISTENS } from './data-pipeline.js';
 import { createSelfplayCoordinatorMachine } from './selfplay-coordinator.js';
+import { createSyncPlannerMachine, SYNC_PLANNER_LISTENS } from './sync-planner.js';
 
 export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
   return {
@@ -51,5 +52,16 @@ export function dataPipelineDaemon(ctx: PipelineContext): DaemonSpec {
       'CIRCUIT_BREAKER_OPENED',
       'CIRCUIT_BREAKER_CLOSED',
     ],
+  };
+}
+
+/** The guide's SyncPlanner: catch-up syncs for a training host back from away. */
+export function syncPlannerDaemon(ctx: PipelineContext): DaemonSpec {
+  return {
+    type: 'SYNC_PLANNER',
+    machine: createSyncPlannerMachine(ctx.host).provide({ actors: { runJob: ctx.runJob } }),
+    machineVersion: ctx.machineVersion,
+    subscribes: ['NODE_RECOVERED', ...SYNC_PLANNER_LISTENS],
+    emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
   };
 }

@@ -168,10 +168,14 @@ export function createDataPipelineMachine(host: string) {
       fold: foldNotes,
       reacts: (type, p, notes, before) => recoveryReactions(type, p, notes, before, host),
     },
-    toRequest: (_, p) =>
-      isConfigKey(p.config_key)
+    // The SyncPlanner's catch-ups: games exported when they were first synced.
+    skips: true,
+    toRequest: (_, p) => {
+      if (p.sync_type === 'catch_up') return { skip: 'a catch-up of games already exported' };
+      return isConfigKey(p.config_key)
         ? { config_key: p.config_key, host: p.host, games: p.games_synced }
-        : { reject: 'DATA_SYNC_COMPLETED without config_key: nothing to export' },
+        : { reject: 'DATA_SYNC_COMPLETED without config_key: nothing to export' };
+    },
     job: (r, attempt, causeId) => ({
       kind: 'export',
       idempotencyKey: `export:${r.config_key}:${causeId}:${attempt}`,
