@@ -14,8 +14,9 @@
  */
 
 import type { PayloadOf } from '../../events/catalog/index.js';
+import type { JobResult } from '../../workers/worker.js';
 import { foldHosts, HOST_EVENTS, type HostNotes, hostsRunning } from '../cluster/cluster-hosts.js';
-import { isConfigKey } from '../emitted.js';
+import { type Emitted, isConfigKey } from '../emitted.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
 
 interface Request {
@@ -79,6 +80,36 @@ export function foldSyncNotes(
   }
 }
 
+type SyncType = 'incremental' | 'catch_up';
+
+/** What a sync job of this host says as it starts (AUTO_SYNC's and the SyncPlanner's). */
+export function syncStarted(host: string, syncType: SyncType): Emitted {
+  return { type: 'DATA_SYNC_STARTED', payload: { host, sync_type: syncType } };
+}
+
+/** What a sync job of this host says when it is done: its result, for that config and those hosts. */
+export function syncCompleted(
+  host: string,
+  config: string,
+  targets: readonly string[],
+  result: JobResult<'sync'>,
+  syncType: SyncType,
+): Emitted {
+  return {
+    type: 'DATA_SYNC_COMPLETED',
+    payload: {
+      host,
+      games_synced: result.games_synced,
+      duration: result.duration,
+      bytes_transferred: result.bytes_transferred,
+      config_key: config,
+      target_hosts: [...targets],
+      ...(result.games_missing ? { games_missing: result.games_missing } : {}),
+      ...(syncType === 'catch_up' ? { sync_type: syncType } : {}),
+    },
+  };
+}
+
 /** The training hosts present but `self`, those training now first (each part by name). */
 export function routeTargets(notes: SyncNotes, self: string): string[] {
   const present = hostsRunning(notes, ['CONTINUOUS_TRAINING_LOOP'], self);
@@ -138,23 +169,9 @@ export function createAutoSyncMachine(
         games: r.games,
       },
     }),
-    started: () => ({
-      type: 'DATA_SYNC_STARTED',
-      payload: { host: sourceHost, sync_type: 'incremental' },
-    }),
+    started: () => syncStarted(sourceHost, 'incremental'),
     completed: (r, result) => [
-      {
-        type: 'DATA_SYNC_COMPLETED',
-        payload: {
-          host: sourceHost,
-          games_synced: result.games_synced,
-          duration: result.duration,
-          bytes_transferred: result.bytes_transferred,
-          config_key: r.config_key,
-          target_hosts: [...r.targets],
-          ...(result.games_missing ? { games_missing: result.games_missing } : {}),
-        },
-      },
+      syncCompleted(sourceHost, r.config_key, r.targets, result, 'incremental'),
     ],
     failed: (r, error, attempts) => [
       {

@@ -15,6 +15,7 @@
  */
 import { foldHosts, type HostNotes } from '../cluster/cluster-hosts.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
+import { syncCompleted, syncStarted } from './auto-sync.js';
 
 interface Request {
   readonly config_key: string;
@@ -107,23 +108,9 @@ export function createSyncPlannerMachine(sourceHost: string) {
         purpose: 'catch_up',
       },
     }),
-    started: () => ({
-      type: 'DATA_SYNC_STARTED',
-      payload: { host: sourceHost, sync_type: 'catch_up' },
-    }),
+    started: () => syncStarted(sourceHost, 'catch_up'),
     completed: (r, result) => [
-      {
-        type: 'DATA_SYNC_COMPLETED',
-        payload: {
-          host: sourceHost,
-          games_synced: result.games_synced,
-          duration: result.duration,
-          bytes_transferred: result.bytes_transferred,
-          config_key: r.config_key,
-          target_hosts: [r.host],
-          sync_type: 'catch_up',
-        },
-      },
+      syncCompleted(sourceHost, r.config_key, [r.host], result, 'catch_up'),
     ],
     failed: (r, error, attempts) => [
       {
