@@ -17,6 +17,7 @@ import {
   createSimulatedWorker,
   type Envelope,
   InvalidOptionError,
+  inspectEventLog,
   loadRingriftConfig,
   PIPELINE_PROFILES,
   type PipelineProfile,
@@ -302,6 +303,11 @@ export async function runPipeline(
         : `Stately inspector (needs internet in the browser): ${runtime.inspectorUrl}\n`,
     );
   await finished;
+  if (!interrupted && fatal === null && failedDaemons.length === 0 && options.dbPath)
+    await durableCaughtUp(
+      options.dbPath,
+      daemons.filter((d) => d.durable).map((d) => d.type),
+    );
   await runtime.stop();
   live?.stop();
   await worker.close();
@@ -322,6 +328,21 @@ export async function runPipeline(
   };
   printSummary(summary, options, out);
   return summary;
+}
+
+/** How long a finished run waits for its durable daemons to read what is already written. */
+const CATCH_UP_MS = 3_000;
+
+/**
+ * A finished run lets its durable daemons read the events already in the file before it stops
+ * them (the last of an iteration's answers, their own announcements heard back), so that a clean
+ * end leaves no lag; at most `CATCH_UP_MS`, after which what is left waits for the next start.
+ */
+async function durableCaughtUp(dbPath: string, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + CATCH_UP_MS;
+  const lagging = () =>
+    inspectEventLog(dbPath).consumers.some((c) => names.includes(c.name) && c.lag > 0);
+  while (lagging() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 /**
