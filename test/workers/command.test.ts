@@ -168,15 +168,21 @@ describe('command worker', () => {
     });
     const timedOut: Progress[] = [];
     expect((await failure(worker.run(training(), context(timedOut)))).failure).toBe('timeout');
+    // Its own worker with a timeout far away: on a loaded machine the first progress can come
+    // after 300 ms, and the abort must not race the timeout.
+    const patient = createCommandWorker({
+      training: { command: [node, join(jobs, 'slow.mjs')], timeoutMs: 60_000 },
+    });
     const controller = new AbortController();
     const aborted: Progress[] = [];
-    const run = worker.run(training('other'), context(aborted, controller.signal));
+    const run = patient.run(training('other'), context(aborted, controller.signal));
     await firstProgress(aborted);
     controller.abort();
     expect((await failure(run)).failure).toBe('aborted');
     await new Promise((r) => setTimeout(r, 100));
     expect(alive(grandchildOf(timedOut))).toBe(false);
     expect(alive(grandchildOf(aborted))).toBe(false);
+    await patient.close();
   });
 
   it('kills running jobs on close()', async () => {
