@@ -29,7 +29,10 @@ export interface LocalPresenceOptions {
   readonly dropRate?: number;
   /** Per iteration, the chance that one gone comes back; 0.5. */
   readonly returnRate?: number;
-  /** Per iteration, the chance that this host's lease lapses and is won back; 0.05. */
+  /**
+   * Per iteration, the chance that this host's lease lapses and is won back; 0.05 with simulated
+   * hosts, else 0 (without them there is no simulated cluster to go through its iterations).
+   */
   readonly leaseLapseRate?: number;
 }
 
@@ -51,6 +54,7 @@ interface SimulatedHost {
 export class LocalPresence {
   private readonly random: () => number;
   private readonly hosts: SimulatedHost[];
+  private readonly leaseLapseRate: number;
   private term = 1;
   private iteration = 0;
   private off: (() => void) | null = null;
@@ -68,6 +72,7 @@ export class LocalPresence {
       online: false,
       since: 0,
     }));
+    this.leaseLapseRate = options.leaseLapseRate ?? (this.hosts.length > 0 ? 0.05 : 0);
   }
 
   /** Publishes this host's presence and lead, and the simulated hosts' arrival. */
@@ -84,7 +89,7 @@ export class LocalPresence {
       runtime_id: this.self.runtimeId,
     });
     for (const h of this.hosts) this.online(h);
-    if (this.hosts.length > 0 || (this.options.leaseLapseRate ?? 0) > 0)
+    if (this.hosts.length > 0 || this.leaseLapseRate > 0)
       this.off = this.router.subscribe('ITERATION_COMPLETE', () => this.step());
   }
 
@@ -119,7 +124,7 @@ export class LocalPresence {
         this.online(h);
       }
     }
-    if (this.random() < (this.options.leaseLapseRate ?? 0.05)) {
+    if (this.random() < this.leaseLapseRate) {
       this.term++;
       this.publish('LEADER_ELECTED', {
         leader_id: this.self.host,

@@ -106,7 +106,7 @@ export interface JobDaemonContext<R, N = null> {
   readonly lastError: string | null;
   readonly completed: number;
   readonly failed: number;
-  /** Queued requests withdrawn before they ran (`cancels`). */
+  /** Requests withdrawn, queued or running (`cancels`). */
   readonly abandoned: number;
   readonly rejected: Readonly<Record<string, number>>;
 }
@@ -164,6 +164,17 @@ export function createJobDaemonMachine<
   const says = <K extends 'reject' | 'skip'>(key: K, r: unknown): r is Record<K, string> =>
     r !== null && typeof r === 'object' && typeof (r as Record<K, unknown>)[key] === 'string';
   const isRejection = (r: unknown) => says('reject', r);
+  /**
+   * Whether `event` withdraws `q` (`cancels`); if so its `abandoned` answers are emitted, caused
+   * by the request's own envelope.
+   */
+  const withdraw = (event: Ev, q: Queued<R>, emitOut: (e: Out) => void): boolean => {
+    const reason = config.cancels?.match(event.type, payloadOf(event), q.request) ?? null;
+    if (reason === null) return false;
+    for (const e of config.cancels?.abandoned(q.request, reason) ?? [])
+      emitOut({ ...e, causedBy: q.cause });
+    return true;
+  };
   const isSkip = (r: unknown) => says('skip', r);
   const onTrigger = Object.fromEntries(
     config.triggers.map((t) => [
@@ -213,29 +224,13 @@ export function createJobDaemonMachine<
         enqueue.assign({ notes: fold(after, answers) });
       }),
       abandonCurrent: enqueueActions(({ context, event, enqueue }) => {
-        const cancels = config.cancels;
         const current = context.current;
-        if (!cancels || !current) return;
-        const reason = cancels.match(event.type, payloadOf(event), current.request);
-        if (reason === null) return;
-        for (const e of cancels.abandoned(current.request, reason))
-          enqueue.emit({ ...e, causedBy: current.cause });
+        if (!current || !withdraw(event, current, enqueue.emit)) return;
         enqueue.assign({ current: null, abandoned: context.abandoned + 1 });
       }),
       cancelQueued: enqueueActions(({ context, event, enqueue }) => {
-        const cancels = config.cancels;
-        if (!cancels?.on.includes(event.type)) return;
-        const payload = payloadOf(event);
-        const kept: Queued<R>[] = [];
-        for (const q of context.queue) {
-          const reason = cancels.match(event.type, payload, q.request);
-          if (reason === null) {
-            kept.push(q);
-            continue;
-          }
-          for (const e of cancels.abandoned(q.request, reason))
-            enqueue.emit({ ...e, causedBy: q.cause });
-        }
+        if (!config.cancels?.on.includes(event.type)) return;
+        const kept = context.queue.filter((q) => !withdraw(event, q, enqueue.emit));
         if (kept.length < context.queue.length)
           enqueue.assign({
             queue: kept,

@@ -17,9 +17,9 @@
  * SELFPLAY_RATE_CHANGED.
  *
  * As the guide's JobManager for selfplay: when a config's training is paused (TRAINING_PAUSED:
- * its production model regressed and is being rolled back), the batches of it still queued
- * would play the rolled-back model; they are withdrawn, each with a TASK_ABANDONED (caused by the
- * request, so the MasterLoop learns its chain ended). A batch already running finishes.
+ * its production model regressed and is being rolled back), its batches, queued or running,
+ * would play the rolled-back model; they are withdrawn (the running one's worker is stopped),
+ * each with a TASK_ABANDONED (caused by the request, so the MasterLoop learns its chain ended).
  */
 import type { PayloadOf } from '../../events/catalog/index.js';
 import { isConfigKey } from '../emitted.js';
