@@ -171,11 +171,17 @@ export async function runPipeline(
     durable: options.dbPath !== false,
     cluster: cluster ? { host: cluster.host } : undefined,
     masterLoop: { configs: options.configs, iterations: options.iterations, gamesPerBatch: games },
-    // The simulated world runs a thousand times faster than a real one: its recovery retries and
-    // its idle GPU go at the same pace (30 s and 120 s would never come in a run). Only in one
-    // process: split or in a cluster, waiting on another process looks like an idle GPU.
+    // The simulated world runs a thousand times faster than a real one: its recovery retries, its
+    // job retries and its idle GPU go at the same pace (30 s and 120 s would never come in a run;
+    // a 1 s retry of a 15 ms sync made an outage's iterations 100 times longer than the others).
+    // Only in one process: split or in a cluster, waiting on another process looks like an idle
+    // GPU.
     ...(simulatedWorld && profile === 'standalone' && !cluster
-      ? { recovery: { baseDelayMs: 200 }, idleSeconds: 0.15 }
+      ? {
+          recovery: { baseDelayMs: 200 },
+          idleSeconds: 0.15,
+          jobRetryDelayMs: (attempt: number) => 100 * 2 ** (attempt - 1),
+        }
       : {}),
   }).filter((d) => members.includes(d.type));
   const unimplemented = unimplementedOfOriginalProfile(profile);
@@ -384,14 +390,16 @@ async function workerFor(
   const simulated = createSimulatedWorker({
     seed: seed ?? 1,
     // The simulated world sometimes promotes a model that regresses, plays a poor batch, leaves
-    // games missing after a sync, or loses its network for a while, so that a long run shows the
-    // guide's regression, quality, repair and orphan flows.
+    // games missing after a sync, loses its network for a while, or has a gauntlet preempted, so
+    // that a long run shows the guide's regression, quality, repair, orphan and promotion-failure
+    // flows.
     regressionRate: 0.1,
     ...(faults
       ? {
           lowQualityRate: 0.05,
           partialSyncRate: 0.05,
           repairFailureRate: 0.3,
+          preemptedGauntletRate: 0.05,
           outageRates: { sync: 0.01, training: 0.01 },
           // Ten iterations' worth of healthy world first: a short run is clean.
           faultsAfter: 10,

@@ -10,9 +10,18 @@ import type { PerformanceWatchdogInput } from './model/performance-watchdog.js';
 import type { PipelineRecoveryInput } from './recovery/pipeline-recovery.js';
 import type { FeedbackLoopInput } from './training/feedback-loop.js';
 
+export interface JobImplementations {
+  readonly actors: { readonly runJob: AnyActorLogic };
+  /** `retry`: the wait before attempt n+1 of a failed job (the job daemon's `backingOff`). */
+  readonly delays?: { readonly retry: (args: { context: { attempt: number } }) => number };
+}
+
 export interface PipelineContext {
-  /** The `runJob` actor the job daemons invoke (the worker behind it). */
-  readonly runJob: AnyActorLogic;
+  /**
+   * What every job daemon's machine is provided with (`machine.provide(ctx.jobs)`): the `runJob`
+   * actor it invokes (the worker behind it) and, where the assembly sets one, its retry delay.
+   */
+  readonly jobs: JobImplementations;
   /** This host, where selfplay data is produced. */
   readonly host: string;
   /** Nodes that promoted models are distributed to, and selfplay data is synced to. */

@@ -47,7 +47,7 @@ import {
   regressionDetectorDaemon,
 } from '../machines/model/daemons.js';
 import type { PerformanceWatchdogInput } from '../machines/model/performance-watchdog.js';
-import type { PipelineContext } from '../machines/pipeline-context.js';
+import type { JobImplementations, PipelineContext } from '../machines/pipeline-context.js';
 import {
   orphanDetectionDaemon,
   pipelineRecoveryDaemon,
@@ -86,6 +86,11 @@ export interface PipelineDaemonOptions {
   readonly recovery?: PipelineRecoveryInput;
   /** IDLE_RESOURCE: seconds without GPU work before this host's GPU counts as idle; 120. */
   readonly idleSeconds?: number;
+  /**
+   * Every job daemon's wait before attempt n+1 of a failed job (n >= 1); the job daemon's own
+   * default (1 s doubling) when absent.
+   */
+  readonly jobRetryDelayMs?: (attempt: number) => number;
   /** This host, where selfplay data is produced; 'localhost'. */
   readonly host?: string;
   /** Adds the MasterLoop (type MASTER_LOOP, critical) that runs iterations. */
@@ -152,10 +157,11 @@ const ALL_PIPELINE_DAEMONS = [
  * (session 6): TRAINING_TRIGGER keeps paused configs, distribution keeps production models.
  * Version 5 (session 7): AUTO_SYNC's and SELFPLAY_COORDINATOR's notes. Version 6 (session 8): the
  * job daemons count abandoned requests; DATA_PIPELINE's and SELFPLAY_COORDINATOR's notes;
- * FEEDBACK_LOOP keeps the optimizer's multipliers.
+ * FEEDBACK_LOOP keeps the optimizer's multipliers. Version 7 (session 9): DAEMON_MANAGER's pauses
+ * wait for the restored model's distribution; SELFPLAY_COORDINATOR's notes keep paused configs.
  * Bump it when a machine's states or context change shape.
  */
-const MACHINE_VERSION = '6';
+const MACHINE_VERSION = '7';
 
 /**
  * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
@@ -194,6 +200,14 @@ export function unimplementedOfOriginalProfile(profile: PipelineProfile): readon
   return original.filter((t) => !implemented.has(t));
 }
 
+function jobImplementations(options: PipelineDaemonOptions): JobImplementations {
+  const actors = { runJob: workerActor(options.worker) };
+  const delay = options.jobRetryDelayMs;
+  return delay
+    ? { actors, delays: { retry: ({ context }) => delay(context.attempt) } }
+    : { actors };
+}
+
 /**
  * @example
  * const daemons = createPipelineDaemons({ worker: createSimulatedWorker({ seed: 1 }) });
@@ -201,7 +215,7 @@ export function unimplementedOfOriginalProfile(profile: PipelineProfile): readon
  */
 export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpec[] {
   const ctx: PipelineContext = {
-    runJob: workerActor(options.worker),
+    jobs: jobImplementations(options),
     host: options.cluster?.host ?? options.host ?? 'localhost',
     targets: options.targetHosts ?? ['localhost'],
     cluster: options.cluster,

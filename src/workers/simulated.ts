@@ -41,8 +41,8 @@ export interface SimulatedWorkerOptions {
   /** Attempts an outage of each kind lasts; 30 for sync, 3 otherwise. */
   readonly outageAttempts?: Partial<Record<WorkKind, number>>;
   /**
-   * Jobs of each kind and config before the faults above (poor batches, partial syncs, failed
-   * repairs, outages; not regressions) can happen: a healthy start, so that a short run is clean
+   * Jobs of each kind and config before the faults (poor batches, partial syncs, failed repairs,
+   * outages, preempted gauntlets; not regressions) can happen: a healthy start, so that a short run is clean
    * and a long one is not; 0.
    */
   readonly faultsAfter?: number;
@@ -51,6 +51,12 @@ export interface SimulatedWorkerOptions {
    * its games missing: a repair that fails; 0.
    */
   readonly repairFailureRate?: number;
+  /**
+   * Probability (0 to 1) that an evaluation is preempted (its host taken back) and reports the 10
+   * to 40% of its games it played: a gauntlet too short to judge, what AUTO_PROMOTION answers with
+   * PROMOTION_FAILED; 0.
+   */
+  readonly preemptedGauntletRate?: number;
 }
 
 const DEFAULT_DURATIONS: Record<WorkKind, number> = {
@@ -188,6 +194,7 @@ export function createSimulatedWorker(options: SimulatedWorkerOptions = {}): Wor
         lowQualityRate: faulty ? lowQualityRate : 0,
         partialSyncRate: faulty ? partialSyncRate : 0,
         repairFailureRate: faulty ? repairFailureRate : 0,
+        preemptedGauntletRate: faulty ? (options.preemptedGauntletRate ?? 0) : 0,
       });
       remember(results, job.idempotencyKey, result);
       return result as JobResult<K>;
@@ -209,6 +216,7 @@ function simulate(
     readonly lowQualityRate: number;
     readonly partialSyncRate: number;
     readonly repairFailureRate: number;
+    readonly preemptedGauntletRate: number;
   },
 ): unknown {
   const { regressionRate, lowQualityRate, partialSyncRate, repairFailureRate } = world;
@@ -267,11 +275,17 @@ function simulate(
       const elo = 1500 + 25 * generation + noise(15);
       // Drawn after the others, so that a rate of 0 leaves every other result as it was.
       const regressed = regressionRate > 0 && random() < regressionRate;
-      const winRate = Math.min(0.95, Math.max(0.05, natural - (regressed ? 0.15 : 0)));
+      // The loss is taken after the cap: a late generation's natural rate is past 0.95, and a
+      // regression taken before the cap would vanish in it (one regression in a 50-iteration run).
+      const winRate = Math.max(0.05, Math.min(0.95, natural) - (regressed ? 0.15 : 0));
+      // A preempted gauntlet (its host taken back) reports what it played: 10 to 40% of its games.
+      const preempted = world.preemptedGauntletRate > 0 && random() < world.preemptedGauntletRate;
       return {
         elo,
         win_rate: winRate,
-        games_played: input.games,
+        games_played: preempted
+          ? Math.max(1, Math.round(input.games * (0.1 + 0.3 * random())))
+          : input.games,
       };
     }
     case 'distribution': {

@@ -1,8 +1,9 @@
 /**
  * The issue's long seeded run: `run --iterations 50 --configs hex8_2p,square8_2p,hex8_4p --seed 7`
  * on a SQLite file, in a real child process. The simulated world (regressions, poor batches,
- * partial syncs, failed repairs, network and training outages, hosts coming and going) exercises
- * the guide's tables; the summary prints each of the guide's events with its count.
+ * partial syncs, failed repairs, network and training outages, preempted gauntlets, hosts coming
+ * and going) exercises the guide's tables: every one of its events occurs, and the summary prints
+ * each with its count.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GUIDE_ROWS } from '../../src/events/guide-tables.js';
@@ -14,14 +15,6 @@ afterEach(() => {
   tmp?.cleanup();
   tmp = null;
 });
-
-/**
- * Guide events that a simulated run does not reliably produce (see the issue's closing note):
- * PROMOTION_FAILED needs an evaluation that names no model file, which the simulated gauntlet
- * never reports; TASK_ABANDONED needs a config's selfplay queued or running in the moment its
- * training is paused; IDLE_RESOURCE_DETECTED needs a gap of 0.15 s without GPU work.
- */
-const NOT_ALWAYS = new Set(['PROMOTION_FAILED', 'TASK_ABANDONED', 'IDLE_RESOURCE_DETECTED']);
 
 describe('the long seeded run', () => {
   it('50 iterations over three configs exercise the guide: the summary counts each of its events', async () => {
@@ -58,10 +51,8 @@ describe('the long seeded run', () => {
     console.log(
       `guide events seen: ${seen.length} of ${guide.length}; not seen: ${unseen.join(', ')}`,
     );
-    expect(unseen.filter((t) => !NOT_ALWAYS.has(t))).toEqual([]);
-    // The Cluster table from the simulated hosts, the Recovery table from the world's faults.
-    for (const t of ['HOST_OFFLINE', 'NODE_RECOVERED', 'REPAIR_FAILED', 'ORPHAN_GAMES_DETECTED'])
-      expect(counts[t], t).toBeGreaterThan(0);
+    expect(unseen).toEqual([]);
+    expect(stdout).toContain(`the guide's events: ${guide.length} of ${guide.length} seen`);
     expect(Number(/LEADER_ELECTED +(\d+)/.exec(stdout)?.[1])).toBeGreaterThan(1);
   }, 240_000);
 });

@@ -113,6 +113,8 @@ describeModelBased(
 );
 
 // AUTO_PROMOTION for one config: the current best is none, 1000 or 1020; the Elo gain needed is 10.
+// A preempted gauntlet (30 of its 100 games) fails, whatever its scores; one that played half of
+// them is judged.
 type Best = 'none' | 1000 | 1020;
 const gate = (best: Best, elo: number) => best === 'none' || elo - best >= 10;
 const promotion = setup({
@@ -121,6 +123,14 @@ const promotion = setup({
   context: { best: 'none', out: [] },
   on: {
     NO_MODEL_FILE: { actions: assign({ out: ['rejected', 'PROMOTION_FAILED:c'] }) },
+    PREEMPTED: { actions: assign({ out: ['PROMOTION_FAILED:c'] }) },
+    HALF_PLAYED_1020: [
+      {
+        guard: ({ context }) => gate(context.best, 1020),
+        actions: assign({ best: 1020, out: ['MODEL_PROMOTED:c'] }),
+      },
+      { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
+    ],
     LOW_WIN_RATE: { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
     ELO_1000: [
       {
@@ -151,6 +161,8 @@ const PROMOTION_PAYLOADS: Record<string, Record<string, unknown>> = {
   LOW_WIN_RATE: evaluated(2000, 0.5),
   ELO_1000: evaluated(1000, 0.6),
   ELO_1020: evaluated(1020, 0.6),
+  PREEMPTED: { ...evaluated(3000, 0.9), games_played: 30, games_planned: 100 },
+  HALF_PLAYED_1020: { ...evaluated(1020, 0.6), games_played: 50, games_planned: 100 },
 };
 describeModelBased(
   'AUTO_PROMOTION',

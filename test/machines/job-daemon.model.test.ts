@@ -171,6 +171,38 @@ const DAEMONS: Daemon[] = [
           abandoned: 2,
         });
         expect(jobs.map((j) => j.input.config_key)).toEqual(['a', 'b']);
+        // While the pause lasts, a batch of a (asked for, or an idle GPU's) is abandoned as it
+        // arrives, caused by its own request; after TRAINING_RESUMED it is queued again.
+        out.length = 0;
+        ask('a', 'late-a');
+        actor.send({
+          type: 'IDLE_RESOURCE_DETECTED',
+          payload: {
+            node_id: 'h',
+            host: 'h',
+            gpu_utilization: 3,
+            gpu_memory_gb: 80,
+            idle_duration_seconds: 60,
+            recommended_config: 'a',
+          },
+          envelope: { id: 'idle-a' },
+        });
+        expect(out.map((e) => [e.type, e.causedBy, e.payload?.reason])).toEqual([
+          ['TASK_ABANDONED', { id: 'late-a' }, 'training of a paused: regression'],
+          ['TASK_ABANDONED', { id: 'idle-a' }, 'training of a paused: regression'],
+        ]);
+        actor.send({ type: 'TRAINING_RESUMED', payload: { config_key: 'a', reason: 'restored' } });
+        out.length = 0;
+        ask('a', 'resumed-a');
+        expect(out).toEqual([]);
+        const after = actor.getSnapshot().context;
+        expect({
+          queued: after.queue.map((q: { request: unknown }) => q.request),
+          abandoned: after.abandoned,
+        }).toEqual({
+          queued: [{ config_key: 'a', games: 10 }],
+          abandoned: 4,
+        });
         actor.stop();
       }),
     heard: [
@@ -183,8 +215,9 @@ const DAEMONS: Daemon[] = [
         type: 'ELO_VELOCITY_CHANGED',
         payload: { config_key: 'c', velocity: 0, previous_velocity: 20, trend: 'plateau' },
       },
-      // Another config's pause withdraws none of c's batches.
+      // Another config's pause withdraws none of c's batches, nor does its resume change them.
       { type: 'TRAINING_PAUSED', payload: { config_key: 'other', reason: 'regression' } },
+      { type: 'TRAINING_RESUMED', payload: { config_key: 'other', reason: 'restored' } },
       // Another host's idle GPU is not this daemon's to fill: skipped.
       {
         type: 'IDLE_RESOURCE_DETECTED',
@@ -684,6 +717,7 @@ describe('what the job daemons know beyond their queue', () => {
       targets: { busy: 10, rich: 10, poor: 10 },
       weights: {},
       rates: {},
+      paused: {},
     });
     feedback?.({
       type: 'job.done',

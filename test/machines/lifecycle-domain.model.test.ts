@@ -22,30 +22,58 @@ const at =
     return timestamp === undefined ? e : { ...e, envelope: { ...e.envelope, timestamp } };
   };
 
-// ---- DAEMON_MANAGER: config c; its model m2 regresses and is rolled back, in either order. ----
-type ManagerCtx = { paused: 'no' | 'm2' | 'any'; rolledBack: boolean; out: string[] };
+// ---- DAEMON_MANAGER: config c; its model m2 regresses, is rolled back to m1, and m1 is
+// distributed again, in any order; training resumes once m1 is back on the hosts. ----
+type Paused = 'no' | 'm2' | 'any' | 'restoring';
+type ManagerCtx = { paused: Paused; rolledBack: boolean; redistributed: boolean; out: string[] };
 const managerModel = setup({
   types: { context: {} as ManagerCtx, events: {} as Step },
 }).createMachine({
-  context: { paused: 'no', rolledBack: false, out: [] },
+  context: { paused: 'no', rolledBack: false, redistributed: false, out: [] },
   on: {
     CRITICAL_M2: {
-      actions: assign(({ context }) =>
-        context.rolledBack
+      actions: assign(({ context }) => {
+        if (!context.rolledBack) return { paused: 'm2' as const, out: ['TRAINING_PAUSED:c'] };
+        return context.redistributed
           ? { paused: 'no' as const, out: ['TRAINING_PAUSED:c', 'TRAINING_RESUMED:c'] }
-          : { paused: 'm2' as const, out: ['TRAINING_PAUSED:c'] },
-      ),
+          : { paused: 'restoring' as const, out: ['TRAINING_PAUSED:c'] };
+      }),
     },
     CRITICAL_NO_MODEL: { actions: assign({ paused: 'any' as const, out: ['TRAINING_PAUSED:c'] }) },
     ROLLED_BACK_M2: {
       actions: assign(({ context }) => ({
         rolledBack: true,
-        paused: 'no' as const,
-        out: context.paused === 'no' ? [] : ['TRAINING_RESUMED:c'],
+        redistributed: false,
+        paused: context.paused === 'no' ? ('no' as const) : ('restoring' as const),
+        out: [],
       })),
     },
+    DISTRIBUTED_M1: {
+      actions: assign(({ context }) =>
+        context.paused === 'restoring'
+          ? { paused: 'no' as const, out: ['TRAINING_RESUMED:c'] }
+          : { redistributed: context.rolledBack, out: [] },
+      ),
+    },
+    DISTRIBUTION_OF_M1_FAILED: {
+      actions: assign(({ context }) =>
+        context.paused === 'restoring'
+          ? { paused: 'no' as const, out: ['TRAINING_RESUMED:c'] }
+          : { out: [] },
+      ),
+    },
+    // Another model's copy (the regressed one's own, still on its way) ends nothing.
+    DISTRIBUTED_M2: { actions: assign({ out: [] }) },
     TRAINING_FAILED_C: { actions: assign({ out: [] }) },
   },
+});
+const distribution = (model: string) => ({
+  models_collected: 1,
+  models_distributed: 1,
+  target_hosts: 1,
+  duration: 0.01,
+  config_key: 'c',
+  model_id: model,
 });
 const MANAGER_EVENTS: Record<string, () => unknown> = {
   CRITICAL_M2: at('REGRESSION_CRITICAL', { config_key: 'c', model_id: 'c-m2', reason: 'x' }),
@@ -57,6 +85,13 @@ const MANAGER_EVENTS: Record<string, () => unknown> = {
     restored_model_path: 'models/c/m1.pth',
     reason: 'critical regression',
   }),
+  DISTRIBUTED_M1: at('MODEL_DISTRIBUTION_COMPLETE', distribution('c-m1')),
+  DISTRIBUTION_OF_M1_FAILED: at('MODEL_DISTRIBUTION_FAILED', {
+    error: 'hosts unreachable',
+    config_key: 'c',
+    model_id: 'c-m1',
+  }),
+  DISTRIBUTED_M2: at('MODEL_DISTRIBUTION_COMPLETE', distribution('c-m2')),
   TRAINING_FAILED_C: at('TRAINING_FAILED', { config_key: 'c', error: 'CUDA out of memory' }),
 };
 const said = (e: Emitted) => {

@@ -51,6 +51,8 @@ export const evaluationEvents = defineDomain('evaluation', {
       // Not written by the original emitter; needed to know which model a gauntlet judged.
       model_id: f.str.optional(),
       model_path: f.str.optional(),
+      // Not in the original; what a preempted gauntlet's games_played is measured against.
+      games_planned: f.int.optional(),
     },
   },
   EVALUATION_FAILED: {

@@ -147,6 +147,9 @@ export const modelEvents = defineDomain('model', {
       duration: f.num,
       // Not in the original: the hosts the model reached (per-host report).
       hosts: f.strList.optional(),
+      // Not in the original: which model, so that a rollback's wait for its restored model ends.
+      config_key: f.configKey.optional(),
+      model_id: f.str.optional(),
     },
   },
   MODEL_DISTRIBUTION_FAILED: {
@@ -154,6 +157,8 @@ export const modelEvents = defineDomain('model', {
     payload: {
       error: f.str,
       partial_models: f.int.optional(),
+      config_key: f.configKey.optional(),
+      model_id: f.str.optional(),
     },
   },
   MODEL_NOT_FOUND: { value: 'model_not_found' },

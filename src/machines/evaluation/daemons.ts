@@ -8,7 +8,7 @@ import { MONITORING_SUBSCRIBES, monitoringMachine } from './monitoring.js';
 export function evaluationDaemon(ctx: PipelineContext): DaemonSpec {
   return {
     type: 'EVALUATION',
-    machine: evaluationMachine.provide({ actors: { runJob: ctx.runJob } }),
+    machine: evaluationMachine.provide(ctx.jobs),
     machineVersion: ctx.machineVersion,
     subscribes: ['EVALUATION_REQUESTED'],
     emits: [

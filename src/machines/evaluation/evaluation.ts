@@ -59,6 +59,7 @@ export const evaluationMachine = createJobDaemonMachine<
         config_key: r.config_key,
         elo: result.elo,
         games_played: result.games_played,
+        games_planned: r.games,
         win_rate: result.win_rate,
         model_id: r.model_id,
         model_path: r.model_path,

@@ -4,9 +4,13 @@
  * daemons, and this daemon reacts to the events the guide sends the manager).
  *
  * - REGRESSION_CRITICAL pauses training for its config (TRAINING_PAUSED, which TRAINING_TRIGGER
- *   obeys) until the regressed model has been rolled back (PROMOTION_ROLLED_BACK of that model:
- *   TRAINING_RESUMED). The two arrive from different daemons in either order; a rollback seen
- *   first resumes at once after the pause, so the pause is always said and always ends.
+ *   obeys and SELFPLAY_COORDINATOR applies to selfplay) until the regressed model has been rolled
+ *   back (PROMOTION_ROLLED_BACK of that model) and the model it restores is back on the hosts
+ *   (its MODEL_DISTRIBUTION_COMPLETE): TRAINING_RESUMED. Resuming at the rollback alone would let
+ *   the hosts train and play the regressed model until the copy arrives. A redistribution that
+ *   fails resumes too, saying so (a pause must end; the failure is the distribution's to retry and
+ *   report). The events arrive from different daemons in any order; what came first is kept, so
+ *   the pause is always said and always ends.
  * - TRAINING_FAILED is recorded per config (count and last error, shown by `status` through the
  *   snapshot); retrying is the RecoveryOrchestrator's.
  */
@@ -17,26 +21,79 @@ import { type DaemonMachineEvent, subscriptions } from '../protocol.js';
 export const DAEMON_MANAGER_SUBSCRIBES = subscriptions(
   'REGRESSION_CRITICAL',
   'PROMOTION_ROLLED_BACK',
+  'MODEL_DISTRIBUTION_COMPLETE',
+  'MODEL_DISTRIBUTION_FAILED',
   'TRAINING_FAILED',
 );
 
+/** A config's paused training: the regressed model it waits on, then the restored one's copy. */
+export interface Pause {
+  /** The regressed model ('' when the alarm named none: any rollback of the config ends it). */
+  readonly regressed: string;
+  /** Set by the rollback: the model whose distribution resumes training. */
+  readonly restoring?: string;
+}
+
 export interface DaemonManagerContext {
-  /** Config -> the regressed model its training waits on. */
-  readonly paused: Readonly<Record<string, string>>;
-  /** Config -> the last model rolled back (a rollback that came before its alarm). */
-  readonly rolledBack: Readonly<Record<string, string>>;
+  readonly paused: Readonly<Record<string, Pause>>;
+  /** Config -> its last rollback (one that came before its alarm). */
+  readonly rolledBack: Readonly<Record<string, { model: string; restored: string }>>;
+  /** Config -> the restored model of its last rollback, once distributed (before its alarm). */
+  readonly redistributed: Readonly<Record<string, string>>;
   readonly trainingFailures: Readonly<Record<string, { count: number; last_error: string }>>;
 }
+
+type Ev = DaemonMachineEvent<typeof DAEMON_MANAGER_SUBSCRIBES>;
+
+const without = <V>(record: Readonly<Record<string, V>>, key: string) => {
+  const { [key]: _, ...rest } = record;
+  return rest;
+};
+
+const resumed = (config: string, reason: string): Emitted => ({
+  type: 'TRAINING_RESUMED',
+  payload: { config_key: config, reason },
+});
 
 export const daemonManagerMachine = setup({
   types: {
     context: {} as DaemonManagerContext,
-    events: {} as DaemonMachineEvent<typeof DAEMON_MANAGER_SUBSCRIBES>,
+    events: {} as Ev,
     emitted: {} as Emitted,
+  },
+  actions: {
+    // A distribution of the model a pause waits for ends the pause, complete or failed.
+    distributed: enqueueActions(({ context, event, enqueue }) => {
+      if (
+        event.type !== 'MODEL_DISTRIBUTION_COMPLETE' &&
+        event.type !== 'MODEL_DISTRIBUTION_FAILED'
+      )
+        return;
+      const { config_key: config, model_id: model } = event.payload;
+      if (config === undefined || model === undefined) return;
+      const pause = context.paused[config];
+      if (pause?.restoring === model) {
+        enqueue.emit(
+          resumed(
+            config,
+            event.type === 'MODEL_DISTRIBUTION_COMPLETE'
+              ? `${model} restored on the hosts`
+              : `${model} could not be redistributed (${event.payload.error}): the hosts may still have ${pause.regressed || 'the regressed model'}`,
+          ),
+        );
+        enqueue.assign({ paused: without(context.paused, config) });
+        return;
+      }
+      if (
+        event.type === 'MODEL_DISTRIBUTION_COMPLETE' &&
+        context.rolledBack[config]?.restored === model
+      )
+        enqueue.assign({ redistributed: { ...context.redistributed, [config]: model } });
+    }),
   },
 }).createMachine({
   id: 'daemonManager',
-  context: { paused: {}, rolledBack: {}, trainingFailures: {} },
+  context: { paused: {}, rolledBack: {}, redistributed: {}, trainingFailures: {} },
   initial: 'handling',
   states: {
     handling: {
@@ -54,36 +111,53 @@ export const daemonManagerMachine = setup({
                 ...(model ? { model_id: model } : {}),
               },
             });
-            if (model !== undefined && context.rolledBack[config] === model) {
-              const { [config]: _, ...rest } = context.paused;
-              enqueue.emit({
-                type: 'TRAINING_RESUMED',
-                payload: { config_key: config, reason: `${model} was already rolled back` },
+            const earlier = context.rolledBack[config];
+            if (model === undefined || earlier?.model !== model) {
+              enqueue.assign({
+                paused: { ...context.paused, [config]: { regressed: model ?? '' } },
               });
-              enqueue.assign({ paused: rest });
               return;
             }
-            enqueue.assign({ paused: { ...context.paused, [config]: model ?? '' } });
+            // Its rollback came first: wait for the restored model's copy, unless it came too.
+            if (context.redistributed[config] === earlier.restored) {
+              enqueue.emit(
+                resumed(
+                  config,
+                  `${model} was already rolled back and ${earlier.restored} restored`,
+                ),
+              );
+              return;
+            }
+            enqueue.assign({
+              paused: {
+                ...context.paused,
+                [config]: { regressed: model, restoring: earlier.restored },
+              },
+            });
           }),
         },
         PROMOTION_ROLLED_BACK: {
           actions: enqueueActions(({ context, event, enqueue }) => {
             const p = event.payload;
-            const waiting = context.paused[p.config_key];
-            if (waiting === p.model_id || waiting === '') {
-              const { [p.config_key]: _, ...rest } = context.paused;
-              enqueue.emit({
-                type: 'TRAINING_RESUMED',
-                payload: {
-                  config_key: p.config_key,
-                  reason: `${p.model_id} rolled back to ${p.restored_model_id}`,
+            const pause = context.paused[p.config_key];
+            if (pause && (pause.regressed === p.model_id || pause.regressed === ''))
+              enqueue.assign({
+                paused: {
+                  ...context.paused,
+                  [p.config_key]: { ...pause, restoring: p.restored_model_id },
                 },
               });
-              enqueue.assign({ paused: rest });
-            }
-            enqueue.assign({ rolledBack: { ...context.rolledBack, [p.config_key]: p.model_id } });
+            enqueue.assign({
+              rolledBack: {
+                ...context.rolledBack,
+                [p.config_key]: { model: p.model_id, restored: p.restored_model_id },
+              },
+              redistributed: without(context.redistributed, p.config_key),
+            });
           }),
         },
+        MODEL_DISTRIBUTION_COMPLETE: { actions: 'distributed' },
+        MODEL_DISTRIBUTION_FAILED: { actions: 'distributed' },
         TRAINING_FAILED: {
           actions: assign({
             trainingFailures: ({ context, event }) => {

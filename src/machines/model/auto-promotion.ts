@@ -1,7 +1,11 @@
 /**
  * AUTO_PROMOTION: EVALUATION_COMPLETED -> compare with the current best of its config ->
  * MODEL_PROMOTED when the win rate and the Elo gain clear the thresholds, PROMOTION_REJECTED
- * otherwise, PROMOTION_FAILED (and a logged rejection) when the evaluation names no model file.
+ * otherwise. PROMOTION_FAILED when it cannot judge: the evaluation names no model file (also a
+ * logged rejection), or its gauntlet played less than `minPlayedShare` of the games it planned
+ * (preempted: too few games for the scores to mean anything; the original required a minimum
+ * game count per player count, here the gauntlet's own plan is the measure, since its size
+ * already follows ADAPTIVE_PARAMS_CHANGED).
  * The scores the gate reads (config_key, elo, win_rate) are required by the catalog's schema: an
  * evaluation without them never reaches the machine (publish refuses it, the event log's reader
  * sends it to the dead letters).
@@ -17,6 +21,8 @@ export interface AutoPromotionInput {
   readonly minWinRate?: number;
   /** Elo a model must gain over the current best of its config; 10. */
   readonly minEloGain?: number;
+  /** Share of its planned games a gauntlet must have played to be judged; 0.5. */
+  readonly minPlayedShare?: number;
 }
 
 interface Best {
@@ -29,6 +35,7 @@ export const autoPromotionMachine = setup({
     context: {} as {
       minWinRate: number;
       minEloGain: number;
+      minPlayedShare: number;
       best: Readonly<Record<string, Best>>;
       promoted: number;
       rejected: number;
@@ -40,6 +47,10 @@ export const autoPromotionMachine = setup({
   guards: {
     noModelFile: ({ event }) =>
       event.type === 'EVALUATION_COMPLETED' && event.payload.model_path === undefined,
+    tooFewGames: ({ context, event }) =>
+      event.type === 'EVALUATION_COMPLETED' &&
+      event.payload.games_planned !== undefined &&
+      event.payload.games_played < context.minPlayedShare * event.payload.games_planned,
     clearsGate: ({ context, event }) => {
       if (event.type !== 'EVALUATION_COMPLETED') return false;
       const p = event.payload;
@@ -55,6 +66,7 @@ export const autoPromotionMachine = setup({
   context: ({ input }) => ({
     minWinRate: input.minWinRate ?? 0.55,
     minEloGain: input.minEloGain ?? 10,
+    minPlayedShare: input.minPlayedShare ?? 0.5,
     best: {},
     promoted: 0,
     rejected: 0,
@@ -76,6 +88,20 @@ export const autoPromotionMachine = setup({
                   config_key: p.config_key,
                   model_id: p.model_id ?? 'unknown',
                   error: 'the evaluation names no model file',
+                },
+              });
+            }),
+          },
+          {
+            guard: 'tooFewGames',
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              const p = event.payload;
+              enqueue.emit({
+                type: 'PROMOTION_FAILED',
+                payload: {
+                  config_key: p.config_key,
+                  model_id: p.model_id ?? (p.model_path as string),
+                  error: `the gauntlet played ${p.games_played} of its ${p.games_planned} games (under ${context.minPlayedShare * 100}%): too few to judge`,
                 },
               });
             }),

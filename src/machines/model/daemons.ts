@@ -31,7 +31,7 @@ export function modelDistributionDaemon(ctx: PipelineContext): DaemonSpec {
     machine: createModelDistributionMachine(
       ctx.targets,
       ctx.cluster ? { self: ctx.cluster.host } : undefined,
-    ).provide({ actors: { runJob: ctx.runJob } }),
+    ).provide(ctx.jobs),
     machineVersion: ctx.machineVersion,
     subscribes: ['MODEL_PROMOTED', 'MODEL_UPDATED', 'HOST_ONLINE', 'HOST_OFFLINE'],
     emits: [

@@ -104,7 +104,7 @@ export function createModelDistributionMachine(
       type: 'MODEL_DISTRIBUTION_STARTED',
       payload: { total_models: 1, target_hosts: r.targets.length },
     }),
-    completed: (_, result) => [
+    completed: (r, result) => [
       {
         type: 'MODEL_DISTRIBUTION_COMPLETE',
         payload: {
@@ -113,11 +113,16 @@ export function createModelDistributionMachine(
           target_hosts: result.hosts.length,
           duration: result.duration,
           hosts: [...result.hosts],
+          config_key: r.config_key,
+          model_id: r.model_id,
         },
       },
     ],
-    failed: (_, error) => [
-      { type: 'MODEL_DISTRIBUTION_FAILED', payload: { error, partial_models: 0 } },
+    failed: (r, error) => [
+      {
+        type: 'MODEL_DISTRIBUTION_FAILED',
+        payload: { error, partial_models: 0, config_key: r.config_key, model_id: r.model_id },
+      },
     ],
   });
 }

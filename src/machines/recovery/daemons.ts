@@ -27,7 +27,7 @@ export function pipelineRecoveryDaemon(ctx: PipelineContext): DaemonSpec {
 export function replicationRepairDaemon(ctx: PipelineContext): DaemonSpec {
   return {
     type: 'REPLICATION_REPAIR',
-    machine: createReplicationRepairMachine(ctx.host).provide({ actors: { runJob: ctx.runJob } }),
+    machine: createReplicationRepairMachine(ctx.host).provide(ctx.jobs),
     machineVersion: ctx.machineVersion,
     subscribes: ['DATA_SYNC_COMPLETED'],
     emits: ['REPAIR_COMPLETED', 'REPAIR_FAILED'],

@@ -9,9 +9,7 @@ import { createSyncPlannerMachine, SYNC_PLANNER_LISTENS } from './sync-planner.j
 export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
   return {
     type: 'SELFPLAY_COORDINATOR',
-    machine: createSelfplayCoordinatorMachine(ctx.host).provide({
-      actors: { runJob: ctx.runJob },
-    }),
+    machine: createSelfplayCoordinatorMachine(ctx.host).provide(ctx.jobs),
     machineVersion: ctx.machineVersion,
     subscribes: [
       'SELFPLAY_TARGET_UPDATED',
@@ -20,6 +18,7 @@ export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
       'CURRICULUM_REBALANCED',
       'ELO_VELOCITY_CHANGED',
       'TRAINING_PAUSED',
+      'TRAINING_RESUMED',
     ],
     emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED', 'SELFPLAY_RATE_CHANGED', 'TASK_ABANDONED'],
   };
@@ -28,9 +27,9 @@ export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
 export function autoSyncDaemon(ctx: PipelineContext): DaemonSpec {
   return {
     type: 'AUTO_SYNC',
-    machine: createAutoSyncMachine(ctx.host, ctx.targets, ctx.cluster !== undefined).provide({
-      actors: { runJob: ctx.runJob },
-    }),
+    machine: createAutoSyncMachine(ctx.host, ctx.targets, ctx.cluster !== undefined).provide(
+      ctx.jobs,
+    ),
     machineVersion: ctx.machineVersion,
     subscribes: ['SELFPLAY_COMPLETE', 'SYNC_REQUEST', ...SYNC_ROUTER_EVENTS],
     emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],
@@ -40,7 +39,7 @@ export function autoSyncDaemon(ctx: PipelineContext): DaemonSpec {
 export function dataPipelineDaemon(ctx: PipelineContext): DaemonSpec {
   return {
     type: 'DATA_PIPELINE',
-    machine: createDataPipelineMachine(ctx.host).provide({ actors: { runJob: ctx.runJob } }),
+    machine: createDataPipelineMachine(ctx.host).provide(ctx.jobs),
     machineVersion: ctx.machineVersion,
     subscribes: ['DATA_SYNC_COMPLETED', ...DATA_PIPELINE_LISTENS],
     emits: [
@@ -59,7 +58,7 @@ export function dataPipelineDaemon(ctx: PipelineContext): DaemonSpec {
 export function syncPlannerDaemon(ctx: PipelineContext): DaemonSpec {
   return {
     type: 'SYNC_PLANNER',
-    machine: createSyncPlannerMachine(ctx.host).provide({ actors: { runJob: ctx.runJob } }),
+    machine: createSyncPlannerMachine(ctx.host).provide(ctx.jobs),
     machineVersion: ctx.machineVersion,
     subscribes: ['NODE_RECOVERED', ...SYNC_PLANNER_LISTENS],
     emits: ['DATA_SYNC_STARTED', 'DATA_SYNC_COMPLETED', 'DATA_SYNC_FAILED'],

@@ -20,6 +20,8 @@
  * its production model regressed and is being rolled back), its batches, queued or running,
  * would play the rolled-back model; they are withdrawn (the running one's worker is stopped),
  * each with a TASK_ABANDONED (caused by the request, so the MasterLoop learns its chain ended).
+ * A batch asked for while the pause lasts (until TRAINING_RESUMED: the restored model is back on
+ * the hosts) is abandoned as it arrives, for the same reason.
  */
 import type { PayloadOf } from '../../events/catalog/index.js';
 import { isConfigKey } from '../emitted.js';
@@ -39,6 +41,8 @@ export interface SelfplayNotes {
   readonly weights: Readonly<Record<string, number>>;
   /** Config -> its selfplay rate (ELO_VELOCITY_CHANGED; 1 when absent). */
   readonly rates: Readonly<Record<string, number>>;
+  /** Config -> why its training is paused (TRAINING_PAUSED until TRAINING_RESUMED). */
+  readonly paused: Readonly<Record<string, string>>;
 }
 
 /** The selfplay rate of an Elo trend. */
@@ -65,6 +69,12 @@ function foldNotes(notes: SelfplayNotes, type: string, p: Record<string, unknown
       weights: { ...notes.weights, ...(p.new_weights as Record<string, number>) },
     };
   if (typeof p.config_key !== 'string') return notes;
+  if (type === 'TRAINING_PAUSED')
+    return { ...notes, paused: { ...notes.paused, [p.config_key]: String(p.reason) } };
+  if (type === 'TRAINING_RESUMED') {
+    const { [p.config_key]: _, ...paused } = notes.paused;
+    return { ...notes, paused };
+  }
   if (type === 'ELO_VELOCITY_CHANGED') {
     const rate = RATE_OF_TREND[String(p.trend)] ?? 1;
     return { ...notes, rates: { ...notes.rates, [p.config_key]: rate } };
@@ -101,8 +111,13 @@ export function createSelfplayCoordinatorMachine(host: string) {
     // The schema guarantees an idle GPU's host; what it lacks is a reason to skip, not an error.
     rejects: ['SELFPLAY_TARGET_UPDATED'],
     notes: {
-      initial: { gamesAvailable: {}, targets: {}, weights: {}, rates: {} },
-      listens: ['NEW_GAMES_AVAILABLE', 'CURRICULUM_REBALANCED', 'ELO_VELOCITY_CHANGED'],
+      initial: { gamesAvailable: {}, targets: {}, weights: {}, rates: {}, paused: {} },
+      listens: [
+        'NEW_GAMES_AVAILABLE',
+        'CURRICULUM_REBALANCED',
+        'ELO_VELOCITY_CHANGED',
+        'TRAINING_RESUMED',
+      ],
       fold: foldNotes,
       rank: (r, notes) => notes.gamesAvailable[r.config_key] ?? 0,
       reacts: (type, p, notes, before) => {
@@ -146,10 +161,19 @@ export function createSelfplayCoordinatorMachine(host: string) {
       ],
     },
     toRequest: (type, payload, notes) => {
+      const unlessPaused = (request: Request) => {
+        const paused = notes.paused[request.config_key];
+        return paused === undefined
+          ? request
+          : { abandon: `training of ${request.config_key} paused: ${paused}`, request };
+      };
       if (type === 'SELFPLAY_TARGET_UPDATED') {
         const p = payload as PayloadOf<'SELFPLAY_TARGET_UPDATED'>;
         return p.target_games > 0
-          ? { config_key: p.config_key, games: batchSize(notes, p.config_key, p.target_games) }
+          ? unlessPaused({
+              config_key: p.config_key,
+              games: batchSize(notes, p.config_key, p.target_games),
+            })
           : { reject: 'SELFPLAY_TARGET_UPDATED without a positive target_games' };
       }
       const p = payload as PayloadOf<'IDLE_RESOURCE_DETECTED'>;
@@ -158,7 +182,7 @@ export function createSelfplayCoordinatorMachine(host: string) {
       const games = config === undefined ? undefined : notes.targets[config];
       return config === undefined || games === undefined
         ? { skip: 'idle GPU before any selfplay target: no config or batch size to give it' }
-        : { config_key: config, games: batchSize(notes, config, games) };
+        : unlessPaused({ config_key: config, games: batchSize(notes, config, games) });
     },
     job: (r, attempt, causeId) => ({
       kind: 'selfplay',

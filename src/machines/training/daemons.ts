@@ -33,9 +33,7 @@ export function trainingCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
   return {
     type: 'CONTINUOUS_TRAINING_LOOP',
     durable: ctx.durable,
-    machine: createTrainingCoordinatorMachine(ctx.epochs ?? 10, ctx.cluster).provide({
-      actors: { runJob: ctx.runJob },
-    }),
+    machine: createTrainingCoordinatorMachine(ctx.epochs ?? 10, ctx.cluster).provide(ctx.jobs),
     machineVersion: ctx.machineVersion,
     subscribes: ['TRAINING_THRESHOLD_REACHED'],
     emits: ['TRAINING_STARTED', 'TRAINING_COMPLETED', 'TRAINING_FAILED', 'TRAINING_EARLY_STOPPED'],
