@@ -32,7 +32,7 @@ const SOURCE_OF_PLAYER: Readonly<Record<string, string>> = {
 
 /** Returns how many rows the run did not prove (0: every row). */
 export async function traceGuide(out: Out, options: TraceOptions = {}): Promise<number> {
-  const iterations = options.iterations ?? 20;
+  const iterations = options.iterations ?? 40;
   const seed = options.seed ?? 7;
   const daemons = createPipelineDaemons({
     worker: createSimulatedWorker({
@@ -50,11 +50,14 @@ export async function traceGuide(out: Out, options: TraceOptions = {}): Promise<
       partialSyncRate: 0.2,
       repairFailureRate: 0.5,
       outageRates: { sync: 0.05, training: 0.03 },
-      outageAttempts: { sync: 15 },
+      outageAttempts: { sync: 30 },
+      preemptedGauntletRate: 0.2,
     }),
     trainingThreshold: 50,
     recovery: { baseDelayMs: 100 },
     idleSeconds: 0.05,
+    // At the world's pace, as `run` does: a 1 s retry of a 5 ms sync made this run last 80 s.
+    jobRetryDelayMs: (attempt) => 50 * 2 ** (attempt - 1),
     masterLoop: {
       configs: ['hex8_2p', 'square8_2p', 'hex8_4p'],
       iterations,
