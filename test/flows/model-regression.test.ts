@@ -134,8 +134,8 @@ describe('model regression flow (one process, simulated worker)', () => {
     );
     expect(redistributed).toHaveLength(1);
     expect(redistributed[0]?.payload).toMatchObject({ hosts: ['gpu-1', 'gpu-2'] });
-    // RegressionDetector -> DaemonManager pauses training (then resumes once rolled back) and
-    // AlertManager raises an alert.
+    // RegressionDetector -> DaemonManager pauses training (then resumes once the restored model
+    // is back on the hosts) and AlertManager raises an alert.
     const critical = one('REGRESSION_CRITICAL');
     expect(critical.parentId).toBe(detected.id);
     const paused = one('TRAINING_PAUSED');
@@ -143,6 +143,17 @@ describe('model regression flow (one process, simulated worker)', () => {
     expect(paused.payload).toMatchObject({ config_key: 'hex8_2p', model_id: 'hex8_2p-gen2' });
     const resumed = one('TRAINING_RESUMED');
     expect(events.indexOf(resumed)).toBeGreaterThan(events.indexOf(paused));
+    // Not at the rollback: at the restored model's copy (which it is caused by).
+    expect(events.indexOf(resumed)).toBeGreaterThan(events.indexOf(redistributed[0] as never));
+    expect(resumed.parentId).toBe(redistributed[0]?.id);
+    expect(resumed.payload).toMatchObject({
+      config_key: 'hex8_2p',
+      reason: 'hex8_2p-gen1 restored on the hosts',
+    });
+    expect(redistributed[0]?.payload).toMatchObject({
+      config_key: 'hex8_2p',
+      model_id: 'hex8_2p-gen1',
+    });
     const trigger = r.supervisor.getDaemonSnapshot('TRAINING_TRIGGER');
     expect(trigger?.context.paused).toEqual({});
     const [alert] = r.alerts();
