@@ -28,19 +28,14 @@ export interface JobDaemonConfig<K extends WorkKind, R, N = null, T extends Even
   /**
    * Reads a request from an event's payload (as the catalog's schema checked it), or names why it
    * cannot (`reject`: counted and said), or says it is another daemon's (`skip`: cluster work
-   * addressed to another host), or that the work is not wanted now (`abandon`, with the request:
-   * answered at once with `cancels.abandoned`, as if it had been queued and withdrawn).
+   * addressed to another host).
    */
   readonly toRequest: (
     type: T,
     payload: PayloadOf<T>,
     /** What the daemon knows when the request arrives (its `notes`; null without). */
     notes: N,
-  ) =>
-    | R
-    | { readonly reject: string }
-    | { readonly skip: string }
-    | { readonly abandon: string; readonly request: R };
+  ) => R | { readonly reject: string } | { readonly skip: string };
   /** `causeId`: the id of the envelope that asked (unique, so it makes a good idempotency key). */
   readonly job: (request: R, attempt: number, causeId: string) => Job<K>;
   readonly started?: (request: R, attempt: number) => Emitted | null;
@@ -165,11 +160,8 @@ export function createJobDaemonMachine<
   // machine cannot narrow its event union by a type parameter, hence the casts.
   const read = (e: Ev, context: Ctx) =>
     config.toRequest(e.type as T, payloadOf(e) as PayloadOf<T>, context.notes);
-  /** Whether `toRequest` answered `{ reject }`, `{ skip }` or `{ abandon }` (a reason). */
-  const says = <K extends 'reject' | 'skip' | 'abandon'>(
-    key: K,
-    r: unknown,
-  ): r is Record<K, string> =>
+  /** Whether `toRequest` answered `{ reject }` or `{ skip }` (a reason) instead of a request. */
+  const says = <K extends 'reject' | 'skip'>(key: K, r: unknown): r is Record<K, string> =>
     r !== null && typeof r === 'object' && typeof (r as Record<K, unknown>)[key] === 'string';
   const isRejection = (r: unknown) => says('reject', r);
   /**
@@ -184,7 +176,6 @@ export function createJobDaemonMachine<
     return true;
   };
   const isSkip = (r: unknown) => says('skip', r);
-  const isAbandon = (r: unknown) => says('abandon', r);
   const onTrigger = Object.fromEntries(
     config.triggers.map((t) => [
       t,
@@ -194,6 +185,8 @@ export function createJobDaemonMachine<
               {
                 guard: ({ context, event }: { context: Ctx; event: Ev }) =>
                   isSkip(read(event, context)),
+                // Not this daemon's work, but still news for its notes (a host's arrival).
+                actions: ['noteHeard'],
               },
             ]
           : []),
@@ -203,15 +196,6 @@ export function createJobDaemonMachine<
                 guard: ({ context, event }: { context: Ctx; event: Ev }) =>
                   isRejection(read(event, context)),
                 actions: ['countRejection', 'emitRejection'],
-              },
-            ]
-          : []),
-        ...(config.cancels
-          ? [
-              {
-                guard: ({ context, event }: { context: Ctx; event: Ev }) =>
-                  isAbandon(read(event, context)),
-                actions: ['abandonArriving', 'noteHeard'],
               },
             ]
           : []),
@@ -245,13 +229,6 @@ export function createJobDaemonMachine<
         const current = context.current;
         if (!current || !withdraw(event, current, enqueue.emit)) return;
         enqueue.assign({ current: null, abandoned: context.abandoned + 1 });
-      }),
-      abandonArriving: enqueueActions(({ context, event, enqueue }) => {
-        const { abandon, request } = read(event, context) as { abandon: string; request: R };
-        const cause = (event as { envelope?: unknown }).envelope;
-        for (const e of config.cancels?.abandoned(request, abandon) ?? [])
-          enqueue.emit({ ...e, causedBy: cause });
-        enqueue.assign({ abandoned: context.abandoned + 1 });
       }),
       cancelQueued: enqueueActions(({ context, event, enqueue }) => {
         if (!config.cancels?.on.includes(event.type)) return;

@@ -108,11 +108,6 @@ export const GUIDE_DEVIATIONS: readonly { event: string; component: string; why:
     component: 'FeedbackLoop',
     why: "promotion decisions are AUTO_PROMOTION's; the curriculum half is CurriculumIntegration's",
   },
-  ...(['HOST_ONLINE', 'NODE_RECOVERED'] as const).map((event) => ({
-    event,
-    component: 'SelfplayScheduler',
-    why: "selfplay runs on the host whose MasterLoop asks for it (the leader's); spreading batches over the hosts present is not built",
-  })),
 ];
 
 export interface DaemonWiring {

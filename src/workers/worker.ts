@@ -21,7 +21,12 @@ const configKey = z.string().regex(CONFIG_KEY_PATTERN, `must be ${CONFIG_KEY_RUL
 
 /** What each kind of job needs, as schemas (a command's result is checked against these too). */
 export const JOB_INPUTS = {
-  selfplay: z.object({ config_key: configKey, games: z.number().int().positive() }),
+  selfplay: z.object({
+    config_key: configKey,
+    games: z.number().int().positive(),
+    /** The host the batch plays on (a command reaches it; the simulated worker only names it). */
+    target_host: z.string().min(1).optional(),
+  }),
   sync: z.object({
     config_key: configKey,
     source_host: z.string().min(1),

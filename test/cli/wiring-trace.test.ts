@@ -28,7 +28,9 @@ it('proves every row of the guide from its default run: who emitted and who rece
     '  ALL_CRITICAL_DAEMONS_READY proven: by supervisor 1, to MASTER_LOOP 1',
   );
   // The host's own presence, without NATS; the world's rarer turns.
-  expect(row('HOST_ONLINE')).toMatch(/proven: by cluster member \d+, to AUTO_SYNC \d+$/);
+  expect(row('HOST_ONLINE')).toMatch(
+    /proven: by cluster member \d+, to AUTO_SYNC \d+, to SELFPLAY_COORDINATOR \d+$/,
+  );
   expect(row('PROMOTION_FAILED')).toMatch(
     /proven: by AUTO_PROMOTION \d+, to MODEL_LIFECYCLE \d+, to DATA_PIPELINE \d+$/,
   );

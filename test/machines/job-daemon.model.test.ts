@@ -132,7 +132,75 @@ const DAEMONS: Daemon[] = [
       TASK_FAILED: 'failed',
       SELFPLAY_RATE_CHANGED: 'reacted',
     },
-    more: (machine, coverage) =>
+    more: (machine, coverage) => {
+      it("places an idle GPU's batch on a host of the pool where it leads, and withdraws a host's batches when it goes offline", () => {
+        // (feedback is set by the worker when the first job starts.)
+        jobs.length = 0;
+        const actor = createActor(machine, { inspect: coverage.inspect }).start();
+        const out: { type: string; payload?: Record<string, unknown>; causedBy?: unknown }[] = [];
+        actor.on('*', (e) => void out.push(e as (typeof out)[number]));
+        const idle = (host: string, id: string) =>
+          actor.send({
+            type: 'IDLE_RESOURCE_DETECTED',
+            payload: {
+              node_id: host,
+              host,
+              gpu_utilization: 0,
+              gpu_memory_gb: 0,
+              idle_duration_seconds: 60,
+            },
+            envelope: { id },
+          });
+        const online = (host: string, free_slots: number) =>
+          actor.send({ type: 'HOST_ONLINE', payload: { host, free_slots } });
+        const leader = (leader_id: string) =>
+          actor.send({ type: 'LEADER_ELECTED', payload: { leader_id, term: 1 } });
+        actor.send({
+          type: 'SELFPLAY_TARGET_UPDATED',
+          payload: { config_key: 'a', target_games: 10 },
+        });
+        feedback?.({
+          type: 'job.done',
+          result: { games_played: 10, db_path: 'x', duration_seconds: 1 },
+        });
+        online('g1', 1);
+        online('g2', 0);
+        leader('elsewhere');
+        // Another host's GPU is the leader's to fill; one without free slots is not in the pool.
+        idle('g1', 'idle-1');
+        idle('g2', 'idle-2');
+        expect(jobs).toHaveLength(1);
+        leader('h');
+        idle('g1', 'idle-3');
+        idle('g1', 'idle-4');
+        expect(jobs.at(-1)?.input).toEqual({ config_key: 'a', games: 10, target_host: 'g1' });
+        expect(actor.getSnapshot().context.notes).toMatchObject({ pool: { g1: 1 }, leader: 'h' });
+        // This host going offline withdraws nothing of its own; g1 going offline, both its batches.
+        actor.send({ type: 'HOST_OFFLINE', payload: { host: 'h' } });
+        out.length = 0;
+        actor.send({ type: 'HOST_OFFLINE', payload: { host: 'g1', reason: 'lease expired' } });
+        expect(out.map((e) => [e.type, e.causedBy, e.payload?.node_id, e.payload?.reason])).toEqual(
+          [
+            ['TASK_ABANDONED', { id: 'idle-4' }, 'g1', 'g1 went offline'],
+            ['TASK_ABANDONED', { id: 'idle-3' }, 'g1', 'g1 went offline'],
+          ],
+        );
+        expect(actor.getSnapshot().context.notes.pool).toEqual({});
+        // Back (NODE_RECOVERED before its HOST_ONLINE): in the pool again; its batch's games
+        // are said to be on it.
+        actor.send({ type: 'NODE_RECOVERED', payload: { node_id: 'g1', incarnation: 'g1-2' } });
+        out.length = 0;
+        idle('g1', 'idle-5');
+        feedback?.({
+          type: 'job.done',
+          result: { games_played: 10, db_path: 'x', duration_seconds: 1 },
+        });
+        expect(out.find((e) => e.type === 'SELFPLAY_COMPLETE')?.payload).toMatchObject({
+          config_key: 'a',
+          host: 'g1',
+        });
+        actor.stop();
+      });
       it('withdraws the running and queued batches of a paused config, each with a TASK_ABANDONED caused by its request', () => {
         feedback = null;
         jobs.length = 0;
@@ -167,44 +235,21 @@ const DAEMONS: Daemon[] = [
         const { queue, current, abandoned } = actor.getSnapshot().context;
         expect({ queued: queue.length, running: current?.request, abandoned }).toEqual({
           queued: 0,
-          running: { config_key: 'b', games: 10 },
+          running: { config_key: 'b', games: 10, host: 'h' },
           abandoned: 2,
         });
         expect(jobs.map((j) => j.input.config_key)).toEqual(['a', 'b']);
-        // While the pause lasts, a batch of a (asked for, or an idle GPU's) is abandoned as it
-        // arrives, caused by its own request; after TRAINING_RESUMED it is queued again.
+        // A batch asked for while the pause lasts runs (abandoning it made a lone paused
+        // config's MasterLoop spin); the pause is in the notes until TRAINING_RESUMED.
         out.length = 0;
         ask('a', 'late-a');
-        actor.send({
-          type: 'IDLE_RESOURCE_DETECTED',
-          payload: {
-            node_id: 'h',
-            host: 'h',
-            gpu_utilization: 3,
-            gpu_memory_gb: 80,
-            idle_duration_seconds: 60,
-            recommended_config: 'a',
-          },
-          envelope: { id: 'idle-a' },
-        });
-        expect(out.map((e) => [e.type, e.causedBy, e.payload?.reason])).toEqual([
-          ['TASK_ABANDONED', { id: 'late-a' }, 'training of a paused: regression'],
-          ['TASK_ABANDONED', { id: 'idle-a' }, 'training of a paused: regression'],
-        ]);
-        actor.send({ type: 'TRAINING_RESUMED', payload: { config_key: 'a', reason: 'restored' } });
-        out.length = 0;
-        ask('a', 'resumed-a');
         expect(out).toEqual([]);
-        const after = actor.getSnapshot().context;
-        expect({
-          queued: after.queue.map((q: { request: unknown }) => q.request),
-          abandoned: after.abandoned,
-        }).toEqual({
-          queued: [{ config_key: 'a', games: 10 }],
-          abandoned: 4,
-        });
+        expect(actor.getSnapshot().context.notes.paused).toEqual({ a: 'regression' });
+        actor.send({ type: 'TRAINING_RESUMED', payload: { config_key: 'a', reason: 'restored' } });
+        expect(actor.getSnapshot().context.notes.paused).toEqual({});
         actor.stop();
-      }),
+      });
+    },
     heard: [
       { type: 'NEW_GAMES_AVAILABLE', payload: { config_key: 'c', new_games: 5 } },
       {
@@ -694,9 +739,9 @@ describe('what the job daemons know beyond their queue', () => {
     // Another host's idle GPU is not this daemon's to fill.
     idle('other');
     expect(jobs.map((j) => j.input)).toEqual([
-      { config_key: 'square8_2p', games: 60 },
-      { config_key: 'hex8_2p', games: 40 },
-      { config_key: 'square8_2p', games: 60 },
+      { config_key: 'square8_2p', games: 60, target_host: 'h' },
+      { config_key: 'hex8_2p', games: 40, target_host: 'h' },
+      { config_key: 'square8_2p', games: 60, target_host: 'h' },
     ]);
   });
 
@@ -718,6 +763,8 @@ describe('what the job daemons know beyond their queue', () => {
       weights: {},
       rates: {},
       paused: {},
+      pool: {},
+      leader: null,
     });
     feedback?.({
       type: 'job.done',
@@ -859,8 +906,8 @@ describe('what the job daemons know beyond their queue', () => {
       });
     }
     expect(jobs.map((j) => j.input)).toEqual([
-      { config_key: 'a', games: 250 },
-      { config_key: 'b', games: 50 },
+      { config_key: 'a', games: 250, target_host: 'h' },
+      { config_key: 'b', games: 50, target_host: 'h' },
     ]);
     actor.stop();
   });

@@ -69,6 +69,8 @@ export const curriculumEvents = defineDomain('curriculum', {
       engine: f.str.optional(),
       // Not in the original: the batch's data quality (0 to 1), when the worker scores it.
       quality_score: f.num.min(0).max(1).optional(),
+      // Not in the original: the host that played the batch and holds its games.
+      host: f.str.optional(),
     },
   },
   SELFPLAY_TARGET_UPDATED: {

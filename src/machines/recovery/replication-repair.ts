@@ -19,9 +19,11 @@ interface Request {
   readonly config_key: string;
   readonly games: number;
   readonly targets: readonly string[];
+  /** Where the games are: the sync's source (a batch may have played on another host). */
+  readonly source: string;
 }
 
-/** `host`: where the games are (the sync's source). */
+/** `host`: this host, the source of a sync that does not name one. */
 export function createReplicationRepairMachine(host: string) {
   return createJobDaemonMachine<'sync', Request, null, 'DATA_SYNC_COMPLETED'>({
     id: 'replicationRepair',
@@ -35,14 +37,19 @@ export function createReplicationRepairMachine(host: string) {
         return {
           reject: 'DATA_SYNC_COMPLETED with games_missing but no config_key or target_hosts',
         };
-      return { config_key: p.config_key, games: p.games_missing, targets: p.target_hosts };
+      return {
+        config_key: p.config_key,
+        games: p.games_missing,
+        targets: p.target_hosts,
+        source: p.host || host,
+      };
     },
     job: (r, attempt, causeId) => ({
       kind: 'sync',
       idempotencyKey: `repair:${r.config_key}:${causeId}:${attempt}`,
       input: {
         config_key: r.config_key,
-        source_host: host,
+        source_host: r.source,
         target_hosts: [...r.targets],
         games: r.games,
         purpose: 'repair',
@@ -55,7 +62,7 @@ export function createReplicationRepairMachine(host: string) {
               type: 'REPAIR_FAILED',
               payload: {
                 config_key: r.config_key,
-                host,
+                host: r.source,
                 error: `${result.games_missing} of ${r.games} games still missing after the repair`,
                 games: r.games,
                 target_hosts: [...r.targets],
@@ -67,7 +74,7 @@ export function createReplicationRepairMachine(host: string) {
               type: 'REPAIR_COMPLETED',
               payload: {
                 config_key: r.config_key,
-                host,
+                host: r.source,
                 games_repaired: r.games,
                 target_hosts: [...r.targets],
                 duration_seconds: result.duration,
@@ -79,7 +86,7 @@ export function createReplicationRepairMachine(host: string) {
         type: 'REPAIR_FAILED',
         payload: {
           config_key: r.config_key,
-          host,
+          host: r.source,
           error,
           games: r.games,
           target_hosts: [...r.targets],

@@ -24,6 +24,8 @@ interface Request {
   readonly games: number;
   readonly targets: readonly string[];
   readonly priority: 'normal' | 'high';
+  /** Where the games are: the host that played the batch (this host when it does not say). */
+  readonly source: string;
 }
 
 /** The SyncRouter's view: the hosts present, those gone (with what they ran), those training. */
@@ -147,15 +149,21 @@ export function createAutoSyncMachine(
           games: p.games,
           targets: targetsOf(notes),
           priority: p.priority ?? 'normal',
+          source: sourceHost,
         };
       }
       const p = payload as PayloadOf<'SELFPLAY_COMPLETE'>;
+      const source = p.host ?? sourceHost;
+      // A batch played on a training host is synced to the others (to itself, when it is the
+      // only one: the export still needs the sync's report).
+      const others = targetsOf(notes).filter((h) => h !== source);
       return isConfigKey(p.config_key) && Number.isInteger(p.games_played)
         ? {
             config_key: p.config_key,
             games: p.games_played,
-            targets: targetsOf(notes),
+            targets: others.length > 0 ? others : targetsOf(notes),
             priority: 'normal',
+            source,
           }
         : { reject: 'SELFPLAY_COMPLETE without config_key and games_played: nothing to sync' };
     },
@@ -164,20 +172,20 @@ export function createAutoSyncMachine(
       idempotencyKey: `sync:${r.config_key}:${causeId}:${attempt}`,
       input: {
         config_key: r.config_key,
-        source_host: sourceHost,
+        source_host: r.source,
         target_hosts: [...r.targets],
         games: r.games,
       },
     }),
-    started: () => syncStarted(sourceHost, 'incremental'),
+    started: (r) => syncStarted(r.source, 'incremental'),
     completed: (r, result) => [
-      syncCompleted(sourceHost, r.config_key, r.targets, result, 'incremental'),
+      syncCompleted(r.source, r.config_key, r.targets, result, 'incremental'),
     ],
     failed: (r, error, attempts) => [
       {
         type: 'DATA_SYNC_FAILED',
         payload: {
-          host: sourceHost,
+          host: r.source,
           error,
           retry_count: attempts - 1,
           config_key: r.config_key,

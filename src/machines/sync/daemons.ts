@@ -19,6 +19,10 @@ export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
       'ELO_VELOCITY_CHANGED',
       'TRAINING_PAUSED',
       'TRAINING_RESUMED',
+      'HOST_ONLINE',
+      'HOST_OFFLINE',
+      'NODE_RECOVERED',
+      'LEADER_ELECTED',
     ],
     emits: ['SELFPLAY_COMPLETE', 'TASK_FAILED', 'SELFPLAY_RATE_CHANGED', 'TASK_ABANDONED'],
   };

@@ -7,9 +7,19 @@
  *
  * IDLE_RESOURCE_DETECTED (an idle GPU; the guide's "spawn selfplay") is a batch too: for the
  * config the detector recommends, else the most data-starved config asked for so far, of that
- * config's last target size. An idle GPU of another host is skipped: selfplay runs where this
- * daemon runs (spreading it over hosts is not built). One that arrives before any target was
- * asked for is skipped too: nothing says which config or how large a batch.
+ * config's last target size, played on the idle host. One that arrives before any target was
+ * asked for is skipped: nothing says which config or how large a batch.
+ *
+ * Hosts coming and going (the guide's Cluster table): HOST_ONLINE ("node available") and
+ * NODE_RECOVERED ("node back online") put a host with free GPU slots in the selfplay pool, and an
+ * idle GPU of a pool host gets its batch there; only the leader's scheduler places batches on
+ * other hosts (in a cluster every coordinator hears the same presence; one must decide). A
+ * batch's SELFPLAY_COMPLETE names the host that holds its games (AUTO_SYNC syncs from there).
+ * When a host goes offline its batches, queued or running, are withdrawn: TASK_ABANDONED.
+ * A host's arrival is not a batch by itself: unrequested batches would outlive the MasterLoop's
+ * iterations. The MasterLoop's own batches play on this host; spreading those over the pool is
+ * the cluster's work assignment, and detecting another host's idle GPU from its presence (the
+ * IdleDetectionLoop's free slots) is not built: IDLE_RESOURCE watches this host's GPU work.
  *
  * A batch's size is the target scaled by the config's curriculum weight (CURRICULUM_REBALANCED)
  * and its selfplay rate (ELO_VELOCITY_CHANGED: 1.0 while its Elo improves, 1.25 on a plateau, 1.5
@@ -20,8 +30,10 @@
  * its production model regressed and is being rolled back), its batches, queued or running,
  * would play the rolled-back model; they are withdrawn (the running one's worker is stopped),
  * each with a TASK_ABANDONED (caused by the request, so the MasterLoop learns its chain ended).
- * A batch asked for while the pause lasts (until TRAINING_RESUMED: the restored model is back on
- * the hosts) is abandoned as it arrives, for the same reason.
+ * A batch asked for while the pause lasts runs: abandoning it as it arrives made the MasterLoop
+ * of a single paused config start iteration after iteration with nothing to wait for (thousands
+ * a second, until a mailbox overflowed); holding it until TRAINING_RESUMED is not built. The
+ * paused configs are kept in the notes for that.
  */
 import type { PayloadOf } from '../../events/catalog/index.js';
 import { isConfigKey } from '../emitted.js';
@@ -30,6 +42,8 @@ import { createJobDaemonMachine } from '../job-daemon.js';
 interface Request {
   readonly config_key: string;
   readonly games: number;
+  /** Where the batch plays. */
+  readonly host: string;
 }
 
 export interface SelfplayNotes {
@@ -43,6 +57,10 @@ export interface SelfplayNotes {
   readonly rates: Readonly<Record<string, number>>;
   /** Config -> why its training is paused (TRAINING_PAUSED until TRAINING_RESUMED). */
   readonly paused: Readonly<Record<string, string>>;
+  /** Other hosts present -> their free GPU slots (HOST_ONLINE; kept over NODE_RECOVERED). */
+  readonly pool: Readonly<Record<string, number>>;
+  /** The cluster's leader (LEADER_ELECTED); null before the first. */
+  readonly leader: string | null;
 }
 
 /** The selfplay rate of an Elo trend. */
@@ -60,9 +78,29 @@ export function batchSize(notes: SelfplayNotes, config: string, target: number):
   );
 }
 
-type Trigger = 'SELFPLAY_TARGET_UPDATED' | 'IDLE_RESOURCE_DETECTED';
+/** Free GPU slots a presence payload announces (0 when it says none). */
+const freeSlots = (p: Record<string, unknown>) =>
+  typeof p.free_slots === 'number' && p.free_slots > 0 ? p.free_slots : 0;
+
+function foldHosts(notes: SelfplayNotes, type: string, p: Record<string, unknown>): SelfplayNotes {
+  if (type === 'LEADER_ELECTED' && typeof p.leader_id === 'string')
+    return { ...notes, leader: p.leader_id };
+  const host = type === 'NODE_RECOVERED' ? p.node_id : p.host;
+  if (typeof host !== 'string') return notes;
+  const { [host]: _, ...others } = notes.pool;
+  if (type === 'HOST_ONLINE')
+    return freeSlots(p) > 0
+      ? { ...notes, pool: { ...notes.pool, [host]: freeSlots(p) } }
+      : { ...notes, pool: others };
+  if (type === 'HOST_OFFLINE') return { ...notes, pool: others };
+  // NODE_RECOVERED: back in the pool with one slot until its HOST_ONLINE says how many.
+  return { ...notes, pool: { ...notes.pool, [host]: notes.pool[host] ?? 1 } };
+}
+
+const HOST_EVENTS = new Set(['HOST_ONLINE', 'HOST_OFFLINE', 'NODE_RECOVERED', 'LEADER_ELECTED']);
 
 function foldNotes(notes: SelfplayNotes, type: string, p: Record<string, unknown>): SelfplayNotes {
+  if (HOST_EVENTS.has(type)) return foldHosts(notes, type, p);
   if (type === 'CURRICULUM_REBALANCED' && p.new_weights && typeof p.new_weights === 'object')
     return {
       ...notes,
@@ -102,7 +140,25 @@ function idleConfig(notes: SelfplayNotes, recommended: string | undefined): stri
   )[0];
 }
 
-/** `host`: where this daemon runs (an idle GPU elsewhere is not its to fill). */
+type Trigger = 'SELFPLAY_TARGET_UPDATED' | 'IDLE_RESOURCE_DETECTED';
+
+/**
+ * The host a batch for an idle GPU plays on, or why there is none: another host only where this
+ * host leads, and only with free slots.
+ */
+function placement(
+  notes: SelfplayNotes,
+  self: string,
+  host: string,
+  slots: number,
+): { host: string } | { skip: string } {
+  if (host === self) return { host };
+  if (notes.leader !== self)
+    return { skip: `${host} is the leader's to fill (${notes.leader ?? 'no leader yet'})` };
+  return slots > 0 ? { host } : { skip: `${host} has no free GPU slot` };
+}
+
+/** `host`: where this daemon runs (and the MasterLoop's batches play). */
 export function createSelfplayCoordinatorMachine(host: string) {
   return createJobDaemonMachine<'selfplay', Request, SelfplayNotes, Trigger>({
     id: 'selfplayCoordinator',
@@ -111,12 +167,23 @@ export function createSelfplayCoordinatorMachine(host: string) {
     // The schema guarantees an idle GPU's host; what it lacks is a reason to skip, not an error.
     rejects: ['SELFPLAY_TARGET_UPDATED'],
     notes: {
-      initial: { gamesAvailable: {}, targets: {}, weights: {}, rates: {}, paused: {} },
+      initial: {
+        gamesAvailable: {},
+        targets: {},
+        weights: {},
+        rates: {},
+        paused: {},
+        pool: {},
+        leader: null,
+      },
       listens: [
         'NEW_GAMES_AVAILABLE',
         'CURRICULUM_REBALANCED',
         'ELO_VELOCITY_CHANGED',
         'TRAINING_RESUMED',
+        'HOST_ONLINE',
+        'NODE_RECOVERED',
+        'LEADER_ELECTED',
       ],
       fold: foldNotes,
       rank: (r, notes) => notes.gamesAvailable[r.config_key] ?? 0,
@@ -140,11 +207,14 @@ export function createSelfplayCoordinatorMachine(host: string) {
       },
     },
     cancels: {
-      on: ['TRAINING_PAUSED'],
-      match: (_, p, r) =>
-        p.config_key === r.config_key
+      on: ['TRAINING_PAUSED', 'HOST_OFFLINE'],
+      match: (type, p, r) => {
+        if (type === 'HOST_OFFLINE')
+          return p.host === r.host && r.host !== host ? `${r.host} went offline` : null;
+        return p.config_key === r.config_key
           ? `training of ${r.config_key} paused: ${String(p.reason)}`
-          : null,
+          : null;
+      },
       abandoned: (r, reason) => [
         {
           type: 'TASK_ABANDONED',
@@ -152,7 +222,7 @@ export function createSelfplayCoordinatorMachine(host: string) {
             work_id: `selfplay:${r.config_key}`,
             reason,
             component: 'SELFPLAY_COORDINATOR',
-            node_id: host,
+            node_id: r.host,
             task_type: 'selfplay',
             config_key: r.config_key,
             games: r.games,
@@ -161,33 +231,35 @@ export function createSelfplayCoordinatorMachine(host: string) {
       ],
     },
     toRequest: (type, payload, notes) => {
-      const unlessPaused = (request: Request) => {
-        const paused = notes.paused[request.config_key];
-        return paused === undefined
-          ? request
-          : { abandon: `training of ${request.config_key} paused: ${paused}`, request };
-      };
       if (type === 'SELFPLAY_TARGET_UPDATED') {
         const p = payload as PayloadOf<'SELFPLAY_TARGET_UPDATED'>;
         return p.target_games > 0
-          ? unlessPaused({
+          ? {
               config_key: p.config_key,
               games: batchSize(notes, p.config_key, p.target_games),
-            })
+              host,
+            }
           : { reject: 'SELFPLAY_TARGET_UPDATED without a positive target_games' };
       }
+      // An idle GPU: a batch there.
       const p = payload as PayloadOf<'IDLE_RESOURCE_DETECTED'>;
-      if (p.host !== host) return { skip: `idle GPU on ${p.host}, not on ${host}` };
+      const where =
+        p.host !== host && !(p.host in notes.pool)
+          ? { skip: `idle GPU on ${p.host}, which is not in the selfplay pool` }
+          : placement(notes, host, p.host, p.host === host ? 1 : (notes.pool[p.host] ?? 0));
+      if ('skip' in where) return where;
       const config = idleConfig(notes, p.recommended_config);
       const games = config === undefined ? undefined : notes.targets[config];
       return config === undefined || games === undefined
-        ? { skip: 'idle GPU before any selfplay target: no config or batch size to give it' }
-        : unlessPaused({ config_key: config, games: batchSize(notes, config, games) });
+        ? {
+            skip: `idle GPU on ${where.host} before any selfplay target: no config or batch size to give it`,
+          }
+        : { config_key: config, games: batchSize(notes, config, games), host: where.host };
     },
     job: (r, attempt, causeId) => ({
       kind: 'selfplay',
       idempotencyKey: `selfplay:${r.config_key}:${causeId}:${attempt}`,
-      input: { config_key: r.config_key, games: r.games },
+      input: { config_key: r.config_key, games: r.games, target_host: r.host },
     }),
     completed: (r, result) => [
       {
@@ -198,6 +270,7 @@ export function createSelfplayCoordinatorMachine(host: string) {
           db_path: result.db_path,
           duration_seconds: result.duration_seconds,
           engine: 'gumbel-mcts',
+          host: r.host,
           ...(result.quality_score === undefined ? {} : { quality_score: result.quality_score }),
         },
       },
@@ -208,7 +281,7 @@ export function createSelfplayCoordinatorMachine(host: string) {
         payload: {
           task_id: `selfplay:${r.config_key}`,
           task_type: 'selfplay',
-          node_id: 'local',
+          node_id: r.host,
           error,
         },
       },
