@@ -158,7 +158,8 @@ const ALL_PIPELINE_DAEMONS = [
  * Version 5 (session 7): AUTO_SYNC's and SELFPLAY_COORDINATOR's notes. Version 6 (session 8): the
  * job daemons count abandoned requests; DATA_PIPELINE's and SELFPLAY_COORDINATOR's notes;
  * FEEDBACK_LOOP keeps the optimizer's multipliers. Version 7 (session 9): DAEMON_MANAGER's pauses
- * wait for the restored model's distribution; SELFPLAY_COORDINATOR's notes keep paused configs.
+ * wait for the restored model's distribution; SELFPLAY_COORDINATOR's notes keep its host pool and
+ * the leader, its requests their host; AUTO_SYNC's and REPLICATION_REPAIR's requests their source.
  * Bump it when a machine's states or context change shape.
  */
 const MACHINE_VERSION = '7';

@@ -240,13 +240,13 @@ const DAEMONS: Daemon[] = [
         });
         expect(jobs.map((j) => j.input.config_key)).toEqual(['a', 'b']);
         // A batch asked for while the pause lasts runs (abandoning it made a lone paused
-        // config's MasterLoop spin); the pause is in the notes until TRAINING_RESUMED.
+        // config's MasterLoop spin): queued, not answered.
         out.length = 0;
         ask('a', 'late-a');
         expect(out).toEqual([]);
-        expect(actor.getSnapshot().context.notes.paused).toEqual({ a: 'regression' });
-        actor.send({ type: 'TRAINING_RESUMED', payload: { config_key: 'a', reason: 'restored' } });
-        expect(actor.getSnapshot().context.notes.paused).toEqual({});
+        expect(
+          actor.getSnapshot().context.queue.map((q: { request: unknown }) => q.request),
+        ).toEqual([{ config_key: 'a', games: 10, host: 'h' }]);
         actor.stop();
       });
     },
@@ -260,9 +260,8 @@ const DAEMONS: Daemon[] = [
         type: 'ELO_VELOCITY_CHANGED',
         payload: { config_key: 'c', velocity: 0, previous_velocity: 20, trend: 'plateau' },
       },
-      // Another config's pause withdraws none of c's batches, nor does its resume change them.
+      // Another config's pause withdraws none of c's batches.
       { type: 'TRAINING_PAUSED', payload: { config_key: 'other', reason: 'regression' } },
-      { type: 'TRAINING_RESUMED', payload: { config_key: 'other', reason: 'restored' } },
       // Another host's idle GPU is not this daemon's to fill: skipped.
       {
         type: 'IDLE_RESOURCE_DETECTED',
@@ -762,7 +761,6 @@ describe('what the job daemons know beyond their queue', () => {
       targets: { busy: 10, rich: 10, poor: 10 },
       weights: {},
       rates: {},
-      paused: {},
       pool: {},
       leader: null,
     });

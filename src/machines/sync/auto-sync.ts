@@ -156,12 +156,13 @@ export function createAutoSyncMachine(
       const source = p.host ?? sourceHost;
       // A batch played on a training host is synced to the others (to itself, when it is the
       // only one: the export still needs the sync's report).
-      const others = targetsOf(notes).filter((h) => h !== source);
+      const targets = targetsOf(notes);
+      const others = targets.filter((h) => h !== source);
       return isConfigKey(p.config_key) && Number.isInteger(p.games_played)
         ? {
             config_key: p.config_key,
             games: p.games_played,
-            targets: others.length > 0 ? others : targetsOf(notes),
+            targets: others.length > 0 ? others : targets,
             priority: 'normal',
             source,
           }

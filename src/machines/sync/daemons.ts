@@ -18,7 +18,6 @@ export function selfplayCoordinatorDaemon(ctx: PipelineContext): DaemonSpec {
       'CURRICULUM_REBALANCED',
       'ELO_VELOCITY_CHANGED',
       'TRAINING_PAUSED',
-      'TRAINING_RESUMED',
       'HOST_ONLINE',
       'HOST_OFFLINE',
       'NODE_RECOVERED',

@@ -32,8 +32,7 @@
  * each with a TASK_ABANDONED (caused by the request, so the MasterLoop learns its chain ended).
  * A batch asked for while the pause lasts runs: abandoning it as it arrives made the MasterLoop
  * of a single paused config start iteration after iteration with nothing to wait for (thousands
- * a second, until a mailbox overflowed); holding it until TRAINING_RESUMED is not built. The
- * paused configs are kept in the notes for that.
+ * a second, until a mailbox overflowed); holding it until TRAINING_RESUMED is not built.
  */
 import type { PayloadOf } from '../../events/catalog/index.js';
 import { isConfigKey } from '../emitted.js';
@@ -55,9 +54,10 @@ export interface SelfplayNotes {
   readonly weights: Readonly<Record<string, number>>;
   /** Config -> its selfplay rate (ELO_VELOCITY_CHANGED; 1 when absent). */
   readonly rates: Readonly<Record<string, number>>;
-  /** Config -> why its training is paused (TRAINING_PAUSED until TRAINING_RESUMED). */
-  readonly paused: Readonly<Record<string, string>>;
-  /** Other hosts present -> their free GPU slots (HOST_ONLINE; kept over NODE_RECOVERED). */
+  /**
+   * Other hosts present with free GPU slots -> how many (HOST_ONLINE; NODE_RECOVERED puts a host
+   * back with one until its HOST_ONLINE says).
+   */
   readonly pool: Readonly<Record<string, number>>;
   /** The cluster's leader (LEADER_ELECTED); null before the first. */
   readonly leader: string | null;
@@ -107,12 +107,6 @@ function foldNotes(notes: SelfplayNotes, type: string, p: Record<string, unknown
       weights: { ...notes.weights, ...(p.new_weights as Record<string, number>) },
     };
   if (typeof p.config_key !== 'string') return notes;
-  if (type === 'TRAINING_PAUSED')
-    return { ...notes, paused: { ...notes.paused, [p.config_key]: String(p.reason) } };
-  if (type === 'TRAINING_RESUMED') {
-    const { [p.config_key]: _, ...paused } = notes.paused;
-    return { ...notes, paused };
-  }
   if (type === 'ELO_VELOCITY_CHANGED') {
     const rate = RATE_OF_TREND[String(p.trend)] ?? 1;
     return { ...notes, rates: { ...notes.rates, [p.config_key]: rate } };
@@ -143,19 +137,20 @@ function idleConfig(notes: SelfplayNotes, recommended: string | undefined): stri
 type Trigger = 'SELFPLAY_TARGET_UPDATED' | 'IDLE_RESOURCE_DETECTED';
 
 /**
- * The host a batch for an idle GPU plays on, or why there is none: another host only where this
- * host leads, and only with free slots.
+ * The host an idle GPU's batch plays on, or why there is none: this host, or another host of the
+ * pool where this host leads.
  */
 function placement(
   notes: SelfplayNotes,
   self: string,
   host: string,
-  slots: number,
 ): { host: string } | { skip: string } {
   if (host === self) return { host };
-  if (notes.leader !== self)
-    return { skip: `${host} is the leader's to fill (${notes.leader ?? 'no leader yet'})` };
-  return slots > 0 ? { host } : { skip: `${host} has no free GPU slot` };
+  if (!(host in notes.pool))
+    return { skip: `idle GPU on ${host}, which is not in the selfplay pool` };
+  return notes.leader === self
+    ? { host }
+    : { skip: `${host} is the leader's to fill (${notes.leader ?? 'no leader yet'})` };
 }
 
 /** `host`: where this daemon runs (and the MasterLoop's batches play). */
@@ -172,7 +167,6 @@ export function createSelfplayCoordinatorMachine(host: string) {
         targets: {},
         weights: {},
         rates: {},
-        paused: {},
         pool: {},
         leader: null,
       },
@@ -180,7 +174,6 @@ export function createSelfplayCoordinatorMachine(host: string) {
         'NEW_GAMES_AVAILABLE',
         'CURRICULUM_REBALANCED',
         'ELO_VELOCITY_CHANGED',
-        'TRAINING_RESUMED',
         'HOST_ONLINE',
         'NODE_RECOVERED',
         'LEADER_ELECTED',
@@ -243,10 +236,7 @@ export function createSelfplayCoordinatorMachine(host: string) {
       }
       // An idle GPU: a batch there.
       const p = payload as PayloadOf<'IDLE_RESOURCE_DETECTED'>;
-      const where =
-        p.host !== host && !(p.host in notes.pool)
-          ? { skip: `idle GPU on ${p.host}, which is not in the selfplay pool` }
-          : placement(notes, host, p.host, p.host === host ? 1 : (notes.pool[p.host] ?? 0));
+      const where = placement(notes, host, p.host);
       if ('skip' in where) return where;
       const config = idleConfig(notes, p.recommended_config);
       const games = config === undefined ? undefined : notes.targets[config];
