@@ -172,7 +172,7 @@ export async function runPipeline(
     cluster: cluster ? { host: cluster.host } : undefined,
     masterLoop: { configs: options.configs, iterations: options.iterations, gamesPerBatch: games },
     // The simulated world runs a thousand times faster than a real one: its recovery retries, its
-    // job retries and its idle GPU go at the same pace (30 s and 120 s would never come in a run;
+    // job retries, its idle GPU and its longest pause go at the same pace (30 s and 120 s would never come in a run;
     // a 1 s retry of a 15 ms sync made an outage's iterations 100 times longer than the others).
     // Only in one process: split or in a cluster, waiting on another process looks like an idle
     // GPU.
@@ -180,6 +180,7 @@ export async function runPipeline(
       ? {
           recovery: { baseDelayMs: 200 },
           idleSeconds: 0.15,
+          maxPauseMs: 1_800,
           jobRetryDelayMs: (attempt: number) => 100 * 2 ** (attempt - 1),
         }
       : {}),

@@ -9,7 +9,9 @@
  * lease sometimes lapses and is won back (LEADER_ELECTED with the next term). So one process
  * exercises the Cluster table's daemons (the SyncRouter's view, UnifiedHealthManager,
  * LeadershipCoordinator). They are presence only: without a cluster, sync and distribution keep
- * their configured targets, and no work goes to a simulated host.
+ * their configured targets. The one work a simulated host gets is the idle fill: IDLE_RESOURCE
+ * reports its free slot, and SELFPLAY_COORDINATOR plays a batch "there" (the simulated worker
+ * plays it; a host dropping out withdraws it: TASK_ABANDONED).
  *
  * A leader change to another host needs a second coordinator, hence a cluster (tested on real
  * nats-server in test/cluster/faults.test.ts): here the leader changes terms, not hosts.

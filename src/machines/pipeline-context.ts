@@ -41,4 +41,6 @@ export interface PipelineContext {
   readonly recovery?: PipelineRecoveryInput;
   /** IDLE_RESOURCE: how long without GPU work is idle. */
   readonly idleSeconds?: number;
+  /** DAEMON_MANAGER: the longest a regression's pause lasts. */
+  readonly maxPauseMs?: number;
 }

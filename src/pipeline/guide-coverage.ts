@@ -36,7 +36,7 @@ export const PLAYED_BY: Readonly<Record<string, { daemon: string; why: string }>
   },
   JobManager: {
     daemon: 'SELFPLAY_COORDINATOR',
-    why: 'SELFPLAY_COORDINATOR plays it for selfplay: it holds the queued batches, and withdraws those of a config whose training is paused',
+    why: 'SELFPLAY_COORDINATOR plays it for selfplay: it holds the queued batches, and withdraws those of a config whose training is paused or of a host gone offline',
   },
   EvaluationFeedbackHandler: {
     daemon: 'FEEDBACK_LOOP',

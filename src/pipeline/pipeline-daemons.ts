@@ -86,6 +86,8 @@ export interface PipelineDaemonOptions {
   readonly recovery?: PipelineRecoveryInput;
   /** IDLE_RESOURCE: seconds without GPU work before this host's GPU counts as idle; 120. */
   readonly idleSeconds?: number;
+  /** DAEMON_MANAGER: the longest a regression's pause lasts when its end never reports; 30 min. */
+  readonly maxPauseMs?: number;
   /**
    * Every job daemon's wait before attempt n+1 of a failed job (n >= 1); the job daemon's own
    * default (1 s doubling) when absent.
@@ -160,9 +162,10 @@ const ALL_PIPELINE_DAEMONS = [
  * FEEDBACK_LOOP keeps the optimizer's multipliers. Version 7 (session 9): DAEMON_MANAGER's pauses
  * wait for the restored model's distribution; SELFPLAY_COORDINATOR's notes keep its host pool and
  * the leader, its requests their host; AUTO_SYNC's and REPLICATION_REPAIR's requests their source.
- * Bump it when a machine's states or context change shape.
+ * Version 8 (session 10): DAEMON_MANAGER's context keeps its pause bound, IDLE_RESOURCE's the
+ * other hosts it watches, PIPELINE_RECOVERY's failing syncs their source. Bump it when a machine's states or context change shape.
  */
-const MACHINE_VERSION = '7';
+const MACHINE_VERSION = '8';
 
 /**
  * Where the pipeline daemons run, by the profile names of `ringrift-coord run --profile`.
@@ -230,6 +233,7 @@ export function createPipelineDaemons(options: PipelineDaemonOptions): DaemonSpe
     alerts: options.alerts,
     recovery: options.recovery,
     idleSeconds: options.idleSeconds,
+    maxPauseMs: options.maxPauseMs,
   };
   const specs = [
     eventRouterDaemon(ctx),

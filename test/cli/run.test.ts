@@ -28,6 +28,10 @@ describe('ringrift-coord run', () => {
       'hex8_2p,sq19_4p',
       '--db',
       tmp.path,
+      // Without simulated hosts: IDLE_RESOURCE fills an idle one with a batch of its own, whose
+      // games would train more than the 4 runs the iterations ask for.
+      '--simulated-hosts',
+      '0',
     );
     expect(stdout).toMatch(/Pipeline run \(profile standalone\) finished in \d+\.\d\d s/);
     expect(stdout).toContain('iterations: 2 (configs: hex8_2p, sq19_4p)');

@@ -40,7 +40,7 @@ it('proves every row of the guide from its default run: who emitted and who rece
   expect(lines.at(-1)).toBe(
     `trace: ${GUIDE_ROWS.length} of ${GUIDE_ROWS.length} rows proven by the run (cells deliberately not followed or not built are left out)`,
   );
-}, 60_000);
+}, 120_000);
 
 it('names, for each row a short run did not exercise, the cells that emitted or received none', async () => {
   const { lines, unproven, rows } = await trace({ iterations: 2 });

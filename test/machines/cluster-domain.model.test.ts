@@ -203,7 +203,17 @@ describeModelBased(
 
 // ---- IDLE_RESOURCE: host h's training (at most 2 open), another host's, time passing. ----
 const IDLE_S = 120;
-type IdleCtx = { open: number; idleFor: number; reported: boolean; armed: boolean; out: number };
+type Remote = 'absent' | 'waiting' | 'reported' | 'played';
+type IdleCtx = {
+  open: number;
+  reported: boolean;
+  armed: boolean;
+  targeted: boolean;
+  /** Another host, x, present with a free slot. */
+  x: Remote;
+  leader: 'none' | 'h' | 'y';
+  out: string[];
+};
 const idleModel = setup({
   types: { context: {} as IdleCtx, events: {} as Step },
   guards: {
@@ -212,44 +222,91 @@ const idleModel = setup({
   },
 }).createMachine({
   // At start the host is idle and the wait armed.
-  context: { open: 0, idleFor: 0, reported: false, armed: true, out: 0 },
+  context: {
+    open: 0,
+    reported: false,
+    armed: true,
+    targeted: false,
+    x: 'absent',
+    leader: 'none',
+    out: [],
+  },
   on: {
     BEGIN: [
-      { guard: 'room', actions: assign(({ context }) => ({ open: context.open + 1, out: 0 })) },
-      { actions: assign({ out: 0 }) },
+      { guard: 'room', actions: assign(({ context }) => ({ open: context.open + 1, out: [] })) },
+      { actions: assign({ out: [] }) },
+    ],
+    // A selfplay target is work begun too, and lets the leader fill other hosts.
+    TARGET: [
+      {
+        guard: 'room',
+        actions: assign(({ context }) => ({
+          open: context.open + 1,
+          targeted: true,
+          x: context.x === 'played' ? ('waiting' as const) : context.x,
+          out: [],
+        })),
+      },
+      { actions: assign({ out: [] }) },
     ],
     END: [
       {
         guard: 'open',
         actions: assign(({ context }) =>
           context.open === 1
-            ? { open: 0, idleFor: 0, reported: false, armed: true, out: 0 }
-            : { open: context.open - 1, out: 0 },
+            ? { open: 0, reported: false, armed: true, out: [] }
+            : { open: context.open - 1, out: [] },
         ),
       },
-      { actions: assign({ out: 0 }) },
+      { actions: assign({ out: [] }) },
     ],
     // Another host's training says nothing about this host's GPU.
-    OTHER_HOST: { actions: assign({ out: 0 }) },
+    OTHER_HOST: { actions: assign({ out: [] }) },
+    X_ONLINE: {
+      actions: assign(({ context }) => ({
+        x: context.x === 'absent' ? ('waiting' as const) : context.x,
+        out: [],
+      })),
+    },
+    X_OFFLINE: { actions: assign({ x: 'absent' as const, out: [] }) },
+    // x's batch ends: x waits for the next target; this host's count is untouched.
+    X_BATCH_END: {
+      actions: assign(({ context }) => ({
+        x: context.x === 'reported' ? ('played' as const) : context.x,
+        out: [],
+      })),
+    },
+    LEAD: { actions: assign({ leader: 'h' as const, out: [] }) },
+    LOSE_LEAD: { actions: assign({ leader: 'y' as const, out: [] }) },
     WAIT: {
       actions: assign(({ context }) => {
-        const fires = context.armed && context.open === 0 && !context.reported;
-        return fires
-          ? { reported: true, armed: false, out: 1 }
-          : { armed: context.armed && context.open === 0 ? context.armed : false, out: 0 };
+        const local = context.armed && context.open === 0 && !context.reported;
+        const remote = context.x === 'waiting' && context.leader === 'h' && context.targeted;
+        return {
+          reported: context.reported || local,
+          armed: context.armed && context.open === 0 && !local,
+          x: remote ? ('reported' as const) : context.x,
+          out: [...(local ? ['h'] : []), ...(remote ? ['x'] : [])],
+        };
       }),
     },
-    // The replayed actor keeps its delayed check across daemon.restored (a real restore, which
-    // loses it, is tested below): nothing changes.
-    RESTORED: { actions: assign({ out: 0 }) },
+    // The replayed actor keeps its delayed checks across daemon.restored (a real restore, which
+    // loses them, is tested below); x, even reported, is checked again.
+    RESTORED: {
+      actions: assign(({ context }) => ({
+        x: context.x === 'absent' ? ('absent' as const) : ('waiting' as const),
+        out: [],
+      })),
+    },
   },
 });
 // Every kind of GPU work begins and ends in turn across the replays (the counts are not reset).
 const BEGIN_EVENTS = [
-  () => event('SELFPLAY_TARGET_UPDATED', { config_key: 'c', target_games: 5, reason: 'r' }),
   () => event('TRAINING_STARTED', { config_key: 'c', host: 'h' }),
   () => event('EVALUATION_STARTED', { config_key: 'c', model_id: 'm' }),
 ];
+const TARGET_EVENT = () =>
+  event('SELFPLAY_TARGET_UPDATED', { config_key: 'c', target_games: 5, reason: 'r' });
 const END_EVENTS = [
   () => event('SELFPLAY_COMPLETE', { config_key: 'c', games_played: 5 }),
   () => event('TASK_FAILED', { task_id: 't', task_type: 'selfplay', node_id: 'h', error: 'e' }),
@@ -258,28 +315,73 @@ const END_EVENTS = [
   () => event('EVALUATION_COMPLETED', { config_key: 'c', elo: 1, games_played: 1, win_rate: 0.5 }),
   () => event('EVALUATION_FAILED', { config_key: 'c', model_id: 'm', error: 'e' }),
 ];
+// The ends of a batch on x, in turn.
+const X_END_EVENTS = [
+  () => event('SELFPLAY_COMPLETE', { config_key: 'c', games_played: 5, host: 'x' }),
+  () => event('TASK_FAILED', { task_id: 't', task_type: 'selfplay', node_id: 'x', error: 'e' }),
+  () =>
+    event('TASK_ABANDONED', {
+      work_id: 'selfplay:c',
+      reason: 'r',
+      task_type: 'selfplay',
+      node_id: 'x',
+    }),
+];
+// x joins in turn by HOST_ONLINE with a free slot and by NODE_RECOVERED; it leaves by
+// HOST_OFFLINE and by a HOST_ONLINE that says it has no free slot.
+const X_JOINS = [
+  () => event('HOST_ONLINE', { host: 'x', free_slots: 1 }),
+  () => event('NODE_RECOVERED', { node_id: 'x' }),
+];
+const X_LEAVES = [
+  () => event('HOST_OFFLINE', { host: 'x' }),
+  () => event('HOST_ONLINE', { host: 'x', free_slots: 0 }),
+];
 let begun = 0;
 let ended = 0;
+let xEnded = 0;
+let xJoined = 0;
+let xLeft = 0;
 describeModelBased(
   'IDLE_RESOURCE',
   {
     model: idleModel,
-    events: steps(['BEGIN', 'END', 'OTHER_HOST', 'WAIT', 'RESTORED']),
+    events: steps([
+      'BEGIN',
+      'TARGET',
+      'END',
+      'OTHER_HOST',
+      'X_ONLINE',
+      'X_OFFLINE',
+      'X_BATCH_END',
+      'LEAD',
+      'LOSE_LEAD',
+      'WAIT',
+      'RESTORED',
+    ]),
     machine: idleResourceMachine,
     input: { host: 'h', idleSeconds: IDLE_S },
     apply: (e, { actor, clock }) => {
       const { open } = actor.getSnapshot().context;
-      if (e.type === 'BEGIN' && open < 2)
-        actor.send(BEGIN_EVENTS[begun++ % BEGIN_EVENTS.length]?.() as never);
-      if (e.type === 'END' && open > 0)
-        actor.send(END_EVENTS[ended++ % END_EVENTS.length]?.() as never);
+      const send = (make: (() => unknown) | undefined) => actor.send(make?.() as never);
+      if (e.type === 'BEGIN' && open < 2) send(BEGIN_EVENTS[begun++ % BEGIN_EVENTS.length]);
+      if (e.type === 'TARGET' && open < 2) send(TARGET_EVENT);
+      if (e.type === 'END' && open > 0) send(END_EVENTS[ended++ % END_EVENTS.length]);
       if (e.type === 'OTHER_HOST')
-        actor.send(event('TRAINING_STARTED', { config_key: 'c', host: 'x' }) as never);
+        send(() => event('TRAINING_STARTED', { config_key: 'c', host: 'x' }));
+      if (e.type === 'X_ONLINE') send(X_JOINS[xJoined++ % X_JOINS.length]);
+      if (e.type === 'X_OFFLINE') send(X_LEAVES[xLeft++ % X_LEAVES.length]);
+      if (e.type === 'X_BATCH_END') send(X_END_EVENTS[xEnded++ % X_END_EVENTS.length]);
+      if (e.type === 'LEAD') send(() => event('LEADER_ELECTED', { leader_id: 'h' }));
+      if (e.type === 'LOSE_LEAD') send(() => event('LEADER_ELECTED', { leader_id: 'y' }));
       if (e.type === 'WAIT') clock.increment(IDLE_S * 1000);
       if (e.type === 'RESTORED') actor.send({ type: 'daemon.restored' } as never);
     },
     observe: ({ takeEmitted }) =>
-      takeEmitted().filter((e) => e.type === 'IDLE_RESOURCE_DETECTED').length,
+      takeEmitted()
+        .filter((e) => e.type === 'IDLE_RESOURCE_DETECTED')
+        .map((e) => (e.payload as { host: string }).host)
+        .sort(),
     predict: (m) => m.context.out,
   },
   30,
@@ -381,6 +483,53 @@ describeModelBased(
           reason: 'no_gpu_work',
         },
       ]);
+    });
+    it("reports another host's free slot only as the leader, once a target was asked for, once per iteration", () => {
+      const out: Emitted[] = [];
+      const clock = new SimulatedClock();
+      const actor = createActor(idleResourceMachine, {
+        clock,
+        input: { host: 'h', idleSeconds: 5 },
+      });
+      actor.on('*', (e) => void out.push(e as Emitted));
+      actor.start();
+      const send = (e: unknown) => actor.send(e as never);
+      const remote = () =>
+        out.filter((e) => (e.payload as { host: string }).host === 'x').map((e) => e.payload);
+      send(event('HOST_ONLINE', { host: 'x', free_slots: 2 }));
+      clock.increment(20_000);
+      expect(remote()).toEqual([]); // no leader yet
+      send(event('LEADER_ELECTED', { leader_id: 'h' }));
+      clock.increment(20_000);
+      expect(remote()).toEqual([]); // no target yet: no config or size to give it
+      send(event('SELFPLAY_TARGET_UPDATED', { config_key: 'c', target_games: 5, reason: 'r' }));
+      clock.increment(5_000);
+      expect(remote()).toEqual([
+        {
+          node_id: 'x',
+          host: 'x',
+          gpu_utilization: 0,
+          gpu_memory_gb: 0,
+          idle_duration_seconds: 5,
+          reason: 'free_slots_without_our_work',
+        },
+      ]);
+      // Its batch ends; x waits for the next iteration's target, not for the clock.
+      send(event('SELFPLAY_COMPLETE', { config_key: 'c', games_played: 5, host: 'x' }));
+      clock.increment(60_000);
+      expect(remote()).toHaveLength(1);
+      send(event('SELFPLAY_TARGET_UPDATED', { config_key: 'c', target_games: 5, reason: 'r' }));
+      clock.increment(5_000);
+      expect(remote()).toHaveLength(2);
+      // Gone: never reported again until it is back.
+      send(event('HOST_OFFLINE', { host: 'x' }));
+      send(
+        event('TASK_ABANDONED', { work_id: 'w', reason: 'r', task_type: 'selfplay', node_id: 'x' }),
+      );
+      send(event('SELFPLAY_TARGET_UPDATED', { config_key: 'c', target_games: 5, reason: 'r' }));
+      clock.increment(60_000);
+      expect(remote()).toHaveLength(2);
+      actor.stop();
     });
   },
 );

@@ -5,7 +5,7 @@
  * every event, runs on the real machine, which must take every state and transition.
  */
 import { expect, it } from 'vitest';
-import { assign, createActor, setup } from 'xstate';
+import { assign, createActor, SimulatedClock, setup } from 'xstate';
 import type { EventName, PayloadInput } from '../../src/events/catalog/index.js';
 import { alertManagerMachine } from '../../src/machines/lifecycle/alert-manager.js';
 import { daemonManagerMachine } from '../../src/machines/lifecycle/daemon-manager.js';
@@ -62,6 +62,17 @@ const managerModel = setup({
           : { out: [] },
       ),
     },
+    // The bound: whatever did not arrive, a pause ends.
+    PAUSE_BOUND: {
+      actions: assign(({ context }) =>
+        context.paused === 'no'
+          ? { out: [] }
+          : { paused: 'no' as const, out: ['TRAINING_RESUMED:c'] },
+      ),
+    },
+    // The replayed actor keeps its bound across daemon.restored (re-armed from now, and
+    // PAUSE_BOUND waits a whole bound); a real restore, which loses it, is tested below.
+    RESTORED: { actions: assign({ out: [] }) },
     // Another model's copy (the regressed one's own, still on its way) ends nothing.
     DISTRIBUTED_M2: { actions: assign({ out: [] }) },
     TRAINING_FAILED_C: { actions: assign({ out: [] }) },
@@ -94,6 +105,7 @@ const MANAGER_EVENTS: Record<string, () => unknown> = {
   DISTRIBUTED_M2: at('MODEL_DISTRIBUTION_COMPLETE', distribution('c-m2')),
   TRAINING_FAILED_C: at('TRAINING_FAILED', { config_key: 'c', error: 'CUDA out of memory' }),
 };
+const MAX_PAUSE = 60_000;
 const said = (e: Emitted) => {
   const p = (e.payload ?? {}) as Record<string, unknown>;
   return e.type === 'daemon.alert'
@@ -104,21 +116,57 @@ describeModelBased(
   'DAEMON_MANAGER',
   {
     model: managerModel,
-    events: steps(Object.keys(MANAGER_EVENTS)),
+    events: steps([...Object.keys(MANAGER_EVENTS), 'PAUSE_BOUND', 'RESTORED']),
     machine: daemonManagerMachine,
-    apply: (e, { actor }) => actor.send(MANAGER_EVENTS[e.type]?.() as never),
+    input: { maxPauseMs: MAX_PAUSE },
+    apply: (e, { actor, clock }) => {
+      if (e.type === 'PAUSE_BOUND') clock.increment(MAX_PAUSE);
+      else if (e.type === 'RESTORED') actor.send({ type: 'daemon.restored' } as never);
+      else actor.send(MANAGER_EVENTS[e.type]?.() as never);
+    },
     observe: ({ takeEmitted }) => takeEmitted().map(said),
     predict: (m) => m.context.out,
   },
   20,
   () => {
     it('keeps each config’s training failures with the last error', () => {
-      const actor = createActor(daemonManagerMachine).start();
+      const actor = createActor(daemonManagerMachine, { input: {} }).start();
       actor.send(MANAGER_EVENTS.TRAINING_FAILED_C?.() as never);
       actor.send(MANAGER_EVENTS.TRAINING_FAILED_C?.() as never);
       expect(actor.getSnapshot().context.trainingFailures).toEqual({
         c: { count: 2, last_error: 'CUDA out of memory' },
       });
+    });
+    it('ends a pause whose redistribution never reports after the bound, saying what it waited for, also after a restore', () => {
+      const clock = new SimulatedClock();
+      const input = { maxPauseMs: 10_000 };
+      const first = createActor(daemonManagerMachine, { clock, input }).start();
+      first.send(MANAGER_EVENTS.CRITICAL_M2?.() as never);
+      first.send(MANAGER_EVENTS.ROLLED_BACK_M2?.() as never);
+      clock.increment(6_000);
+      const snapshot = first.getPersistedSnapshot();
+      first.stop();
+      const later = new SimulatedClock();
+      const out: Emitted[] = [];
+      const restored = createActor(daemonManagerMachine, { clock: later, snapshot, input });
+      restored.on('*', (e) => void out.push(e as Emitted));
+      restored.start();
+      restored.send({ type: 'daemon.restored' });
+      later.increment(9_999);
+      expect(out).toEqual([]);
+      later.increment(1);
+      expect(out).toEqual([
+        {
+          type: 'TRAINING_RESUMED',
+          payload: {
+            config_key: 'c',
+            reason: 'paused for 10 s without c-m1 on the hosts: resuming, since a pause must end',
+          },
+        },
+      ]);
+      // The late copy ends nothing more.
+      restored.send(MANAGER_EVENTS.DISTRIBUTED_M1?.() as never);
+      expect(out).toHaveLength(1);
     });
   },
 );

@@ -32,7 +32,7 @@ describe('the daemon-machine protocol', () => {
       // Internal events are the host's, the worker's and a machine's own delayed ones.
       for (const t of handled.filter((x) => !catalog.includes(x)))
         expect(t, spec.type).toMatch(
-          /^(daemon\.(restored|stop)|job\.(progress|done|failed)|recovery\.retry|idle\.elapsed)$/,
+          /^(daemon\.(restored|stop)|job\.(progress|done|failed)|recovery\.retry|idle\.elapsed|manager\.pauseBound)$/,
         );
       return `${spec.type.padEnd(26)} ${catalog.length} catalog events, ${handled.length - catalog.length} internal`;
     });

@@ -190,6 +190,8 @@ describeModelBased(
           games: 100,
           priority: 'high',
           reason: 'retry 1 of a failed sync: rsync: connection reset',
+          // From the host that holds the games (the failure's host), not from wherever this runs.
+          source_host: 'h',
         },
         // The retry answers the failure, although it fires from a timer.
         causedBy: { type: 'DATA_SYNC_FAILED' },

@@ -96,4 +96,41 @@ describe('AUTO_SYNC in a cluster', () => {
     ]);
     actor.stop();
   });
+  it('syncs a requested retry from the host that holds the games, to the other training hosts', () => {
+    const jobs: Job[] = [];
+    const machine = createAutoSyncMachine('self', [], true).provide({
+      actors: {
+        runJob: fromCallback<JobFeedback, Job>(({ input, sendBack }) => {
+          jobs.push(input);
+          sendBack({
+            type: 'job.done',
+            result: { games_synced: 1, duration: 1, bytes_transferred: 1 },
+          });
+        }),
+      },
+    });
+    const actor = createActor(machine).start();
+    for (const host of ['t1', 't2'])
+      actor.send(catalogEvent('HOST_ONLINE', { host, daemons: TRAINS }) as never);
+    const request = (extra: Record<string, unknown>) =>
+      catalogEvent('SYNC_REQUEST', {
+        config_key: 'hex8_2p',
+        games: 5,
+        reason: 'retry 1 of a failed sync',
+        priority: 'high',
+        ...extra,
+      });
+    actor.send(request({ source_host: 't1' }) as never);
+    actor.send(request({}) as never);
+    expect(
+      jobs.map((j) => {
+        const input = j.input as { source_host: string; target_hosts: string[] };
+        return [input.source_host, input.target_hosts];
+      }),
+    ).toEqual([
+      ['t1', ['t2']],
+      ['self', ['t1', 't2']],
+    ]);
+    actor.stop();
+  });
 });

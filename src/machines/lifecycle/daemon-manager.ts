@@ -11,12 +11,16 @@
  *   fails resumes too, saying so (a pause must end; the failure is the distribution's to retry and
  *   report). The events arrive from different daemons in any order; what came first is kept, so
  *   the pause is always said and always ends.
+ * - A pause also ends after `maxPauseMs` (30 min) whatever did not arrive, saying what it still
+ *   waited for: a rollback or a distribution that never reports (a lost host, a daemon stopped for
+ *   good) must not stop a config's training for ever. The timer is an XState delayed event, which
+ *   a snapshot does not keep: a restored pause waits the whole bound again.
  * - TRAINING_FAILED is recorded per config (count and last error, shown by `status` through the
  *   snapshot); retrying is the RecoveryOrchestrator's.
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import type { Emitted } from '../emitted.js';
-import { type DaemonMachineEvent, subscriptions } from '../protocol.js';
+import { type DaemonMachineEvent, RESTORED_EVENT, subscriptions } from '../protocol.js';
 
 export const DAEMON_MANAGER_SUBSCRIBES = subscriptions(
   'REGRESSION_CRITICAL',
@@ -34,7 +38,13 @@ export interface Pause {
   readonly restoring?: string;
 }
 
+export interface DaemonManagerInput {
+  /** The longest a pause lasts when its rollback or redistribution never reports; 30 min. */
+  readonly maxPauseMs?: number;
+}
+
 export interface DaemonManagerContext {
+  readonly maxPauseMs: number;
   readonly paused: Readonly<Record<string, Pause>>;
   /** Config -> its last rollback (one that came before its alarm). */
   readonly rolledBack: Readonly<Record<string, { model: string; restored: string }>>;
@@ -43,7 +53,29 @@ export interface DaemonManagerContext {
   readonly trainingFailures: Readonly<Record<string, { count: number; last_error: string }>>;
 }
 
-type Ev = DaemonMachineEvent<typeof DAEMON_MANAGER_SUBSCRIBES>;
+interface PauseBound {
+  readonly type: 'manager.pauseBound';
+  readonly config_key: string;
+}
+type Ev = DaemonMachineEvent<typeof DAEMON_MANAGER_SUBSCRIBES, PauseBound>;
+
+const span = (ms: number) =>
+  ms >= 60_000 ? `${Math.round(ms / 6_000) / 10} min` : `${Math.round(ms / 100) / 10} s`;
+
+/** One bound pending per paused config, cancelled when its pause ends. */
+const boundId = (config: string) => `pause-bound:${config}`;
+
+interface Enqueue {
+  raise(event: PauseBound, options: { delay: number; id: string }): void;
+  cancel(id: string): void;
+}
+const armBound = (enqueue: Enqueue, config: string, maxPauseMs: number) => {
+  enqueue.cancel(boundId(config));
+  enqueue.raise(
+    { type: 'manager.pauseBound', config_key: config },
+    { delay: maxPauseMs, id: boundId(config) },
+  );
+};
 
 const without = <V>(record: Readonly<Record<string, V>>, key: string) => {
   const { [key]: _, ...rest } = record;
@@ -60,6 +92,7 @@ export const daemonManagerMachine = setup({
     context: {} as DaemonManagerContext,
     events: {} as Ev,
     emitted: {} as Emitted,
+    input: {} as DaemonManagerInput,
   },
   actions: {
     // A distribution of the model a pause waits for ends the pause, complete or failed.
@@ -82,6 +115,7 @@ export const daemonManagerMachine = setup({
           ),
         );
         enqueue.assign({ paused: without(context.paused, config) });
+        enqueue.cancel(boundId(config));
         return;
       }
       if (
@@ -93,7 +127,13 @@ export const daemonManagerMachine = setup({
   },
 }).createMachine({
   id: 'daemonManager',
-  context: { paused: {}, rolledBack: {}, redistributed: {}, trainingFailures: {} },
+  context: ({ input }) => ({
+    maxPauseMs: input?.maxPauseMs ?? 30 * 60_000,
+    paused: {},
+    rolledBack: {},
+    redistributed: {},
+    trainingFailures: {},
+  }),
   initial: 'handling',
   states: {
     handling: {
@@ -116,6 +156,7 @@ export const daemonManagerMachine = setup({
               enqueue.assign({
                 paused: { ...context.paused, [config]: { regressed: model ?? '' } },
               });
+              armBound(enqueue, config, context.maxPauseMs);
               return;
             }
             // Its rollback came first: wait for the restored model's copy, unless it came too.
@@ -126,6 +167,10 @@ export const daemonManagerMachine = setup({
                   `${model} was already rolled back and ${earlier.restored} restored`,
                 ),
               );
+              if (context.paused[config]) {
+                enqueue.assign({ paused: without(context.paused, config) });
+                enqueue.cancel(boundId(config));
+              }
               return;
             }
             enqueue.assign({
@@ -134,6 +179,29 @@ export const daemonManagerMachine = setup({
                 [config]: { regressed: model, restoring: earlier.restored },
               },
             });
+            armBound(enqueue, config, context.maxPauseMs);
+          }),
+        },
+        'manager.pauseBound': {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const pause = context.paused[event.config_key];
+            if (!pause) return;
+            const waited = pause.restoring
+              ? `${pause.restoring} on the hosts`
+              : `a rollback of ${pause.regressed || 'the regressed model'}`;
+            enqueue.emit(
+              resumed(
+                event.config_key,
+                `paused for ${span(context.maxPauseMs)} without ${waited}: resuming, since a pause must end`,
+              ),
+            );
+            enqueue.assign({ paused: without(context.paused, event.config_key) });
+          }),
+        },
+        [RESTORED_EVENT]: {
+          actions: enqueueActions(({ context, enqueue }) => {
+            for (const config of Object.keys(context.paused))
+              armBound(enqueue, config, context.maxPauseMs);
           }),
         },
         PROMOTION_ROLLED_BACK: {

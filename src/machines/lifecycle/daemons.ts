@@ -45,6 +45,7 @@ export function daemonManagerDaemon(ctx: PipelineContext): DaemonSpec {
     type: 'DAEMON_MANAGER',
     machine: daemonManagerMachine,
     machineVersion: ctx.machineVersion,
+    input: ctx.maxPauseMs === undefined ? {} : { maxPauseMs: ctx.maxPauseMs },
     dependsOn: ['EVENT_ROUTER'],
     subscribes: DAEMON_MANAGER_SUBSCRIBES,
     emits: ['TRAINING_PAUSED', 'TRAINING_RESUMED'],

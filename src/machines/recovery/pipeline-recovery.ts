@@ -6,7 +6,7 @@
  * - A failure of config c: RECOVERY_INITIATED, and after `baseDelayMs` (30 s) doubling per
  *   attempt the work is asked for again: TRAINING_THRESHOLD_REACHED with the games and the
  *   hyperparameters of c's last request, or a SYNC_REQUEST (`priority: 'high'`) of the games that
- *   failed to sync.
+ *   failed to sync, from the host that holds them (the failure's `host`).
  * - After `maxAttempts` (3) retries, RECOVERY_FAILED names the last error and the count starts
  *   again; a success (TRAINING_COMPLETED, DATA_SYNC_COMPLETED of c) after a retry is
  *   RECOVERY_COMPLETED.
@@ -48,6 +48,8 @@ interface Failing {
   readonly attempts: number;
   readonly games: number;
   readonly lastError: string;
+  /** A sync's source: where the games that failed to sync are. */
+  readonly host?: string;
 }
 
 export interface RecoveryContext {
@@ -93,6 +95,7 @@ export const pipelineRecoveryMachine = setup({
       let config: string;
       let games: number;
       let error: string;
+      let host: string | undefined;
       if (event.type === 'TRAINING_FAILED') {
         component = 'training';
         config = event.payload.config_key;
@@ -103,6 +106,7 @@ export const pipelineRecoveryMachine = setup({
         config = event.payload.config_key as string; // the unnamedSync guard came first
         games = event.payload.games as number;
         error = event.payload.error;
+        host = event.payload.host;
       } else return;
       const key = `${component}:${config}` as const;
       const attempt = (context.failing[key]?.attempts ?? 0) + 1;
@@ -135,7 +139,10 @@ export const pipelineRecoveryMachine = setup({
         },
       });
       enqueue.assign({
-        failing: { ...context.failing, [key]: { attempts: attempt, games, lastError: error } },
+        failing: {
+          ...context.failing,
+          [key]: { attempts: attempt, games, lastError: error, ...(host ? { host } : {}) },
+        },
         pending: [...context.pending, { component, config_key: config, cause: event.envelope }],
       });
       enqueue.raise({ type: 'recovery.retry', component, config_key: config }, { delay });
@@ -169,6 +176,7 @@ export const pipelineRecoveryMachine = setup({
             games: failing.games,
             priority: 'high',
             reason: `retry ${failing.attempts} of a failed sync: ${failing.lastError}`,
+            ...(failing.host ? { source_host: failing.host } : {}),
           },
           causedBy: cause,
         });

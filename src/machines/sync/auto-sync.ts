@@ -142,27 +142,32 @@ export function createAutoSyncMachine(
       rank: (r) => (r.priority === 'high' ? 0 : 1),
     },
     toRequest: (type, payload, notes) => {
+      // Games held on a training host are synced to the others (to itself, when it is the only
+      // one: the export still needs the sync's report).
+      const targetsFrom = (source: string) => {
+        const targets = targetsOf(notes);
+        const others = targets.filter((h) => h !== source);
+        return others.length > 0 ? others : targets;
+      };
       if (type === 'SYNC_REQUEST') {
         const p = payload as PayloadOf<'SYNC_REQUEST'>;
+        // A retry or a repair of games held elsewhere syncs from there.
+        const source = p.source_host ?? sourceHost;
         return {
           config_key: p.config_key,
           games: p.games,
-          targets: targetsOf(notes),
+          targets: targetsFrom(source),
           priority: p.priority ?? 'normal',
-          source: sourceHost,
+          source,
         };
       }
       const p = payload as PayloadOf<'SELFPLAY_COMPLETE'>;
       const source = p.host ?? sourceHost;
-      // A batch played on a training host is synced to the others (to itself, when it is the
-      // only one: the export still needs the sync's report).
-      const targets = targetsOf(notes);
-      const others = targets.filter((h) => h !== source);
       return isConfigKey(p.config_key) && Number.isInteger(p.games_played)
         ? {
             config_key: p.config_key,
             games: p.games_played,
-            targets: others.length > 0 ? others : targets,
+            targets: targetsFrom(source),
             priority: 'normal',
             source,
           }

@@ -18,8 +18,8 @@
  * When a host goes offline its batches, queued or running, are withdrawn: TASK_ABANDONED.
  * A host's arrival is not a batch by itself: unrequested batches would outlive the MasterLoop's
  * iterations. The MasterLoop's own batches play on this host; spreading those over the pool is
- * the cluster's work assignment, and detecting another host's idle GPU from its presence (the
- * IdleDetectionLoop's free slots) is not built: IDLE_RESOURCE watches this host's GPU work.
+ * the cluster's work assignment. IDLE_RESOURCE reports another host's idle GPU from its presence
+ * (the IdleDetectionLoop's free slots), at most once per host and iteration.
  *
  * A batch's size is the target scaled by the config's curriculum weight (CURRICULUM_REBALANCED)
  * and its selfplay rate (ELO_VELOCITY_CHANGED: 1.0 while its Elo improves, 1.25 on a plateau, 1.5
