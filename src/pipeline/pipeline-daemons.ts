@@ -163,7 +163,8 @@ const ALL_PIPELINE_DAEMONS = [
  * wait for the restored model's distribution; SELFPLAY_COORDINATOR's notes keep its host pool and
  * the leader, its requests their host; AUTO_SYNC's and REPLICATION_REPAIR's requests their source.
  * Version 8 (session 10): DAEMON_MANAGER's context keeps its pause bound, IDLE_RESOURCE's the
- * other hosts it watches, PIPELINE_RECOVERY's failing syncs their source. Bump it when a machine's states or context change shape.
+ * other hosts it watches, PIPELINE_RECOVERY's failing syncs their source, AUTO_PROMOTION its
+ * promotion history. Bump it when a machine's states or context change shape.
  */
 const MACHINE_VERSION = '8';
 

@@ -484,6 +484,27 @@ describeModelBased(
         },
       ]);
     });
+    it('does not count a target of no games as work (no batch begins, so none would end)', () => {
+      const out: Emitted[] = [];
+      const clock = new SimulatedClock();
+      const actor = createActor(idleResourceMachine, {
+        clock,
+        input: { host: 'h', idleSeconds: 5 },
+      });
+      actor.on('*', (e) => void out.push(e as Emitted));
+      actor.start();
+      actor.send(
+        event('SELFPLAY_TARGET_UPDATED', {
+          config_key: 'c',
+          target_games: 0,
+          reason: 'r',
+        }) as never,
+      );
+      clock.increment(5_000);
+      expect(out.map((e) => e.type)).toEqual(['IDLE_RESOURCE_DETECTED']);
+      expect(actor.getSnapshot().context.open).toBe(0);
+      actor.stop();
+    });
     it("reports another host's free slot only as the leader, once a target was asked for, once per iteration", () => {
       const out: Emitted[] = [];
       const clock = new SimulatedClock();

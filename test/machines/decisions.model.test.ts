@@ -112,40 +112,57 @@ describeModelBased(
   10,
 );
 
-// AUTO_PROMOTION for one config: the current best is none, 1000 or 1020; the Elo gain needed is 10.
-// A preempted gauntlet (30 of its 100 games) fails, whatever its scores; one that played half of
-// them is judged.
-type Best = 'none' | 1000 | 1020;
-const gate = (best: Best, elo: number) => best === 'none' || elo - best >= 10;
+// AUTO_PROMOTION for one config: the models promoted so far (their Elo; the best last) are
+// none, 1000, 1020 or 1000 then 1020; the Elo gain needed is 10. A preempted gauntlet (30 of its
+// 100 games) fails, whatever its scores; one that played half of them is judged. A rollback of
+// m1020 to m1000 makes m1000 the best again, when it was promoted before; otherwise nothing.
+type Promoted = readonly number[];
+const gate = (promoted: Promoted, elo: number) =>
+  promoted.length === 0 || elo - (promoted.at(-1) as number) >= 10;
+const promoting = (promoted: Promoted, elo: number) => ({
+  promoted: [...promoted, elo],
+  out: ['MODEL_PROMOTED:c'],
+});
+const REJECTED = { out: ['PROMOTION_REJECTED:c'] };
 const promotion = setup({
-  types: { context: {} as { best: Best; out: string[] }, events: {} as Step },
+  types: { context: {} as { promoted: Promoted; out: string[] }, events: {} as Step },
 }).createMachine({
-  context: { best: 'none', out: [] },
+  context: { promoted: [], out: [] },
   on: {
     NO_MODEL_FILE: { actions: assign({ out: ['rejected', 'PROMOTION_FAILED:c'] }) },
     PREEMPTED: { actions: assign({ out: ['PROMOTION_FAILED:c'] }) },
     HALF_PLAYED_1020: [
       {
-        guard: ({ context }) => gate(context.best, 1020),
-        actions: assign({ best: 1020, out: ['MODEL_PROMOTED:c'] }),
+        guard: ({ context }) => gate(context.promoted, 1020),
+        actions: assign(({ context }) => promoting(context.promoted, 1020)),
       },
-      { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
+      { actions: assign(REJECTED) },
     ],
     LOW_WIN_RATE: { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
     ELO_1000: [
       {
-        guard: ({ context }) => gate(context.best, 1000),
-        actions: assign({ best: 1000, out: ['MODEL_PROMOTED:c'] }),
+        guard: ({ context }) => gate(context.promoted, 1000),
+        actions: assign(({ context }) => promoting(context.promoted, 1000)),
       },
-      { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
+      { actions: assign(REJECTED) },
     ],
     ELO_1020: [
       {
-        guard: ({ context }) => gate(context.best, 1020),
-        actions: assign({ best: 1020, out: ['MODEL_PROMOTED:c'] }),
+        guard: ({ context }) => gate(context.promoted, 1020),
+        actions: assign(({ context }) => promoting(context.promoted, 1020)),
       },
-      { actions: assign({ out: ['PROMOTION_REJECTED:c'] }) },
+      { actions: assign(REJECTED) },
     ],
+    ROLLED_BACK_1020: {
+      actions: assign(({ context }) => {
+        const { promoted } = context;
+        const restores = promoted.at(-1) === 1020 && promoted.includes(1000);
+        return {
+          promoted: restores ? promoted.slice(0, promoted.indexOf(1000) + 1) : promoted,
+          out: [],
+        };
+      }),
+    },
   },
 });
 const evaluated = (elo: number, winRate: number) => ({
@@ -168,15 +185,71 @@ describeModelBased(
   'AUTO_PROMOTION',
   {
     model: promotion,
-    events: events(...Object.keys(PROMOTION_PAYLOADS)),
+    events: events(...Object.keys(PROMOTION_PAYLOADS), 'ROLLED_BACK_1020'),
     machine: autoPromotionMachine,
     input: { minWinRate: 0.55, minEloGain: 10 },
     apply: (e, { actor }) =>
-      actor.send({ type: 'EVALUATION_COMPLETED', payload: PROMOTION_PAYLOADS[e.type] }),
+      actor.send(
+        e.type === 'ROLLED_BACK_1020'
+          ? {
+              type: 'PROMOTION_ROLLED_BACK',
+              payload: {
+                config_key: 'c',
+                model_id: 'm1020',
+                restored_model_id: 'm1000',
+                restored_model_path: 'models/c/m1000.pth',
+                reason: 'critical regression',
+              },
+            }
+          : { type: 'EVALUATION_COMPLETED', payload: PROMOTION_PAYLOADS[e.type] },
+      ),
     observe: ({ takeEmitted }) => takeEmitted().map(describeEmitted),
     predict: (m) => m.context.out,
   },
   10,
+  (coverage) => {
+    it('after a rollback, judges the next model against the restored best, not the regressed one', () => {
+      const actor = createActor(autoPromotionMachine, {
+        input: { minWinRate: 0.55, minEloGain: 10 },
+        inspect: coverage.inspect,
+      });
+      const out: Emitted[] = [];
+      actor.on('*', (e) => void out.push(e as Emitted));
+      actor.start();
+      const evaluate = (elo: number) =>
+        actor.send({ type: 'EVALUATION_COMPLETED', payload: evaluated(elo, 0.6) } as never);
+      const rollBack = (model: string, restored: string) =>
+        actor.send({
+          type: 'PROMOTION_ROLLED_BACK',
+          payload: {
+            config_key: 'c',
+            model_id: model,
+            restored_model_id: restored,
+            restored_model_path: `models/c/${restored}.pth`,
+            reason: 'critical regression',
+          },
+        } as never);
+      evaluate(1000);
+      evaluate(1020);
+      // Not the best: nothing changes (1025 is 5 over 1020).
+      rollBack('m1000', 'm900');
+      evaluate(1025);
+      rollBack('m1020', 'm1000');
+      evaluate(1015);
+      expect(out.map(describeEmitted)).toEqual([
+        'MODEL_PROMOTED:c',
+        'MODEL_PROMOTED:c',
+        'PROMOTION_REJECTED:c',
+        'MODEL_PROMOTED:c',
+      ]);
+      expect(out.at(-1)?.payload).toMatchObject({ model_id: 'm1015', elo_gain: 15 });
+      // A restored model it never promoted leaves the best as it is.
+      rollBack('m1015', 'm-unknown');
+      evaluate(1020);
+      expect(out.at(-1)?.type).toBe('PROMOTION_REJECTED');
+      actor.stop();
+    });
+  },
 );
 
 // FEEDBACK_LOOP: the learning rate of config c after 0, 1 or 2 promotions (bounded at 2; the

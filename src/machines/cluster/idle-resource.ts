@@ -137,6 +137,8 @@ function workDelta(event: Ev, host: string): number {
   const p = event.payload as Record<string, unknown>;
   if (event.type.startsWith('TRAINING_') && typeof p.host === 'string' && p.host !== host) return 0;
   if (event.type === 'TASK_FAILED' && p.task_type !== 'selfplay') return 0;
+  // SELFPLAY_COORDINATOR rejects a target of no games: no batch begins, and none would end.
+  if (event.type === 'SELFPLAY_TARGET_UPDATED' && !((p.target_games as number) > 0)) return 0;
   // Another host's batch (placed there by the leader) is not this GPU's work.
   if (remoteBatchEnd(event, host) !== undefined) return 0;
   return BEGINS.has(event.type) ? 1 : -1;
@@ -168,8 +170,9 @@ export const idleResourceMachine = setup({
   actions: {
     arm: enqueueActions(({ context, enqueue }) => armCheck(enqueue, context.idleSeconds)),
     count: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type === 'SELFPLAY_TARGET_UPDATED') {
-        // The next iteration: a host whose batch ended may be filled again.
+      if (event.type === 'SELFPLAY_TARGET_UPDATED' && event.payload.target_games > 0) {
+        // The next iteration: a host whose batch ended may be filled again (a target of no games
+        // is rejected: the scheduler would have no batch size to give).
         const played = Object.keys(context.remote).filter((h) => context.remote[h] === 'played');
         for (const host of played) armCheck(enqueue, context.idleSeconds, host);
         enqueue.assign({

@@ -6,6 +6,12 @@
  * (preempted: too few games for the scores to mean anything; the original required a minimum
  * game count per player count, here the gauntlet's own plan is the measure, since its size
  * already follows ADAPTIVE_PARAMS_CHANGED).
+ * A rollback (PROMOTION_ROLLED_BACK of the config's best) makes the restored model the best
+ * again, with the Elo it was promoted at: the regressed model's gauntlet Elo was the measure that
+ * let it through, and keeping it would hold every next model to a bar the production model no
+ * longer sets. The last `HISTORY` promotions per config are kept for this; a restored model older
+ * than those (or promoted before this daemon's snapshot) leaves the best as it is, which errs on
+ * the side of promoting less.
  * The scores the gate reads (config_key, elo, win_rate) are required by the catalog's schema: an
  * evaluation without them never reaches the machine (publish refuses it, the event log's reader
  * sends it to the dead letters).
@@ -14,7 +20,13 @@ import { assign, enqueueActions, setup } from 'xstate';
 import { type Emitted, rejection } from '../emitted.js';
 import { type DaemonMachineEvent, subscriptions } from '../protocol.js';
 
-export const AUTO_PROMOTION_SUBSCRIBES = subscriptions('EVALUATION_COMPLETED');
+export const AUTO_PROMOTION_SUBSCRIBES = subscriptions(
+  'EVALUATION_COMPLETED',
+  'PROMOTION_ROLLED_BACK',
+);
+
+/** Promotions kept per config, newest last: what a rollback can restore. */
+const HISTORY = 10;
 
 export interface AutoPromotionInput {
   /** Win rate against the baselines a model needs; 0.55. */
@@ -37,6 +49,8 @@ export const autoPromotionMachine = setup({
       minEloGain: number;
       minPlayedShare: number;
       best: Readonly<Record<string, Best>>;
+      /** Config -> its last promotions, the best last. */
+      history: Readonly<Record<string, readonly Best[]>>;
       promoted: number;
       rejected: number;
     },
@@ -68,6 +82,7 @@ export const autoPromotionMachine = setup({
     minEloGain: input.minEloGain ?? 10,
     minPlayedShare: input.minPlayedShare ?? 0.5,
     best: {},
+    history: {},
     promoted: 0,
     rejected: 0,
   }),
@@ -126,11 +141,11 @@ export const autoPromotionMachine = setup({
               }),
               assign(({ context, event }) => {
                 const p = event.payload;
+                const best = { elo: p.elo, modelId: p.model_id ?? (p.model_path as string) };
+                const history = [...(context.history[p.config_key] ?? []), best].slice(-HISTORY);
                 return {
-                  best: {
-                    ...context.best,
-                    [p.config_key]: { elo: p.elo, modelId: p.model_id ?? (p.model_path as string) },
-                  },
+                  best: { ...context.best, [p.config_key]: best },
+                  history: { ...context.history, [p.config_key]: history },
                   promoted: context.promoted + 1,
                 };
               }),
@@ -160,6 +175,20 @@ export const autoPromotionMachine = setup({
             ],
           },
         ],
+        PROMOTION_ROLLED_BACK: {
+          actions: assign(({ context, event }) => {
+            const p = event.payload;
+            if (context.best[p.config_key]?.modelId !== p.model_id) return {};
+            const history = context.history[p.config_key] ?? [];
+            const at = history.findLastIndex((b) => b.modelId === p.restored_model_id);
+            const restored = history[at];
+            if (restored === undefined) return {};
+            return {
+              best: { ...context.best, [p.config_key]: restored },
+              history: { ...context.history, [p.config_key]: history.slice(0, at + 1) },
+            };
+          }),
+        },
       },
     },
   },
