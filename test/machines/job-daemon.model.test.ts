@@ -820,6 +820,13 @@ describe('what the job daemons know beyond their queue', () => {
       });
     const summary = () =>
       out.splice(0).map((e) => [e.type, e.payload?.reason, e.payload?.priority, e.payload?.games]);
+    actor.send({
+      type: 'REPAIR_COMPLETED',
+      payload: { config_key: 'a', host: 'gpu-2', games_repaired: 2, target_hosts: ['t'] },
+      envelope: { id: 'repaired-elsewhere' },
+    });
+    // The games are on the repair's source, so the sync goes from there.
+    expect(out.splice(0).map((e) => e.payload?.source_host)).toEqual(['gpu-2']);
     repaired('a', 4);
     expect(out[0]?.causedBy).toEqual({ id: 'repaired-a-4' });
     expect(summary()).toEqual([['SYNC_REQUEST', 'repair_completed', 'normal', 4]]);

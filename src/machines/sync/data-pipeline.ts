@@ -106,9 +106,11 @@ function recoveryReactions(
 ): readonly Emitted[] {
   const config = p.config_key;
   if (!isConfigKey(config)) return [];
+  // From the host that holds the games: a repair's source, the host that played the orphans.
+  const source = typeof p.host === 'string' && p.host !== '' ? p.host : host;
   const sync = (games: number, reason: string, priority: 'normal' | 'high'): Emitted => ({
     type: 'SYNC_REQUEST',
-    payload: { config_key: config, games, reason, priority, source_host: host },
+    payload: { config_key: config, games, reason, priority, source_host: source },
   });
   switch (type) {
     case 'REPAIR_COMPLETED': {
