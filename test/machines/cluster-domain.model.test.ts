@@ -337,6 +337,15 @@ const X_LEAVES = [
   () => event('HOST_OFFLINE', { host: 'x' }),
   () => event('HOST_ONLINE', { host: 'x', free_slots: 0 }),
 ];
+/** A started IDLE_RESOURCE of host h (5 s idle) on a simulated clock, and what it emits. */
+const idleActor = () => {
+  const out: Emitted[] = [];
+  const clock = new SimulatedClock();
+  const actor = createActor(idleResourceMachine, { clock, input: { host: 'h', idleSeconds: 5 } });
+  actor.on('*', (e) => void out.push(e as Emitted));
+  actor.start();
+  return { out, clock, actor };
+};
 let begun = 0;
 let ended = 0;
 let xEnded = 0;
@@ -441,14 +450,7 @@ describeModelBased(
       actor.stop();
     });
     it('says whose GPU, for how long, and that it is inferred from the work, not measured', () => {
-      const out: Emitted[] = [];
-      const clock = new SimulatedClock();
-      const actor = createActor(idleResourceMachine, {
-        clock,
-        input: { host: 'h', idleSeconds: 5 },
-      });
-      actor.on('*', (e) => void out.push(e as Emitted));
-      actor.start();
+      const { out, clock, actor } = idleActor();
       actor.send(
         event('SELFPLAY_TARGET_UPDATED', {
           config_key: 'c',
@@ -485,14 +487,7 @@ describeModelBased(
       ]);
     });
     it('does not count a target of no games as work (no batch begins, so none would end)', () => {
-      const out: Emitted[] = [];
-      const clock = new SimulatedClock();
-      const actor = createActor(idleResourceMachine, {
-        clock,
-        input: { host: 'h', idleSeconds: 5 },
-      });
-      actor.on('*', (e) => void out.push(e as Emitted));
-      actor.start();
+      const { out, clock, actor } = idleActor();
       actor.send(
         event('SELFPLAY_TARGET_UPDATED', {
           config_key: 'c',
@@ -506,14 +501,7 @@ describeModelBased(
       actor.stop();
     });
     it("reports another host's free slot only as the leader, once a target was asked for, once per iteration", () => {
-      const out: Emitted[] = [];
-      const clock = new SimulatedClock();
-      const actor = createActor(idleResourceMachine, {
-        clock,
-        input: { host: 'h', idleSeconds: 5 },
-      });
-      actor.on('*', (e) => void out.push(e as Emitted));
-      actor.start();
+      const { out, clock, actor } = idleActor();
       const send = (e: unknown) => actor.send(e as never);
       const remote = () =>
         out.filter((e) => (e.payload as { host: string }).host === 'x').map((e) => e.payload);

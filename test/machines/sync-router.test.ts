@@ -70,23 +70,29 @@ describe('SyncRouter notes', () => {
   });
 });
 
+/** A clustered AUTO_SYNC on host self that hears training hosts t1 and t2; the jobs it runs. */
+const clusteredAutoSync = () => {
+  const jobs: Job[] = [];
+  const machine = createAutoSyncMachine('self', [], true).provide({
+    actors: {
+      runJob: fromCallback<JobFeedback, Job>(({ input, sendBack }) => {
+        jobs.push(input);
+        sendBack({
+          type: 'job.done',
+          result: { games_synced: 1, duration: 1, bytes_transferred: 1 },
+        });
+      }),
+    },
+  });
+  const actor = createActor(machine).start();
+  for (const host of ['t1', 't2'])
+    actor.send(catalogEvent('HOST_ONLINE', { host, daemons: TRAINS }) as never);
+  return { jobs, actor };
+};
+
 describe('AUTO_SYNC in a cluster', () => {
   it('sends a batch to the training host that is training first', () => {
-    const jobs: Job[] = [];
-    const machine = createAutoSyncMachine('self', [], true).provide({
-      actors: {
-        runJob: fromCallback<JobFeedback, Job>(({ input, sendBack }) => {
-          jobs.push(input);
-          sendBack({
-            type: 'job.done',
-            result: { games_synced: 1, duration: 1, bytes_transferred: 1 },
-          });
-        }),
-      },
-    });
-    const actor = createActor(machine).start();
-    for (const host of ['t1', 't2'])
-      actor.send(catalogEvent('HOST_ONLINE', { host, daemons: TRAINS }) as never);
+    const { jobs, actor } = clusteredAutoSync();
     actor.send(catalogEvent('TRAINING_STARTED', { config_key: 'hex8_2p', host: 't2' }) as never);
     actor.send(
       catalogEvent('SELFPLAY_COMPLETE', { config_key: 'hex8_2p', games_played: 5 }) as never,
@@ -97,21 +103,7 @@ describe('AUTO_SYNC in a cluster', () => {
     actor.stop();
   });
   it('syncs a requested retry from the host that holds the games, to the other training hosts', () => {
-    const jobs: Job[] = [];
-    const machine = createAutoSyncMachine('self', [], true).provide({
-      actors: {
-        runJob: fromCallback<JobFeedback, Job>(({ input, sendBack }) => {
-          jobs.push(input);
-          sendBack({
-            type: 'job.done',
-            result: { games_synced: 1, duration: 1, bytes_transferred: 1 },
-          });
-        }),
-      },
-    });
-    const actor = createActor(machine).start();
-    for (const host of ['t1', 't2'])
-      actor.send(catalogEvent('HOST_ONLINE', { host, daemons: TRAINS }) as never);
+    const { jobs, actor } = clusteredAutoSync();
     const request = (extra: Record<string, unknown>) =>
       catalogEvent('SYNC_REQUEST', {
         config_key: 'hex8_2p',
