@@ -13,6 +13,7 @@
 import { enqueueActions, setup } from 'xstate';
 import { type Emitted, reject } from '../emitted.js';
 import { type DaemonMachineEvent, subscriptions } from '../protocol.js';
+import { isCatchUp } from '../sync/auto-sync.js';
 
 export const ORPHAN_DETECTION_SUBSCRIBES = subscriptions(
   'SELFPLAY_COMPLETE',
@@ -75,7 +76,7 @@ export const orphanDetectionMachine = setup({
             const config = event.payload.config_key;
             const before = config === undefined ? undefined : context.unsynced[config];
             // A catch-up copies games already synced once.
-            if (event.payload.sync_type === 'catch_up') return;
+            if (isCatchUp(event.payload)) return;
             if (config === undefined || before === undefined) return;
             const carried = event.payload.games_synced + (event.payload.games_missing ?? 0);
             const games = Math.max(0, before.games - carried);

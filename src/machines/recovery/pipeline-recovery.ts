@@ -21,6 +21,7 @@
 import { enqueueActions, setup } from 'xstate';
 import { type Emitted, reject } from '../emitted.js';
 import { type DaemonMachineEvent, RESTORED_EVENT, subscriptions } from '../protocol.js';
+import { isCatchUp } from '../sync/auto-sync.js';
 
 export const PIPELINE_RECOVERY_SUBSCRIBES = subscriptions(
   'TRAINING_THRESHOLD_REACHED',
@@ -189,7 +190,7 @@ export const pipelineRecoveryMachine = setup({
       if (config === undefined) return;
       if (event.type === 'TRAINING_COMPLETED' && event.payload.success !== true) return;
       // A catch-up copies games to one returning host: not the sync that failed.
-      if (event.type === 'DATA_SYNC_COMPLETED' && event.payload.sync_type === 'catch_up') return;
+      if (event.type === 'DATA_SYNC_COMPLETED' && isCatchUp(event.payload)) return;
       const key = `${params.component}:${config}` as const;
       const failing = context.failing[key];
       if (!failing) return;

@@ -14,6 +14,7 @@
  * already names its targets, so the replicas a game lacks are the targets that lack it.
  */
 import { createJobDaemonMachine } from '../job-daemon.js';
+import { isCatchUp } from '../sync/auto-sync.js';
 
 interface Request {
   readonly config_key: string;
@@ -32,7 +33,7 @@ export function createReplicationRepairMachine(host: string) {
     toRequest: (_, p) => {
       if (!p.games_missing) return { skip: 'nothing missing' };
       // A catch-up's gaps are filled by the host's next syncs (a repair would sync them again).
-      if (p.sync_type === 'catch_up') return { skip: 'a catch-up' };
+      if (isCatchUp(p)) return { skip: 'a catch-up' };
       if (p.config_key === undefined || !p.target_hosts?.length)
         return {
           reject: 'DATA_SYNC_COMPLETED with games_missing but no config_key or target_hosts',

@@ -84,6 +84,13 @@ export function foldSyncNotes(
 
 type SyncType = 'incremental' | 'catch_up';
 
+/**
+ * A catch-up (the SyncPlanner's copy to one returning host) moves games that were already synced,
+ * exported and counted: every reader of DATA_SYNC_COMPLETED that acts on new games passes over it.
+ */
+export const isCatchUp = (payload: { readonly sync_type?: unknown }) =>
+  payload.sync_type === 'catch_up';
+
 /** What a sync job of this host says as it starts (AUTO_SYNC's and the SyncPlanner's). */
 export function syncStarted(host: string, syncType: SyncType): Emitted {
   return { type: 'DATA_SYNC_STARTED', payload: { host, sync_type: syncType } };

@@ -18,6 +18,7 @@
  */
 import { type Emitted, isConfigKey } from '../emitted.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
+import { isCatchUp } from './auto-sync.js';
 
 interface Request {
   readonly config_key: string;
@@ -173,7 +174,7 @@ export function createDataPipelineMachine(host: string) {
     // The SyncPlanner's catch-ups: games exported when they were first synced.
     skips: true,
     toRequest: (_, p) => {
-      if (p.sync_type === 'catch_up') return { skip: 'a catch-up of games already exported' };
+      if (isCatchUp(p)) return { skip: 'a catch-up of games already exported' };
       return isConfigKey(p.config_key)
         ? { config_key: p.config_key, host: p.host, games: p.games_synced }
         : { reject: 'DATA_SYNC_COMPLETED without config_key: nothing to export' };

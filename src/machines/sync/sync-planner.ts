@@ -15,7 +15,7 @@
  */
 import { foldHosts, type HostNotes } from '../cluster/cluster-hosts.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
-import { syncCompleted, syncStarted } from './auto-sync.js';
+import { isCatchUp, syncCompleted, syncStarted } from './auto-sync.js';
 
 interface Request {
   readonly config_key: string;
@@ -37,7 +37,7 @@ const TRAINS = 'CONTINUOUS_TRAINING_LOOP';
 function foldPlanner(notes: PlannerNotes, type: string, p: Record<string, unknown>): PlannerNotes {
   switch (type) {
     case 'DATA_SYNC_COMPLETED': {
-      if (p.sync_type === 'catch_up' || typeof p.config_key !== 'string') return notes;
+      if (isCatchUp(p) || typeof p.config_key !== 'string') return notes;
       const games = typeof p.games_synced === 'number' ? p.games_synced : 0;
       return {
         ...notes,
