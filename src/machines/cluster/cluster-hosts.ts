@@ -38,3 +38,13 @@ export function hostsRunning(notes: HostNotes, daemons: readonly string[], self:
     .map(([host]) => host)
     .sort();
 }
+
+/** Free GPU slots a presence payload announces (0 when it says none). */
+export const freeSlots = (payload: Record<string, unknown>): number =>
+  typeof payload.free_slots === 'number' && payload.free_slots > 0 ? payload.free_slots : 0;
+
+/** The host a presence event is about: `host` of HOST_ONLINE / HOST_OFFLINE, NODE_RECOVERED's `node_id`. */
+export function presenceHost(type: string, payload: Record<string, unknown>): string | undefined {
+  const host = type === 'NODE_RECOVERED' ? payload.node_id : payload.host;
+  return typeof host === 'string' ? host : undefined;
+}

@@ -34,6 +34,7 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import type { Emitted } from '../emitted.js';
 import { type DaemonMachineEvent, RESTORED_EVENT, subscriptions } from '../protocol.js';
+import { freeSlots, presenceHost } from './cluster-hosts.js';
 
 /** This host's GPU work begins and ends with these. */
 const LOCAL_WORK = [
@@ -117,6 +118,13 @@ function armCheck(enqueue: Enqueue, idleSeconds: number, host?: string): void {
 const BEGINS = new Set(['SELFPLAY_TARGET_UPDATED', 'TRAINING_STARTED', 'EVALUATION_STARTED']);
 const LOCAL = new Set<string>(LOCAL_WORK);
 
+/**
+ * A selfplay target that asks for a batch: SELFPLAY_COORDINATOR rejects one of no games, so no
+ * batch begins (and none would end) and the scheduler has no size to give a filler batch.
+ */
+const asksForBatch = (event: Ev) =>
+  event.type === 'SELFPLAY_TARGET_UPDATED' && event.payload.target_games > 0;
+
 /** The other host whose selfplay batch this event ends, if any. */
 function remoteBatchEnd(event: Ev, self: string): string | undefined {
   if (!('payload' in event)) return undefined;
@@ -137,16 +145,11 @@ function workDelta(event: Ev, host: string): number {
   const p = event.payload as Record<string, unknown>;
   if (event.type.startsWith('TRAINING_') && typeof p.host === 'string' && p.host !== host) return 0;
   if (event.type === 'TASK_FAILED' && p.task_type !== 'selfplay') return 0;
-  // SELFPLAY_COORDINATOR rejects a target of no games: no batch begins, and none would end.
-  if (event.type === 'SELFPLAY_TARGET_UPDATED' && !((p.target_games as number) > 0)) return 0;
+  if (event.type === 'SELFPLAY_TARGET_UPDATED' && !asksForBatch(event)) return 0;
   // Another host's batch (placed there by the leader) is not this GPU's work.
   if (remoteBatchEnd(event, host) !== undefined) return 0;
   return BEGINS.has(event.type) ? 1 : -1;
 }
-
-/** Free GPU slots a presence payload announces (0 when it says none). */
-const freeSlots = (p: Record<string, unknown>) =>
-  typeof p.free_slots === 'number' && p.free_slots > 0 ? p.free_slots : 0;
 
 const detected = (host: string, idleSeconds: number, reason: string): Emitted => ({
   type: 'IDLE_RESOURCE_DETECTED',
@@ -170,9 +173,8 @@ export const idleResourceMachine = setup({
   actions: {
     arm: enqueueActions(({ context, enqueue }) => armCheck(enqueue, context.idleSeconds)),
     count: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type === 'SELFPLAY_TARGET_UPDATED' && event.payload.target_games > 0) {
-        // The next iteration: a host whose batch ended may be filled again (a target of no games
-        // is rejected: the scheduler would have no batch size to give).
+      if (asksForBatch(event)) {
+        // The next iteration: a host whose batch ended may be filled again.
         const played = Object.keys(context.remote).filter((h) => context.remote[h] === 'played');
         for (const host of played) armCheck(enqueue, context.idleSeconds, host);
         enqueue.assign({
@@ -204,12 +206,8 @@ export const idleResourceMachine = setup({
         enqueue.assign({ leader: event.payload.leader_id });
         return;
       }
-      const host =
-        event.type === 'NODE_RECOVERED'
-          ? event.payload.node_id
-          : event.type === 'HOST_ONLINE' || event.type === 'HOST_OFFLINE'
-            ? event.payload.host
-            : undefined;
+      if (!('payload' in event)) return;
+      const host = presenceHost(event.type, event.payload);
       if (host === undefined || host === context.host) return;
       const { [host]: _, ...others } = context.remote;
       const joins =

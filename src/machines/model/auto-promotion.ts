@@ -42,14 +42,17 @@ interface Best {
   readonly modelId: string;
 }
 
+/** A config's current best: its newest promotion (a rollback trims the history back to the restored one). */
+const bestOf = (history: Readonly<Record<string, readonly Best[]>>, config: string) =>
+  history[config]?.at(-1);
+
 export const autoPromotionMachine = setup({
   types: {
     context: {} as {
       minWinRate: number;
       minEloGain: number;
       minPlayedShare: number;
-      best: Readonly<Record<string, Best>>;
-      /** Config -> its last promotions, the best last. */
+      /** Config -> its last promotions, newest (the current best) last. */
       history: Readonly<Record<string, readonly Best[]>>;
       promoted: number;
       rejected: number;
@@ -68,7 +71,7 @@ export const autoPromotionMachine = setup({
     clearsGate: ({ context, event }) => {
       if (event.type !== 'EVALUATION_COMPLETED') return false;
       const p = event.payload;
-      const best = context.best[p.config_key];
+      const best = bestOf(context.history, p.config_key);
       return (
         p.win_rate >= context.minWinRate &&
         (best === undefined || p.elo - best.elo >= context.minEloGain)
@@ -81,7 +84,6 @@ export const autoPromotionMachine = setup({
     minWinRate: input.minWinRate ?? 0.55,
     minEloGain: input.minEloGain ?? 10,
     minPlayedShare: input.minPlayedShare ?? 0.5,
-    best: {},
     history: {},
     promoted: 0,
     rejected: 0,
@@ -127,7 +129,7 @@ export const autoPromotionMachine = setup({
               enqueueActions(({ context, event, enqueue }) => {
                 const p = event.payload;
                 const modelPath = p.model_path as string; // the noModelFile guard came first
-                const previous = context.best[p.config_key];
+                const previous = bestOf(context.history, p.config_key);
                 enqueue.emit({
                   type: 'MODEL_PROMOTED',
                   payload: {
@@ -144,7 +146,6 @@ export const autoPromotionMachine = setup({
                 const best = { elo: p.elo, modelId: p.model_id ?? (p.model_path as string) };
                 const history = [...(context.history[p.config_key] ?? []), best].slice(-HISTORY);
                 return {
-                  best: { ...context.best, [p.config_key]: best },
                   history: { ...context.history, [p.config_key]: history },
                   promoted: context.promoted + 1,
                 };
@@ -155,7 +156,7 @@ export const autoPromotionMachine = setup({
             actions: [
               enqueueActions(({ context, event, enqueue }) => {
                 const p = event.payload;
-                const best = context.best[p.config_key];
+                const best = bestOf(context.history, p.config_key);
                 const gain = best ? p.elo - best.elo : 0;
                 const reason =
                   p.win_rate < context.minWinRate
@@ -178,13 +179,11 @@ export const autoPromotionMachine = setup({
         PROMOTION_ROLLED_BACK: {
           actions: assign(({ context, event }) => {
             const p = event.payload;
-            if (context.best[p.config_key]?.modelId !== p.model_id) return {};
+            if (bestOf(context.history, p.config_key)?.modelId !== p.model_id) return {};
             const history = context.history[p.config_key] ?? [];
             const at = history.findLastIndex((b) => b.modelId === p.restored_model_id);
-            const restored = history[at];
-            if (restored === undefined) return {};
+            if (at < 0) return {};
             return {
-              best: { ...context.best, [p.config_key]: restored },
               history: { ...context.history, [p.config_key]: history.slice(0, at + 1) },
             };
           }),

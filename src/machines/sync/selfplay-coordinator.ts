@@ -35,6 +35,7 @@
  * a second, until a mailbox overflowed); holding it until TRAINING_RESUMED is not built.
  */
 import type { PayloadOf } from '../../events/catalog/index.js';
+import { freeSlots, presenceHost } from '../cluster/cluster-hosts.js';
 import { isConfigKey } from '../emitted.js';
 import { createJobDaemonMachine } from '../job-daemon.js';
 
@@ -78,15 +79,11 @@ export function batchSize(notes: SelfplayNotes, config: string, target: number):
   );
 }
 
-/** Free GPU slots a presence payload announces (0 when it says none). */
-const freeSlots = (p: Record<string, unknown>) =>
-  typeof p.free_slots === 'number' && p.free_slots > 0 ? p.free_slots : 0;
-
 function foldHosts(notes: SelfplayNotes, type: string, p: Record<string, unknown>): SelfplayNotes {
   if (type === 'LEADER_ELECTED' && typeof p.leader_id === 'string')
     return { ...notes, leader: p.leader_id };
-  const host = type === 'NODE_RECOVERED' ? p.node_id : p.host;
-  if (typeof host !== 'string') return notes;
+  const host = presenceHost(type, p);
+  if (host === undefined) return notes;
   const { [host]: _, ...others } = notes.pool;
   if (type === 'HOST_ONLINE')
     return freeSlots(p) > 0
