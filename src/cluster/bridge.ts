@@ -42,6 +42,7 @@ import {
   toRowValues,
 } from '../persistence/row-codec.js';
 import { type ResolvedCluster, safeToken } from './options.js';
+import { JetStreamPublisher } from './publisher.js';
 import type { ClusterResources } from './stream.js';
 import { subjectOf } from './stream.js';
 import { isUnassignedWorkRequest, isWorkRequest } from './work.js';
@@ -77,7 +78,13 @@ export interface BridgeStats {
 
 const OUT_BATCH = 256;
 const OUT_WINDOW = 1_024;
-const CURSOR_SAVE_MS = 200;
+const CURSOR_SAVE_MS = 1_000;
+/**
+ * How long an idle pump sleeps before it reads the outbox anyway: commits wake it at once (this
+ * process's through `onCommit`, other processes' through the event log's poll), so this only
+ * bounds the wait for a commit nothing announced (the event log not started, a missed wake).
+ */
+const IDLE_READ_MS = 100;
 const DEAD_LETTER_CONSUMER = (durable: string) => `cluster:${durable}`;
 
 interface Parsed {
@@ -92,6 +99,7 @@ interface Parsed {
 
 export class ClusterBridge {
   private js: JetStreamClient | null = null;
+  private publisher: JetStreamPublisher | null = null;
   private consumerMessages: ConsumerMessages | null = null;
   private closed = false;
   private generation = 0;
@@ -118,6 +126,8 @@ export class ClusterBridge {
   private outboundRunning: Promise<void> | null = null;
   private inboundRunning: Promise<void> | null = null;
   private wakeOutbound: (() => void) | null = null;
+  /** A commit happened since the pump last read the outbox (set before the first read). */
+  private outboxChanged = true;
 
   constructor(
     private readonly cluster: ResolvedCluster,
@@ -139,6 +149,9 @@ export class ClusterBridge {
         `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? AND via_cluster IS NULL AND +event_type ${CROSS_HOST_IN} ORDER BY event_id LIMIT ?`,
       ),
       backlog: db.prepare(OUTBOX_COUNT_SQL).pluck(),
+      saveCursor: db.prepare(
+        'UPDATE cluster_bridge SET out_cursor = MAX(out_cursor, ?), sent = sent + ? WHERE id = 1',
+      ),
     };
     this.inboundInsert = {
       inbox: db.prepare(
@@ -149,8 +162,14 @@ export class ClusterBridge {
     this.ownSuffix = `.${safeToken(cluster.host)}`;
     this.cursor = (this.statements.cursor.get() as number | undefined) ?? 0;
     this.backlog = this.countBacklog();
-    // A commit of this process's events may hold cross-host ones: look at once.
-    log.onCommit(() => this.wakeOutbound?.());
+    // A commit of this process's events, or another connection's, may hold cross-host ones: look
+    // at once. The pump reads the file only when one of these (or its fallback timer) says so.
+    const changed = () => {
+      this.outboxChanged = true;
+      this.wakeOutbound?.();
+    };
+    log.onCommit(changed);
+    log.onFileChanged(changed);
   }
 
   /** (Re)starts both directions on a connection; called after every (re)connect. */
@@ -158,6 +177,12 @@ export class ClusterBridge {
     if (this.closed) return;
     const generation = ++this.generation;
     this.js = jetstream(nc);
+    // The client reconnects a connection by itself (its subscriptions with it): a new publisher
+    // only for a new connection.
+    if (this.publisher?.nc !== nc) {
+      this.publisher?.close();
+      this.publisher = new JetStreamPublisher(nc);
+    }
     await this.ensureConsumer(resources);
     if (!this.outboundRunning) this.outboundRunning = this.pumpOut();
     await this.consumerMessages?.close().catch(() => {});
@@ -240,27 +265,32 @@ export class ClusterBridge {
    * prefix only; after a failure everything after it is sent again (stored once).
    */
   private async pumpOut(): Promise<void> {
-    let idle = 1;
     let failures = 0;
     const inflight: { readonly id: number; readonly ack: Promise<unknown> | null }[] = [];
     let readCursor = this.cursor;
     while (!this.closed) {
-      const js = this.js;
-      if (!js || this.log.isClosed) {
+      const publisher = this.publisher;
+      if (!publisher || this.log.isClosed) {
         await this.sleep(200);
         continue;
       }
       let rows: EventRow[] = [];
-      // Refilled a batch at a time (a read per acknowledgement would cost more than the publish).
-      if (inflight.length <= OUT_WINDOW - OUT_BATCH) {
+      // Refilled a batch at a time (a read per acknowledgement would cost more than the publish),
+      // and only after a commit: a read of an unchanged file finds nothing, and it ran up to a
+      // thousand times a second when this pump polled.
+      if (this.outboxChanged && inflight.length <= OUT_WINDOW - OUT_BATCH) {
+        this.outboxChanged = false;
         try {
           rows = this.statements.pending.all(readCursor, OUT_BATCH) as EventRow[];
         } catch (error) {
           // The file refused a read (locked, I/O): the event log's monitor reports it; try again.
+          this.outboxChanged = true;
           this.lastError = (error as Error).message;
           await this.sleep(500);
           continue;
         }
+        // A full batch: more committed rows may be waiting behind it.
+        if (rows.length === OUT_BATCH) this.outboxChanged = true;
       }
       for (const row of rows) {
         readCursor = row.event_id;
@@ -268,29 +298,34 @@ export class ClusterBridge {
           id: row.event_id,
           ack: this.held(row)
             ? null
-            : js.publish(subjectOf(this.cluster, row.event_type), wireOf(row), {
-                msgID: rowEnvelopeId(row),
-              }),
+            : publisher.publish(
+                subjectOf(this.cluster, row.event_type),
+                wireOf(row),
+                rowEnvelopeId(row),
+              ),
         });
       }
       const oldest = inflight[0];
       if (!oldest) {
         if (this.unsavedSent > 0) this.saveCursorSoon();
         this.recountIfStale();
-        await this.sleep(idle);
-        idle = Math.min(idle * 2, 20);
+        if (!this.outboxChanged) {
+          await this.sleep(IDLE_READ_MS);
+          this.outboxChanged = true;
+        }
         continue;
       }
-      idle = 1;
       // More committed rows may be waiting: read them before waiting for an acknowledgement.
-      if (rows.length === OUT_BATCH && inflight.length <= OUT_WINDOW - OUT_BATCH) continue;
+      if (this.outboxChanged && inflight.length <= OUT_WINDOW - OUT_BATCH) continue;
       try {
         await oldest.ack;
       } catch (error) {
         // NATS is away or slow: what is after the cursor is sent again later (stored once).
         await Promise.allSettled(inflight.map((f) => f.ack));
         inflight.length = 0;
+        if (this.closed) break;
         readCursor = this.cursor;
+        this.outboxChanged = true;
         if (failures++ === 0)
           this.logger.warn(
             { err: (error as Error).message, waiting: this.countBacklog() },
@@ -338,12 +373,7 @@ export class ClusterBridge {
       .persist(
         'cluster-bridge',
         'save the bridge cursor',
-        (db) =>
-          db
-            .prepare(
-              'UPDATE cluster_bridge SET out_cursor = MAX(out_cursor, ?), sent = sent + ? WHERE id = 1',
-            )
-            .run(cursor, sent),
+        () => this.statements.saveCursor.run(cursor, sent),
         () => this.log.isClosed,
       )
       .catch((error: Error) => error);
@@ -459,7 +489,8 @@ export class ClusterBridge {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing) return;
+    // Closed: what is left is not acknowledged, and JetStream redelivers it to the next run.
+    if (this.flushScheduled || this.flushing || this.closed) return;
     this.flushScheduled = true;
     // setImmediate: every message the client has buffered joins one transaction.
     setImmediate(() => {
@@ -474,6 +505,12 @@ export class ClusterBridge {
     try {
       while (this.inbound.length > 0 && !this.closed) {
         const batch = this.inbound.splice(0, 1_000);
+        // Only this host's own events, back from the stream: nothing to write, so no transaction,
+        // which would take the file's lock from the writer thread committing the next ones.
+        if (batch.every((p) => p.own)) {
+          batch.at(-1)?.msg.ack();
+          continue;
+        }
         const now = Date.now() / 1000;
         const outcome = await this.log.db
           .persist(
@@ -580,6 +617,7 @@ export class ClusterBridge {
     this.wakeOutbound?.();
     await this.consumerMessages?.close().catch(() => {});
     await this.outboundRunning;
+    this.publisher?.close();
     await this.inboundRunning;
     await this.saving;
     if (this.unsavedSent > 0 && !this.log.isClosed) await this.saveCursor();

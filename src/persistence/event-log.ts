@@ -136,6 +136,9 @@ export class SqliteEventLog {
   private closed = false;
   private readonly closeHooks: (() => Promise<void> | void)[] = [];
   private readonly commitListeners: (() => void)[] = [];
+  private readonly changeListeners: (() => void)[] = [];
+  /** The `data_version` the change listeners were last told of. */
+  private notifiedVersion = -1;
   private readonly statements;
   private readonly writer: WriterThread;
   private readonly maxQueued: number;
@@ -261,6 +264,15 @@ export class SqliteEventLog {
     this.commitListeners.push(listener);
   }
 
+  /**
+   * Called when the reader's poll finds that another connection committed (another process, or
+   * this process's writer thread): what a reader of the file that does not poll on its own
+   * (the cluster bridge's outbox) waits for.
+   */
+  onFileChanged(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
   private scheduleWrite(): void {
     if (this.writeScheduled || this.writing || this.retryTimer) return;
     this.writeScheduled = true;
@@ -335,6 +347,7 @@ export class SqliteEventLog {
     this.sink = sink;
     this.lastSeen = this.statements.maxId.get() as number;
     this.lastDataVersion = this.db.db.pragma('data_version', { simple: true }) as number;
+    this.notifiedVersion = this.lastDataVersion;
     this.schedulePoll(this.pollMin);
   }
 
@@ -372,6 +385,11 @@ export class SqliteEventLog {
       return;
     }
     this.lastActivity = performance.now();
+    // Not when only this connection's own commits forced the read (`noteForeignRows`).
+    if (version !== this.notifiedVersion) {
+      this.notifiedVersion = version;
+      for (const listener of this.changeListeners) listener();
+    }
     const rows = this.statements.after.all(this.lastSeen, this.readBatchSize) as EventRow[];
     let blocked = false;
     for (const row of rows) {
