@@ -294,16 +294,17 @@ export class ClusterBridge {
       }
       for (const row of rows) {
         readCursor = row.event_id;
-        inflight.push({
-          id: row.event_id,
-          ack: this.held(row)
-            ? null
-            : publisher.publish(
-                subjectOf(this.cluster, row.event_type),
-                wireOf(row),
-                rowEnvelopeId(row),
-              ),
-        });
+        const ack = this.held(row)
+          ? null
+          : publisher.publish(
+              subjectOf(this.cluster, row.event_type),
+              wireOf(row),
+              rowEnvelopeId(row),
+            );
+        // The pump awaits the oldest only; the others may be rejected first (a timeout, the
+        // publisher closed at stop): they are resent from the cursor, and are no crash.
+        ack?.catch(() => {});
+        inflight.push({ id: row.event_id, ack });
       }
       const oldest = inflight[0];
       if (!oldest) {
