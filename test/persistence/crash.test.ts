@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouter, inspectEventLog, openEventLog } from '../../src/index.js';
+import { eventually } from '../cluster/support.js';
 import { type Fixture, startFixture } from '../support/processes.js';
 import { type TempDb, tempDb } from '../support/temp-db.js';
 
@@ -52,7 +53,15 @@ describe('crashes', () => {
     ]);
     // The crash counted as attempt 1; the redelivery was attempt 2.
     expect(lines.filter((l) => l.startsWith('begin h3'))).toEqual(['begin h3 1', 'begin h3 2']);
-    const status = inspectEventLog(tmp.path).consumers[0];
+    // HANDLED is printed inside the handler, before its acknowledgement commits: wait for that.
+    const status = await eventually(
+      () => {
+        const c = inspectEventLog(tmp.path).consumers[0];
+        return c?.handled === 5 ? c : undefined;
+      },
+      10_000,
+      "the last event's acknowledgement",
+    );
     expect(status).toMatchObject({ name: 'watcher', lag: 0, handled: 5 });
   });
 
