@@ -87,6 +87,17 @@ const CURSOR_SAVE_MS = 1_000;
 const IDLE_READ_MS = 100;
 const DEAD_LETTER_CONSUMER = (durable: string) => `cluster:${durable}`;
 
+/** What one inbound batch did to the host's file. */
+interface Inbound {
+  readonly written: number;
+  readonly fresh: readonly Envelope[];
+  readonly duplicates: number;
+  readonly dead: number;
+  readonly ignored: Readonly<Record<string, number>>;
+}
+
+const NOTHING_WRITTEN: Inbound = { written: 0, fresh: [], duplicates: 0, dead: 0, ignored: {} };
+
 interface Parsed {
   readonly msg: JsMsg;
   /** One of this host's own events: nothing to write. */
@@ -506,21 +517,19 @@ export class ClusterBridge {
     try {
       while (this.inbound.length > 0 && !this.closed) {
         const batch = this.inbound.splice(0, 1_000);
+        const now = Date.now() / 1000;
         // Only this host's own events, back from the stream: nothing to write, so no transaction,
         // which would take the file's lock from the writer thread committing the next ones.
-        if (batch.every((p) => p.own)) {
-          batch.at(-1)?.msg.ack();
-          continue;
-        }
-        const now = Date.now() / 1000;
-        const outcome = await this.log.db
-          .persist(
-            'cluster-bridge',
-            'write inbound cluster events',
-            (db) => this.writeInbound(db, batch, now),
-            () => this.closed,
-          )
-          .catch((error: Error) => error);
+        const outcome = batch.every((p) => p.own)
+          ? NOTHING_WRITTEN
+          : await this.log.db
+              .persist(
+                'cluster-bridge',
+                'write inbound cluster events',
+                (db) => this.writeInbound(db, batch, now),
+                () => this.closed,
+              )
+              .catch((error: Error) => error);
         if (outcome === CANCELLED || outcome instanceof Error) {
           // Not acked: JetStream redelivers them after ack_wait (or to the next incarnation).
           return;
@@ -543,7 +552,7 @@ export class ClusterBridge {
     if (this.inbound.length > 0) this.scheduleFlush();
   }
 
-  private writeInbound(db: Database.Database, batch: readonly Parsed[], now: number) {
+  private writeInbound(db: Database.Database, batch: readonly Parsed[], now: number): Inbound {
     let written = 0;
     const fresh: Envelope[] = [];
     let duplicates = 0;
