@@ -2,11 +2,12 @@
  * Across hosts, on a real nats-server (127.0.0.1, its own store): cross-host publish-to-handler
  * through the whole path (sender's outbox in its SQLite file, JetStream, the receiver's inbound
  * consumer, its file, its router) against raw JetStream between the same two kinds of process
- * (pipelined publish, `consume()`), measured in the same run: throughput of N events, and latency
- * at 1,000 ev/s. Then HOST_OFFLINE detection after kill -9 and leader takeover after kill -9 of
+ * (pipelined publish, `consume()`), measured in the same run: throughput of N events, latency at
+ * 1,000 ev/s, and the CPU time per event at that rate (both peers and nats-server, all their
+ * threads: what the path costs, steadier on a shared machine than its tail latency). Then HOST_OFFLINE detection after kill -9 and leader takeover after kill -9 of
  * the leader. Medians of BENCH_RUNS (3) runs. `npm run bench:cluster`.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { natsUnavailable, startNats, tempDir } from '../test/support/nats.js';
 import { startFixture } from '../test/support/processes.js';
 import { fmt, median, printTable } from './support/measure.js';
@@ -43,6 +44,17 @@ const result = async (p: Peer) =>
     p50: number;
     p99: number;
   };
+/** A peer's CPU time so far, in µs (all its threads). */
+const cpuOf = async (p: Peer): Promise<number> => {
+  p.lines.length = 0;
+  p.send('cpu');
+  return Number((await p.waitFor(/^CPU /)).slice(4));
+};
+/** nats-server's CPU time so far, in µs, from /proc (utime + stime, in clock ticks of 10 ms). */
+const serverCpu = (): number => {
+  const fields = readFileSync(`/proc/${nats.pid()}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
 const stop = async (...peers: Peer[]) => {
   for (const p of peers) p.child.kill('SIGKILL');
   await Promise.all(peers.map((p) => p.exited));
@@ -60,13 +72,20 @@ async function measure(kind: 'full' | 'raw', run: number) {
   const started = now();
   send.send(`go ${N} 0`);
   const burst = await result(recv);
+  const cpuBefore = (await cpuOf(send)) + (await cpuOf(recv)) + serverCpu();
   recv.lines.length = 0;
   recv.send(`expect ${RATE_EVENTS}`);
   await recv.waitFor(/^EXPECTING$/);
   send.send(`go ${RATE_EVENTS} 1000`);
   const paced = await result(recv);
+  const cpu = ((await cpuOf(send)) + (await cpuOf(recv)) + serverCpu() - cpuBefore) / RATE_EVENTS;
   await stop(send, recv);
-  return { throughput: N / ((burst.last - started) / 1000), p50: paced.p50, p99: paced.p99 };
+  return {
+    throughput: N / ((burst.last - started) / 1000),
+    p50: paced.p50,
+    p99: paced.p99,
+    cpu,
+  };
 }
 
 /** Seconds from kill -9 of a host until another host's router hears HOST_OFFLINE for it. */
@@ -111,7 +130,16 @@ try {
   const m = (xs: { [k: string]: number }[], k: string) => median(xs.map((x) => x[k] as number));
   printTable(
     `Cross-host publish-to-handler, ${N} events as fast as possible; latency at 1,000 ev/s over ${RATE_EVENTS} events (medians of ${RUNS})`,
-    ['path', 'events/s', 'ratio', 'p50 ms', 'p99 ms', 'p50 over raw', 'p99 over raw'],
+    [
+      'path',
+      'events/s',
+      'ratio',
+      'p50 ms',
+      'p99 ms',
+      'p50 over raw',
+      'p99 over raw',
+      'CPU µs/event',
+    ],
     [
       [
         'raw JetStream (baseline)',
@@ -121,6 +149,7 @@ try {
         fmt(m(raw, 'p99'), 2),
         '-',
         '-',
+        fmt(m(raw, 'cpu')),
       ],
       [
         'runtime: outbox, JetStream, inbound, file, router',
@@ -130,6 +159,7 @@ try {
         fmt(m(full, 'p99'), 2),
         `+${fmt(m(full, 'p50') - m(raw, 'p50'), 2)}`,
         `+${fmt(m(full, 'p99') - m(raw, 'p99'), 2)}`,
+        fmt(m(full, 'cpu')),
       ],
     ],
   );

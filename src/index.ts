@@ -181,7 +181,10 @@ export {
 export {
   type BridgeStats,
   type EventLogOptions,
+  type FileRead,
   openEventLog,
+  type ReadListener,
+  type ReadRow,
   SqliteEventLog,
 } from './persistence/event-log.js';
 export {

@@ -32,7 +32,7 @@ import { CATALOG, type EventName } from '../events/catalog/index.js';
 import type { Envelope } from '../events/envelope.js';
 import { CANCELLED } from '../persistence/database.js';
 import { insertDeadLetter } from '../persistence/dead-letters.js';
-import type { SqliteEventLog } from '../persistence/event-log.js';
+import type { FileRead, ReadRow, SqliteEventLog } from '../persistence/event-log.js';
 import {
   decodeRow,
   type EventRow,
@@ -53,6 +53,12 @@ export const CROSS_HOST_TYPES: readonly EventName[] = Object.values(CATALOG)
   .map((d) => d.name as EventName);
 
 const CROSS_HOST_IN = `IN (${CROSS_HOST_TYPES.map((t) => `'${t}'`).join(', ')})`;
+const CROSS_HOST_SET: ReadonlySet<string> = new Set(CROSS_HOST_TYPES);
+
+/** The outbox's rows, as the pump's SQL selects them: this host's cross-host events. */
+function inOutbox(row: ReadRow): boolean {
+  return row.via_cluster === null && CROSS_HOST_SET.has(row.event_type);
+}
 
 /**
  * How many cross-host rows of this host lie after a bridge cursor (`?`): the outbox's depth, as
@@ -80,9 +86,9 @@ const OUT_BATCH = 256;
 const OUT_WINDOW = 1_024;
 const CURSOR_SAVE_MS = 1_000;
 /**
- * How long an idle pump sleeps before it reads the outbox anyway: commits wake it at once (this
- * process's through `onCommit`, other processes' through the event log's poll), so this only
- * bounds the wait for a commit nothing announced (the event log not started, a missed wake).
+ * How long an idle pump sleeps before it reads the outbox anyway: the event log's reads (after
+ * each of this process's commits, and each poll that finds another process's) wake it at once,
+ * so this only bounds the wait for a commit nothing announced (a read that failed).
  */
 const IDLE_READ_MS = 100;
 const DEAD_LETTER_CONSUMER = (durable: string) => `cluster:${durable}`;
@@ -122,6 +128,8 @@ export class ClusterBridge {
   private readonly ignored: Record<string, number> = {};
   private backlog = 0;
   private unsavedSent = 0;
+  /** The cursor as the file last recorded it. */
+  private savedCursor: number;
   private saving: Promise<void> | null = null;
   private savedAt = 0;
   private acceptedSinceCount = 0;
@@ -132,13 +140,23 @@ export class ClusterBridge {
   private flushScheduled = false;
   private readonly statements;
   private readonly inboundInsert;
+  /** The outbox after `readCursor`, and the file's last id, both of one snapshot of the file. */
+  private readonly readOutbox: () => { rows: EventRow[]; maxId: number };
   /** The last token of this host's subjects. */
   private readonly ownSuffix: string;
   private outboundRunning: Promise<void> | null = null;
   private inboundRunning: Promise<void> | null = null;
   private wakeOutbound: (() => void) | null = null;
-  /** A commit happened since the pump last read the outbox (set before the first read). */
+  /** The outbox may hold rows after `readCursor` that nobody handed over: read the file. */
   private outboxChanged = true;
+  /** The id of the last outbox row taken into the window (sent or held). */
+  private readCursor: number;
+  /**
+   * The event log's reads tell the pump what the file holds up to `knownTo`: its outbox rows after
+   * `readCursor` up to there are `handed`, so the pump sends them without reading the file again.
+   */
+  private knownTo: number;
+  private handed: ReadRow[] = [];
 
   constructor(
     private readonly cluster: ResolvedCluster,
@@ -160,10 +178,15 @@ export class ClusterBridge {
         `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? AND via_cluster IS NULL AND +event_type ${CROSS_HOST_IN} ORDER BY event_id LIMIT ?`,
       ),
       backlog: db.prepare(OUTBOX_COUNT_SQL).pluck(),
+      maxId: db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck(),
       saveCursor: db.prepare(
         'UPDATE cluster_bridge SET out_cursor = MAX(out_cursor, ?), sent = sent + ? WHERE id = 1',
       ),
     };
+    this.readOutbox = db.transaction(() => ({
+      rows: this.statements.pending.all(this.readCursor, OUT_BATCH) as EventRow[],
+      maxId: this.statements.maxId.get() as number,
+    }));
     this.inboundInsert = {
       inbox: db.prepare(
         'INSERT OR IGNORE INTO cluster_inbox (envelope_id, stream_seq, origin_host, received_at) VALUES (?, ?, ?, ?)',
@@ -172,15 +195,14 @@ export class ClusterBridge {
     };
     this.ownSuffix = `.${safeToken(cluster.host)}`;
     this.cursor = (this.statements.cursor.get() as number | undefined) ?? 0;
+    this.readCursor = this.cursor;
+    this.knownTo = this.cursor;
+    this.savedCursor = this.cursor;
     this.backlog = this.countBacklog();
-    // A commit of this process's events, or another connection's, may hold cross-host ones: look
-    // at once. The pump reads the file only when one of these (or its fallback timer) says so.
-    const changed = () => {
-      this.outboxChanged = true;
+    log.onRead((read) => {
+      this.learn(read);
       this.wakeOutbound?.();
-    };
-    log.onCommit(changed);
-    log.onFileChanged(changed);
+    });
   }
 
   /** (Re)starts both directions on a connection; called after every (re)connect. */
@@ -256,6 +278,63 @@ export class ClusterBridge {
     this.acceptedSinceCount++;
   }
 
+  /**
+   * Takes the outbox rows of one of the event log's reads, when it starts where what the pump
+   * knows ends; otherwise (a gap, a read that stopped short, nothing read) the pump reads the
+   * file. A read covers every row up to its last one: ids only grow, and commits are serial.
+   */
+  private learn(read: FileRead | null): void {
+    if (read === null || read.after > this.knownTo) {
+      this.outboxChanged = true;
+      return;
+    }
+    for (const row of read.rows) {
+      if (row.event_id <= this.knownTo) continue;
+      if (inOutbox(row)) {
+        // Bounded: a pump that cannot send (NATS away) reads the file again when it can.
+        if (this.handed.length >= OUT_BATCH) {
+          this.outboxChanged = true;
+          return;
+        }
+        this.handed.push(row);
+      }
+      this.knownTo = row.event_id;
+    }
+    if (!read.complete) this.outboxChanged = true;
+  }
+
+  /** The next rows to send: what the event log handed over, else a read of the file if due. */
+  private nextRows(): EventRow[] {
+    if (this.knownTo > this.readCursor) {
+      const rows = this.handed;
+      this.handed = [];
+      this.readCursor = this.knownTo;
+      return rows;
+    }
+    if (!this.outboxChanged) return [];
+    this.outboxChanged = false;
+    const { rows, maxId } = this.readOutbox();
+    // A full batch: more committed rows may be waiting behind it. Otherwise the file holds no
+    // other outbox row up to its last one: the next read starts there, not at the last outbox
+    // row, which on a host that mostly receives would make each read scan every inbound row
+    // again.
+    if (rows.length === OUT_BATCH) this.outboxChanged = true;
+    this.readCursor = Math.max(
+      this.readCursor,
+      rows.length === OUT_BATCH ? (rows.at(-1) as EventRow).event_id : maxId,
+    );
+    this.knownTo = Math.max(this.knownTo, this.readCursor);
+    return rows;
+  }
+
+  /** After a failure: everything after the acknowledged cursor is read and sent again. */
+  private rewind(): void {
+    this.readCursor = this.cursor;
+    this.knownTo = this.cursor;
+    this.handed = [];
+    this.outboxChanged = true;
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -278,7 +357,6 @@ export class ClusterBridge {
   private async pumpOut(): Promise<void> {
     let failures = 0;
     const inflight: { readonly id: number; readonly ack: Promise<unknown> | null }[] = [];
-    let readCursor = this.cursor;
     while (!this.closed) {
       const publisher = this.publisher;
       if (!publisher || this.log.isClosed) {
@@ -289,10 +367,9 @@ export class ClusterBridge {
       // Refilled a batch at a time (a read per acknowledgement would cost more than the publish),
       // and only after a commit: a read of an unchanged file finds nothing, and it ran up to a
       // thousand times a second when this pump polled.
-      if (this.outboxChanged && inflight.length <= OUT_WINDOW - OUT_BATCH) {
-        this.outboxChanged = false;
+      if (inflight.length <= OUT_WINDOW - OUT_BATCH) {
         try {
-          rows = this.statements.pending.all(readCursor, OUT_BATCH) as EventRow[];
+          rows = this.nextRows();
         } catch (error) {
           // The file refused a read (locked, I/O): the event log's monitor reports it; try again.
           this.outboxChanged = true;
@@ -300,11 +377,8 @@ export class ClusterBridge {
           await this.sleep(500);
           continue;
         }
-        // A full batch: more committed rows may be waiting behind it.
-        if (rows.length === OUT_BATCH) this.outboxChanged = true;
       }
       for (const row of rows) {
-        readCursor = row.event_id;
         const ack = this.held(row)
           ? null
           : publisher.publish(
@@ -319,16 +393,28 @@ export class ClusterBridge {
       }
       const oldest = inflight[0];
       if (!oldest) {
-        if (this.unsavedSent > 0) this.saveCursorSoon();
+        // Nothing in flight: every outbox row up to readCursor is on JetStream (or held), so the
+        // cursor passes the other rows too (inbound, other types). Retention deletes only up to
+        // it, and a host that mostly receives would keep every row until the retention cap.
+        this.cursor = Math.max(this.cursor, this.readCursor);
+        if (
+          this.unsavedSent > 0 ||
+          (this.cursor > this.savedCursor && performance.now() - this.savedAt > CURSOR_SAVE_MS)
+        )
+          this.saveCursorSoon();
         this.recountIfStale();
-        if (!this.outboxChanged) {
+        if (!this.outboxChanged && this.knownTo === this.readCursor) {
           await this.sleep(IDLE_READ_MS);
-          this.outboxChanged = true;
+          if (this.knownTo === this.readCursor) this.outboxChanged = true;
         }
         continue;
       }
-      // More committed rows may be waiting: read them before waiting for an acknowledgement.
-      if (this.outboxChanged && inflight.length <= OUT_WINDOW - OUT_BATCH) continue;
+      // More committed rows may be waiting: take them before waiting for an acknowledgement.
+      if (
+        (this.outboxChanged || this.knownTo > this.readCursor) &&
+        inflight.length <= OUT_WINDOW - OUT_BATCH
+      )
+        continue;
       try {
         await oldest.ack;
       } catch (error) {
@@ -336,8 +422,7 @@ export class ClusterBridge {
         await Promise.allSettled(inflight.map((f) => f.ack));
         inflight.length = 0;
         if (this.closed) break;
-        readCursor = this.cursor;
-        this.outboxChanged = true;
+        this.rewind();
         if (failures++ === 0)
           this.logger.warn(
             { err: (error as Error).message, waiting: this.countBacklog() },
@@ -390,7 +475,10 @@ export class ClusterBridge {
       )
       .catch((error: Error) => error);
     // Closed, or the file is damaged (the runtime stops on it): resent next start, stored once.
-    if (saved !== CANCELLED && !(saved instanceof Error)) this.unsavedSent -= sent;
+    if (saved !== CANCELLED && !(saved instanceof Error)) {
+      this.unsavedSent -= sent;
+      this.savedCursor = Math.max(this.savedCursor, cursor);
+    }
   }
 
   /** A work request that the leader has not assigned yet stays on its host. */
@@ -630,7 +718,8 @@ export class ClusterBridge {
     this.publisher?.close();
     await this.inboundRunning;
     await this.saving;
-    if (this.unsavedSent > 0 && !this.log.isClosed) await this.saveCursor();
+    if ((this.unsavedSent > 0 || this.cursor > this.savedCursor) && !this.log.isClosed)
+      await this.saveCursor();
   }
 }
 

@@ -62,6 +62,25 @@ export interface EventLogOptions {
   readonly lockWaitMs?: number;
 }
 
+/** A row as the poll reads it, with the host it came from when the cluster bridge wrote it. */
+export interface ReadRow extends EventRow {
+  readonly via_cluster: string | null;
+}
+
+/**
+ * One read of the file by the poll: every row with `event_id > after`, in order, up to the last of
+ * `rows`, and all of them when `complete`. A reader whose own cursor is at or past `after` learns
+ * from it everything up to that last row without reading the file itself.
+ */
+export interface FileRead {
+  readonly after: number;
+  readonly rows: readonly ReadRow[];
+  readonly complete: boolean;
+}
+
+/** `read` is null when rows were committed here but nobody read them (the poll is not running). */
+export type ReadListener = (read: FileRead | null) => void;
+
 interface FlushWaiter {
   readonly target: number;
   readonly resolve: () => void;
@@ -135,10 +154,7 @@ export class SqliteEventLog {
   private readonly warnedTypes = new Set<string>();
   private closed = false;
   private readonly closeHooks: (() => Promise<void> | void)[] = [];
-  private readonly commitListeners: (() => void)[] = [];
-  private readonly changeListeners: (() => void)[] = [];
-  /** The `data_version` the change listeners were last told of. */
-  private notifiedVersion = -1;
+  private readonly readListeners: ReadListener[] = [];
   private readonly statements;
   private readonly writer: WriterThread;
   private readonly maxQueued: number;
@@ -191,9 +207,12 @@ export class SqliteEventLog {
     const db = this.db.db;
     this.statements = {
       after: db.prepare(
-        `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? ORDER BY event_id LIMIT ?`,
+        `SELECT ${ROW_COLUMNS}, via_cluster FROM events WHERE event_id > ? ORDER BY event_id LIMIT ?`,
       ),
       maxId: db.prepare('SELECT COALESCE(MAX(event_id), 0) AS id FROM events').pluck(),
+      // Prepared once: `pragma()` compiles its statement on every call, and the poll asks up to a
+      // thousand times a second.
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
   }
 
@@ -234,7 +253,7 @@ export class SqliteEventLog {
 
   /** A change token that moves on whenever any connection, this one included, committed. */
   changeToken(): string {
-    return `${this.db.db.pragma('data_version', { simple: true })}:${this.localCommits}`;
+    return `${this.statements.dataVersion.get()}:${this.localCommits}`;
   }
 
   /** Counts a commit made on this connection outside the outbox (acks, dead letters, replays). */
@@ -259,18 +278,15 @@ export class SqliteEventLog {
     }
   }
 
-  /** Called after each batch of this process's events is committed (the cluster bridge wakes). */
-  onCommit(listener: () => void): void {
-    this.commitListeners.push(listener);
-  }
-
   /**
-   * Called when the reader's poll finds that another connection committed (another process, or
-   * this process's writer thread): what a reader of the file that does not poll on its own
-   * (the cluster bridge's outbox) waits for.
+   * Called with every read the poll makes, and after each commit of this process's events: what a
+   * reader of the file that does not poll on its own (the cluster bridge's outbox) waits for.
+   * With a listener, each such commit is read at once rather than at the next poll, so one read
+   * serves the router and the listener (a read after the writer thread's commit reloads the page
+   * cache, the largest cost of a read).
    */
-  onFileChanged(listener: () => void): void {
-    this.changeListeners.push(listener);
+  onRead(listener: ReadListener): void {
+    this.readListeners.push(listener);
   }
 
   private scheduleWrite(): void {
@@ -315,12 +331,23 @@ export class SqliteEventLog {
         if (this.outbox.length === 0) this.db.monitor.recovered('outbox');
         this.committed += batch.length;
         this.resolveWaiters();
-        for (const listener of this.commitListeners) listener();
+        this.readCommitted();
       }
     } finally {
       this.writing = false;
     }
   };
+
+  /** After a commit of the writer thread: read it now for the listeners, or tell them nobody did. */
+  private readCommitted(): void {
+    if (this.readListeners.length === 0) return;
+    if (!this.sink || this.closed) {
+      for (const listener of this.readListeners) listener(null);
+      return;
+    }
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.poll();
+  }
 
   private resolveWaiters(): void {
     if (this.waiters.length === 0) return;
@@ -346,8 +373,7 @@ export class SqliteEventLog {
       throw new EventLogError(this.path, 'start: the event log already feeds a router');
     this.sink = sink;
     this.lastSeen = this.statements.maxId.get() as number;
-    this.lastDataVersion = this.db.db.pragma('data_version', { simple: true }) as number;
-    this.notifiedVersion = this.lastDataVersion;
+    this.lastDataVersion = this.statements.dataVersion.get() as number;
     this.schedulePoll(this.pollMin);
   }
 
@@ -375,7 +401,7 @@ export class SqliteEventLog {
   };
 
   private readNew(): void {
-    const version = this.db.db.pragma('data_version', { simple: true }) as number;
+    const version = this.statements.dataVersion.get() as number;
     if (version === this.lastDataVersion) {
       // Events arrive in bursts with short gaps: keep polling fast for a while after the last one.
       if (performance.now() - this.lastActivity > IDLE_AFTER_MS) {
@@ -385,12 +411,8 @@ export class SqliteEventLog {
       return;
     }
     this.lastActivity = performance.now();
-    // Not when only this connection's own commits forced the read (`noteForeignRows`).
-    if (version !== this.notifiedVersion) {
-      this.notifiedVersion = version;
-      for (const listener of this.changeListeners) listener();
-    }
-    const rows = this.statements.after.all(this.lastSeen, this.readBatchSize) as EventRow[];
+    const after = this.lastSeen;
+    const rows = this.statements.after.all(after, this.readBatchSize) as ReadRow[];
     let blocked = false;
     for (const row of rows) {
       if (!this.offer(row)) {
@@ -399,8 +421,13 @@ export class SqliteEventLog {
       }
       this.lastSeen = row.event_id;
     }
+    const complete = rows.length < this.readBatchSize;
     // Only forget the version once everything up to it was read and taken.
-    if (!blocked && rows.length < this.readBatchSize) this.lastDataVersion = version;
+    if (!blocked && complete) this.lastDataVersion = version;
+    if (this.readListeners.length > 0) {
+      const read: FileRead = { after, rows, complete };
+      for (const listener of this.readListeners) listener(read);
+    }
     this.pollInterval = this.pollMin;
     this.schedulePoll(blocked ? 10 : rows.length === this.readBatchSize ? 0 : this.pollMin);
   }

@@ -1,0 +1,149 @@
+/**
+ * The bridge's outbox against a real nats-server: every cross-host row of the host's file reaches
+ * the stream once, whoever wrote it and however it came to the pump. The pump takes rows from the
+ * event log's reads when they start where it stands, and reads the file itself after a gap; this
+ * test makes both happen: a backlog from before the bridge started (its cursor is behind the
+ * poll's), this process's bursts (read 500 rows at a time, so reads stop short), another
+ * connection's rows in between, rows of other types mixed in, and rows that came from other hosts
+ * (never sent back). Its cursor then stands past every row, so retention may delete them all.
+ */
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import {
+  createPipelineDaemons,
+  createRuntime,
+  createSimulatedWorker,
+  openEventLog,
+} from '../../src/index.js';
+import { INSERT_INBOUND_EVENT_SQL, toRowValues } from '../../src/persistence/row-codec.js';
+import { catalogEvent } from '../support/catalog-event.js';
+import { natsUnavailable, startNats } from '../support/nats.js';
+import { clusterScratch, eventually } from './support.js';
+
+const unavailable = natsUnavailable();
+if (unavailable) console.log(`cluster outbox tests not run: ${unavailable}`);
+
+const STREAM = 'RINGRIFT_ringrift';
+
+/** The envelope ids of the file's cross-host rows written on this host, in file order. */
+function outboxIds(path: string): string[] {
+  const conn = new Database(path, { readonly: true });
+  try {
+    return conn
+      .prepare(
+        "SELECT envelope_id FROM events WHERE event_type = 'TRAINING_STARTED' AND via_cluster IS NULL ORDER BY event_id",
+      )
+      .pluck()
+      .all() as string[];
+  } finally {
+    conn.close();
+  }
+}
+
+describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', () => {
+  const { servers, dir } = clusterScratch('ringrift-outbox-');
+
+  it("sends every cross-host row once (a backlog from before the start, this process's bursts, another connection's rows, rows from other hosts never), and its cursor passes every row", async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    const path = join(dir(), 'e.db');
+    const quiet = pino({ level: 'silent' });
+
+    // Written before the bridge ever ran: its cursor starts behind everything in the file.
+    const before = openEventLog({ path, logger: quiet });
+    for (let i = 0; i < 6_000; i++) {
+      before.append(catalogEvent('TRAINING_STARTED', { config_key: 'hex8_2p' }).envelope);
+      if (i % 7 === 0) before.append(catalogEvent('GAME_SYNCED', {}).envelope);
+    }
+    await before.close();
+
+    const runtime = createRuntime({
+      profile: ['EVENT_ROUTER'],
+      daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
+      dbPath: path,
+      logger: quiet,
+      isolatedRouter: true,
+      cluster: { servers: [nats.url], host: 'e' },
+    });
+    // Another process on the host, as far as the file can tell: its own connection and writer.
+    const other = openEventLog({ path, logger: quiet });
+    let lastBeforeStop = -1;
+    try {
+      await runtime.start();
+      for (let round = 0; round < 6; round++) {
+        // One turn: a burst that commits as one batch and that the poll reads in pieces.
+        for (let i = 0; i < 700; i++) {
+          runtime.router.publish('TRAINING_STARTED', { config_key: 'hex8_2p' });
+          if (i % 5 === 0) runtime.router.publish('GAME_SYNCED', {});
+        }
+        for (let i = 0; i < 150; i++) {
+          other.append(catalogEvent('TRAINING_STARTED', { config_key: 'square8_2p' }).envelope);
+          if (i % 3 === 0) other.append(catalogEvent('GAME_SYNCED', {}).envelope);
+        }
+        await new Promise((r) => setTimeout(r, round * 15));
+      }
+      await runtime.router.flush();
+      await other.flush();
+      // Last, as the bridge writes what other hosts sent: no outbox row follows them, and the
+      // cursor must still pass them.
+      await other.db.persist('test', 'write rows from other hosts', (db) => {
+        const inbound = db.prepare(INSERT_INBOUND_EVENT_SQL);
+        for (let i = 0; i < 100; i++)
+          inbound.run(
+            ...toRowValues(catalogEvent('TRAINING_STARTED', { config_key: 'hex8_2p' }).envelope),
+            'z',
+          );
+      });
+      const expected = outboxIds(path);
+      expect(expected.length).toBe(6_000 + 6 * 700 + 6 * 150);
+
+      const nc = await connect({ servers: nats.url });
+      try {
+        const jsm = await jetstreamManager(nc);
+        await eventually(
+          async () => (await jsm.streams.info(STREAM)).state.messages >= expected.length,
+          30_000,
+          `${expected.length} messages on the stream`,
+        );
+        // Nothing more comes: a second copy would show here (the stream stores a msgID once).
+        await new Promise((r) => setTimeout(r, 500));
+        const info = await jsm.streams.info(STREAM);
+        const stored: string[] = [];
+        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+          const m = await jsm.streams.getMessage(STREAM, { seq });
+          if (!m) continue;
+          const body = JSON.parse(new TextDecoder().decode(m.data)) as {
+            envelope_id: string;
+            event_type: string;
+          };
+          expect(body.event_type).toBe('TRAINING_STARTED');
+          stored.push(body.envelope_id);
+        }
+        // In the file's order, each once.
+        expect(stored).toEqual(expected);
+      } finally {
+        await nc.close();
+      }
+      await eventually(() => runtime.status().cluster?.outbox === 0, 10_000, 'an empty outbox');
+      lastBeforeStop = runtime.eventLog?.db.db
+        .prepare('SELECT MAX(event_id) FROM events')
+        .pluck()
+        .get() as number;
+    } finally {
+      await other.close();
+      await runtime.stop();
+    }
+    const conn = new Database(path, { readonly: true });
+    try {
+      // Saved at stop, past the last row there was then (what the stop itself writes comes after).
+      const cursor = conn.prepare('SELECT out_cursor FROM cluster_bridge').pluck().get();
+      expect(cursor).toBe(lastBeforeStop);
+    } finally {
+      conn.close();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,108 @@
+/**
+ * The event log's reads as a listener sees them (the cluster bridge takes its outbox rows from
+ * them instead of reading the file again): each commit of this process read at once, other
+ * connections' rows in the poll's reads, a read that stops short saying so, and `null` when
+ * nothing reads the file.
+ */
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRouter, type FileRead, openEventLog, type Router } from '../../src/index.js';
+import { catalogEvent } from '../support/catalog-event.js';
+import { type LogFixture, logFixture, until } from '../support/log.js';
+import { tempDb } from '../support/temp-db.js';
+
+let f: LogFixture | undefined;
+let router: Router | undefined;
+afterEach(async () => {
+  await router?.close();
+  await f?.close();
+  router = undefined;
+  f = undefined;
+});
+
+/** The ids of the events table, in order. */
+const fileIds = (fixture: LogFixture): number[] =>
+  fixture.log.db.db
+    .prepare('SELECT event_id FROM events ORDER BY event_id')
+    .pluck()
+    .all() as number[];
+
+function listen(fixture: LogFixture): (FileRead | null)[] {
+  router = createRouter({
+    name: 'here',
+    logger: pino({ level: 'silent' }),
+    eventLog: fixture.log,
+  });
+  const reads: (FileRead | null)[] = [];
+  fixture.log.onRead((read) => void reads.push(read));
+  return reads;
+}
+
+describe('the event log read for a listener', () => {
+  it("hands each of this process's commits over at once, not at the next poll", async () => {
+    // A poll every 5 s: only the read that follows the commit can be this fast.
+    f = logFixture({ poll: { minMs: 5_000, maxMs: 5_000 } });
+    const reads = listen(f);
+    const a = router?.publish('TRAINING_COMPLETED', {
+      config_key: 'a',
+      success: true,
+      duration: 1,
+    });
+    const b = router?.publish('TRAINING_COMPLETED', {
+      config_key: 'b',
+      success: true,
+      duration: 1,
+    });
+    await router?.flush();
+    await until(() => reads.length > 0, 2_000, 'a read after the commit');
+    const read = reads[0] as FileRead;
+    expect(read.after).toBe(0);
+    expect(read.complete).toBe(true);
+    expect(read.rows.map((r) => [r.envelope_id, r.via_cluster])).toEqual([
+      [a?.id, null],
+      [b?.id, null],
+    ]);
+    expect(read.rows.map((r) => r.event_id)).toEqual(fileIds(f));
+  });
+
+  it("gives other connections' rows in the poll's reads; one that stops short says so, and the next goes on from there", async () => {
+    f = logFixture();
+    const reads = listen(f);
+    for (let i = 0; i < 600; i++)
+      f.otherRouter.publish('TRAINING_COMPLETED', {
+        config_key: `c${i}`,
+        success: true,
+        duration: 1,
+      });
+    await f.otherRouter.flush();
+    await until(
+      () => reads.flatMap((r) => r?.rows ?? []).length >= 600,
+      5_000,
+      "the other connection's rows",
+    );
+    const withRows = reads.filter((r): r is FileRead => r !== null && r.rows.length > 0);
+    expect(withRows[0]?.complete).toBe(false);
+    expect(withRows[0]?.rows.length).toBe(500);
+    // Each read starts where the one before it ended: together they cover the file once.
+    for (let i = 1; i < withRows.length; i++)
+      expect(withRows[i]?.after).toBe(withRows[i - 1]?.rows.at(-1)?.event_id);
+    expect(withRows.flatMap((r) => r.rows.map((row) => row.event_id))).toEqual(fileIds(f));
+    expect(withRows.at(-1)?.complete).toBe(true);
+  });
+
+  it('tells a listener null after a commit when nothing reads the file (no router started)', async () => {
+    const tmp = tempDb();
+    const log = openEventLog({ path: tmp.path, logger: pino({ level: 'silent' }) });
+    try {
+      const reads: (FileRead | null)[] = [];
+      log.onRead((read) => void reads.push(read));
+      log.append(catalogEvent('TRAINING_STARTED', { config_key: 'hex8_2p' }).envelope);
+      await log.flush();
+      await until(() => reads.length > 0, 2_000, 'the commit to be told');
+      expect(reads).toEqual([null]);
+    } finally {
+      await log.close();
+      tmp.cleanup();
+    }
+  });
+});
