@@ -96,13 +96,22 @@ const DEAD_LETTER_CONSUMER = (durable: string) => `cluster:${durable}`;
 /** What one inbound batch did to the host's file. */
 interface Inbound {
   readonly written: number;
+  /** The ids the written rows took: one transaction, so no other row lies between them. */
+  readonly ids: { readonly first: number; readonly last: number } | null;
   readonly fresh: readonly Envelope[];
   readonly duplicates: number;
   readonly dead: number;
   readonly ignored: Readonly<Record<string, number>>;
 }
 
-const NOTHING_WRITTEN: Inbound = { written: 0, fresh: [], duplicates: 0, dead: 0, ignored: {} };
+const NOTHING_WRITTEN: Inbound = {
+  written: 0,
+  ids: null,
+  fresh: [],
+  duplicates: 0,
+  dead: 0,
+  ignored: {},
+};
 
 interface Parsed {
   readonly msg: JsMsg;
@@ -622,12 +631,18 @@ export class ClusterBridge {
           // Not acked: JetStream redelivers them after ack_wait (or to the next incarnation).
           return;
         }
-        if (outcome.written > 0) this.log.noteForeignRows();
         // AckPolicy.All: acknowledging the batch's last message acknowledges all before it, every
         // one of which is committed (or this host's own, or dead-lettered) by now.
         batch.at(-1)?.msg.ack();
+        let delivered = this.deliverLocally !== null;
         if (this.deliverLocally)
-          for (const envelope of outcome.fresh) this.deliverLocally(envelope);
+          for (const envelope of outcome.fresh)
+            if (!this.deliverLocally(envelope)) delivered = false;
+        if (outcome.ids) {
+          this.log.noteForeignRows(outcome.ids, delivered);
+          // Rows from other hosts, never in the outbox: the pump need not read past them.
+          if (this.knownTo === outcome.ids.first - 1) this.knownTo = outcome.ids.last;
+        }
         this.received += outcome.written;
         this.duplicates += outcome.duplicates;
         this.deadLettered += outcome.dead;
@@ -642,6 +657,8 @@ export class ClusterBridge {
 
   private writeInbound(db: Database.Database, batch: readonly Parsed[], now: number): Inbound {
     let written = 0;
+    let first = 0;
+    let last = 0;
     const fresh: Envelope[] = [];
     let duplicates = 0;
     let dead = 0;
@@ -689,11 +706,15 @@ export class ClusterBridge {
         duplicates++;
         continue;
       }
-      this.inboundInsert.event.run(...toRowValues(envelope), envelope.origin.host);
+      last = Number(
+        this.inboundInsert.event.run(...toRowValues(envelope), envelope.origin.host)
+          .lastInsertRowid,
+      );
+      if (written === 0) first = last;
       written++;
       fresh.push(envelope);
     }
-    return { written, fresh, duplicates, dead, ignored };
+    return { written, ids: written > 0 ? { first, last } : null, fresh, duplicates, dead, ignored };
   }
 
   stats(): BridgeStats {

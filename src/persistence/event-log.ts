@@ -263,11 +263,21 @@ export class SqliteEventLog {
 
   /**
    * Says that this connection committed rows of other runtimes (the cluster bridge's inbound
-   * events): `data_version` does not move for this connection's own commits, so the next poll
-   * must read anyway, and durable consumers see a new change token.
+   * events, ids `first` to `last`): `data_version` does not move for this connection's own
+   * commits, so the next poll must read anyway, and durable consumers see a new change token.
+   * When the router here already took every one of them (`delivered`) and they follow the last
+   * row the poll read, the poll passes over them instead: reading them back only to drop them
+   * by envelope id cost the receiving host a read per inbound batch.
    */
-  noteForeignRows(): void {
+  noteForeignRows(
+    rows: { readonly first: number; readonly last: number },
+    delivered: boolean,
+  ): void {
     this.localCommits++;
+    if (delivered && this.sink && rows.first === this.lastSeen + 1) {
+      this.lastSeen = rows.last;
+      return;
+    }
     this.lastDataVersion = -1;
     // Read them now rather than at the next poll: they are what a subscriber here waits for.
     if (this.pollTimer && this.sink && !this.closed) {
