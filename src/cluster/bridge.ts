@@ -158,7 +158,7 @@ export class ClusterBridge {
   private wakeOutbound: (() => void) | null = null;
   /** The outbox may hold rows after `readCursor` that nobody handed over: read the file. */
   private outboxChanged = true;
-  /** The id of the last outbox row taken into the window (sent or held). */
+  /** Every outbox row up to this id is in the window already (sent, held, or acknowledged). */
   private readCursor: number;
   /**
    * The event log's reads tell the pump what the file holds up to `knownTo`: its outbox rows after

@@ -2,11 +2,19 @@
  * The event log's reads as a listener sees them (the cluster bridge takes its outbox rows from
  * them instead of reading the file again): each commit of this process read at once, other
  * connections' rows in the poll's reads, a read that stops short saying so, and `null` when
- * nothing reads the file.
+ * nothing reads the file. And rows this connection wrote for other hosts (the bridge's inbound
+ * events): read back only when the router here did not take them all already.
  */
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRouter, type FileRead, openEventLog, type Router } from '../../src/index.js';
+import {
+  createRouter,
+  type Envelope,
+  type FileRead,
+  openEventLog,
+  type Router,
+} from '../../src/index.js';
+import { INSERT_INBOUND_EVENT_SQL, toRowValues } from '../../src/persistence/row-codec.js';
 import { catalogEvent } from '../support/catalog-event.js';
 import { type LogFixture, logFixture, until } from '../support/log.js';
 import { tempDb } from '../support/temp-db.js';
@@ -104,5 +112,38 @@ describe('the event log read for a listener', () => {
       await log.close();
       tmp.cleanup();
     }
+  });
+
+  it('reads back rows written here for other hosts only when the router did not take them all', async () => {
+    f = logFixture();
+    const reads = listen(f);
+    const got: Envelope[] = [];
+    router?.subscribe('TRAINING_STARTED', (e) => void got.push(e));
+    const log = f.log;
+    /** Writes rows as the bridge does (this connection, one transaction): their ids. */
+    const writeInbound = async (n: number) => {
+      const ids: number[] = [];
+      await log.db.persist('test', 'inbound rows', (db) => {
+        const insert = db.prepare(INSERT_INBOUND_EVENT_SQL);
+        for (let i = 0; i < n; i++) {
+          const { envelope } = catalogEvent('TRAINING_STARTED', { config_key: 'hex8_2p' });
+          ids.push(Number(insert.run(...toRowValues(envelope), 'b').lastInsertRowid));
+        }
+      });
+      return { first: ids[0] as number, last: ids.at(-1) as number };
+    };
+    // Taken by the router already: the poll passes over them.
+    log.noteForeignRows(await writeInbound(3), true);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual([]);
+    expect(reads.filter((r) => r !== null && r.rows.length > 0)).toEqual([]);
+    // Not all taken (a full mailbox): the poll reads them and delivers them.
+    const rows = await writeInbound(2);
+    log.noteForeignRows(rows, false);
+    await until(() => got.length === 2, 2_000, 'the rows read back');
+    expect(reads.flatMap((r) => r?.rows.map((row) => row.event_id) ?? [])).toEqual([
+      rows.first,
+      rows.last,
+    ]);
   });
 });
