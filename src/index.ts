@@ -199,7 +199,7 @@ export {
   runRetention,
   scheduleRetention,
 } from './persistence/retention.js';
-export { type EventRow, ROW_COLUMNS } from './persistence/row-codec.js';
+export { type EventRow, LAST_EVENT_ID_SQL, ROW_COLUMNS } from './persistence/row-codec.js';
 export {
   type Liveness,
   listRuntimes,

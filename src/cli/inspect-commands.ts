@@ -19,6 +19,7 @@ import {
   InvalidOptionError,
   inspectEventLog,
   isCrossProcess,
+  LAST_EVENT_ID_SQL,
   type Liveness,
   listRuntimes,
   livenessOf,
@@ -272,7 +273,7 @@ export async function tailEvents(
     const all = db.db.prepare(
       `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? ORDER BY event_id LIMIT 500`,
     );
-    const last = db.db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck();
+    const last = db.db.prepare(LAST_EVENT_ID_SQL).pluck();
     let cursor = Math.max(0, (last.get() as number) - initial * 50);
     const print = (row: EventRow) => {
       let name: string;

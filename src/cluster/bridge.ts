@@ -37,6 +37,7 @@ import {
   decodeRow,
   type EventRow,
   INSERT_INBOUND_EVENT_SQL,
+  LAST_EVENT_ID_SQL,
   ROW_COLUMNS,
   rowEnvelopeId,
   toRowValues,
@@ -187,7 +188,7 @@ export class ClusterBridge {
         `SELECT ${ROW_COLUMNS} FROM events WHERE event_id > ? AND via_cluster IS NULL AND +event_type ${CROSS_HOST_IN} ORDER BY event_id LIMIT ?`,
       ),
       backlog: db.prepare(OUTBOX_COUNT_SQL).pluck(),
-      maxId: db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck(),
+      maxId: db.prepare(LAST_EVENT_ID_SQL).pluck(),
       saveCursor: db.prepare(
         'UPDATE cluster_bridge SET out_cursor = MAX(out_cursor, ?), sent = sent + ? WHERE id = 1',
       ),

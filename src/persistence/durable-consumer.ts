@@ -31,7 +31,7 @@ import { CANCELLED, openDatabase } from './database.js';
 import { insertDeadLetter } from './dead-letters.js';
 import type { SqliteEventLog } from './event-log.js';
 import { holderAlive, OWN_IDENTITY } from './process-identity.js';
-import { decodeRow, type EventRow, ROW_COLUMNS } from './row-codec.js';
+import { decodeRow, type EventRow, LAST_EVENT_ID_SQL, ROW_COLUMNS } from './row-codec.js';
 import { isCorruption, isSqliteError, retryDelay } from './storage-health.js';
 
 export type StartAt = 'earliest' | 'latest' | number;
@@ -332,7 +332,7 @@ class DurableConsumer implements DurableSubscription {
           AND event_type IN (SELECT value FROM json_each(@types))
         ORDER BY event_id LIMIT @limit`,
     );
-    const maxId = this.log.db.db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck();
+    const maxId = this.log.db.db.prepare(LAST_EVENT_ID_SQL).pluck();
     let idleMs = 1;
     let sinceYield = 0;
     let yieldedAt = performance.now();
@@ -589,8 +589,7 @@ class DurableConsumer implements DurableSubscription {
   private startCursor(db: import('better-sqlite3').Database): number {
     const at = this.startAt;
     if (at === 'earliest') return 0;
-    if (at === 'latest')
-      return db.prepare('SELECT COALESCE(MAX(event_id), 0) FROM events').pluck().get() as number;
+    if (at === 'latest') return db.prepare(LAST_EVENT_ID_SQL).pluck().get() as number;
     if (typeof at === 'number' && Number.isFinite(at)) {
       return db
         .prepare('SELECT COALESCE(MAX(event_id), 0) FROM events WHERE created_at < ?')

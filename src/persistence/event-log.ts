@@ -25,6 +25,7 @@ import {
   decodeRow,
   type EventRow,
   INSERT_EVENT_SQL,
+  LAST_EVENT_ID_SQL,
   ROW_COLUMNS,
   toRowValues,
 } from './row-codec.js';
@@ -209,7 +210,7 @@ export class SqliteEventLog {
       after: db.prepare(
         `SELECT ${ROW_COLUMNS}, via_cluster FROM events WHERE event_id > ? ORDER BY event_id LIMIT ?`,
       ),
-      maxId: db.prepare('SELECT COALESCE(MAX(event_id), 0) AS id FROM events').pluck(),
+      maxId: db.prepare(LAST_EVENT_ID_SQL).pluck(),
       // Prepared once: `pragma()` compiles its statement on every call, and the poll asks up to a
       // thousand times a second.
       dataVersion: db.prepare('PRAGMA data_version').pluck(),

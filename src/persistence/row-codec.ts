@@ -29,6 +29,9 @@ export interface EventRow {
 export const ROW_COLUMNS =
   'event_id, event_type, payload, source, hostname, created_at, envelope_id, origin_runtime, origin_pid, trace_id, correlation_id, parent_id, target_consumer';
 
+/** The file's last event id, 0 when it holds none. */
+export const LAST_EVENT_ID_SQL = 'SELECT COALESCE(MAX(event_id), 0) FROM events';
+
 const INSERT_COLUMNS =
   'event_type, payload, source, hostname, created_at, envelope_id, origin_runtime, origin_pid, trace_id, correlation_id, parent_id, target_consumer';
 
