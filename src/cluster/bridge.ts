@@ -290,8 +290,9 @@ export class ClusterBridge {
 
   /**
    * Takes the outbox rows of one of the event log's reads, when it starts where what the pump
-   * knows ends; otherwise (a gap, a read that stopped short, nothing read) the pump reads the
-   * file. A read covers every row up to its last one: ids only grow, and commits are serial.
+   * knows ends; otherwise (a gap, nothing read) the pump reads the file. A read covers every row
+   * up to its last one: ids only grow, and commits are serial. A read that stopped short of the
+   * file's end needs nothing here: the poll reads on at once, from where it stopped.
    */
   private learn(read: FileRead | null): void {
     if (read === null || read.after > this.knownTo) {
@@ -310,7 +311,6 @@ export class ClusterBridge {
       }
       this.knownTo = row.event_id;
     }
-    if (!read.complete) this.outboxChanged = true;
   }
 
   /** The next rows to send: what the event log handed over, else a read of the file if due. */
@@ -375,8 +375,9 @@ export class ClusterBridge {
       }
       let rows: EventRow[] = [];
       // Refilled a batch at a time (a read per acknowledgement would cost more than the publish),
-      // and only after a commit: a read of an unchanged file finds nothing, and it ran up to a
-      // thousand times a second when this pump polled.
+      // from the event log's reads, or from the file only when something says it changed: a read
+      // of an unchanged file finds nothing, and it ran up to a thousand times a second when this
+      // pump polled.
       if (inflight.length <= OUT_WINDOW - OUT_BATCH) {
         try {
           rows = this.nextRows();
