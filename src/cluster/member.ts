@@ -24,6 +24,7 @@ import { CANCELLED } from '../persistence/database.js';
 import { holdsLease } from '../persistence/durable-consumer.js';
 import type { SqliteEventLog } from '../persistence/event-log.js';
 import { OWN_IDENTITY } from '../persistence/process-identity.js';
+import { LAST_EVENT_ID_SQL } from '../persistence/row-codec.js';
 import { type BridgeStats, ClusterBridge } from './bridge.js';
 import type { BridgeState } from './bridge-row.js';
 import { ClusterConnection, type ConnectionHealth } from './connection.js';
@@ -431,15 +432,22 @@ export class ClusterMember {
   private async takeBridgeLease(): Promise<void> {
     const db = this.options.eventLog.db;
     const result = await db.persist('cluster-bridge', 'take the bridge lease', (d) => {
-      d.prepare('INSERT OR IGNORE INTO cluster_bridge (id, file_id) VALUES (1, ?)').run(
-        randomBytes(8).toString('hex'),
-      );
+      // A file's first cluster start: its cursor starts at the file's last row. What the host did
+      // before it joined a cluster stays on the host (other hosts would act on a stale past: a
+      // week-old TRAINING_COMPLETED starting an evaluation); what it writes from now on crosses,
+      // also while the bridge is down.
+      const joined = d
+        .prepare(
+          `INSERT OR IGNORE INTO cluster_bridge (id, file_id, out_cursor) VALUES (1, ?, (${LAST_EVENT_ID_SQL}))`,
+        )
+        .run(randomBytes(8).toString('hex')).changes;
       const r = d.prepare('SELECT * FROM cluster_bridge WHERE id = 1').get() as {
         file_id: string;
         owner_runtime: string | null;
         owner_pid: number | null;
         owner_start: string | null;
         heartbeat_at: number | null;
+        out_cursor: number;
       };
       const now = Date.now() / 1000;
       // The durable consumers' rule: a fresh heartbeat from a process that is still the one that
@@ -461,10 +469,17 @@ export class ClusterMember {
         d.prepare(
           'UPDATE cluster_bridge SET host = ?, owner_runtime = ?, owner_pid = ?, owner_start = ?, heartbeat_at = ? WHERE id = 1',
         ).run(this.cluster.host, this.options.runtimeId, process.pid, OWN_IDENTITY, now);
-      return { fileId: r.file_id, taken: !held };
+      return { fileId: r.file_id, taken: !held, joinedAt: joined ? r.out_cursor : null };
     });
     if (result === CANCELLED) return;
     this.fileId = result.fileId;
+    if (result.joinedAt !== null)
+      this.logger.info(
+        { outCursor: result.joinedAt },
+        result.joinedAt > 0
+          ? `this file joins a cluster for the first time: its events up to event_id ${result.joinedAt} stay on this host`
+          : 'this file joins a cluster for the first time',
+      );
     if (result.taken && !this.holdsBridge) {
       this.holdsBridge = true;
       this.logger.info("this runtime runs the host's cluster bridge");

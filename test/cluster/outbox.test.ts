@@ -2,17 +2,18 @@
  * The bridge's outbox against a real nats-server: every cross-host row of the host's file reaches
  * the stream once, whoever wrote it and however it came to the pump. The pump takes rows from the
  * event log's reads when they start where it stands, and reads the file itself after a gap; this
- * test makes both happen: a backlog from before the bridge started (its cursor is behind the
+ * test makes both happen: a backlog written while the bridge was down (its cursor is behind the
  * poll's), this process's bursts (read 500 rows at a time, so reads stop short), another
  * connection's rows in between, rows of other types mixed in, and rows that came from other hosts
  * (never sent back). Its cursor then stands past every row, so retention may delete them all.
  */
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { readBridgeRow } from '../../src/cluster/bridge-row.js';
 import {
   createPipelineDaemons,
   createRuntime,
@@ -21,6 +22,7 @@ import {
 } from '../../src/index.js';
 import { INSERT_INBOUND_EVENT_SQL, toRowValues } from '../../src/persistence/row-codec.js';
 import { catalogEvent } from '../support/catalog-event.js';
+import { memoryLogger } from '../support/memory-logger.js';
 import { natsUnavailable, startNats } from '../support/nats.js';
 import { clusterScratch, eventually } from './support.js';
 
@@ -44,16 +46,52 @@ function outboxIds(path: string): string[] {
   }
 }
 
+/** What the stream holds, in stream order. */
+async function onStream(
+  jsm: JetStreamManager,
+): Promise<{ envelope_id: string; event_type: string }[]> {
+  const info = await jsm.streams.info(STREAM);
+  const stored: { envelope_id: string; event_type: string }[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(STREAM, { seq });
+    if (m) stored.push(JSON.parse(new TextDecoder().decode(m.data)));
+  }
+  return stored;
+}
+
+/** The file's bridge row, as `status` reads it. */
+function bridgeRow(path: string) {
+  const conn = new Database(path, { readonly: true });
+  try {
+    return readBridgeRow(conn);
+  } finally {
+    conn.close();
+  }
+}
+
 describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', () => {
   const { servers, dir } = clusterScratch('ringrift-outbox-');
 
-  it("sends every cross-host row once (a backlog from before the start, this process's bursts, another connection's rows, rows from other hosts never), and its cursor passes every row", async () => {
+  it("sends every cross-host row once (a backlog from while the bridge was down, this process's bursts, another connection's rows, rows from other hosts never), and its cursor passes every row", async () => {
     const nats = await startNats();
     servers.push(nats);
     const path = join(dir(), 'e.db');
     const quiet = pino({ level: 'silent' });
 
-    // Written before the bridge ever ran: its cursor starts behind everything in the file.
+    const start = () =>
+      createRuntime({
+        profile: ['EVENT_ROUTER'],
+        daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
+        dbPath: path,
+        logger: quiet,
+        isolatedRouter: true,
+        cluster: { servers: [nats.url], host: 'e' },
+      });
+    // The file joins the cluster, then its bridge is down while the backlog is written: the cursor
+    // starts behind everything written next.
+    const first = start();
+    await first.start();
+    await first.stop();
     const before = openEventLog({ path, logger: quiet });
     for (let i = 0; i < 6_000; i++) {
       before.append(catalogEvent('TRAINING_STARTED', { config_key: 'hex8_2p' }).envelope);
@@ -61,14 +99,7 @@ describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', (
     }
     await before.close();
 
-    const runtime = createRuntime({
-      profile: ['EVENT_ROUTER'],
-      daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
-      dbPath: path,
-      logger: quiet,
-      isolatedRouter: true,
-      cluster: { servers: [nats.url], host: 'e' },
-    });
+    const runtime = start();
     // Another process on the host, as far as the file can tell: its own connection and writer.
     const other = openEventLog({ path, logger: quiet });
     let lastBeforeStop = -1;
@@ -111,20 +142,10 @@ describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', (
         );
         // Nothing more comes: a second copy would show here (the stream stores a msgID once).
         await new Promise((r) => setTimeout(r, 500));
-        const info = await jsm.streams.info(STREAM);
-        const stored: string[] = [];
-        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-          const m = await jsm.streams.getMessage(STREAM, { seq });
-          if (!m) continue;
-          const body = JSON.parse(new TextDecoder().decode(m.data)) as {
-            envelope_id: string;
-            event_type: string;
-          };
-          expect(body.event_type).toBe('TRAINING_STARTED');
-          stored.push(body.envelope_id);
-        }
+        const stored = await onStream(jsm);
+        expect(new Set(stored.map((m) => m.event_type))).toEqual(new Set(['TRAINING_STARTED']));
         // In the file's order, each once.
-        expect(stored).toEqual(expected);
+        expect(stored.map((m) => m.envelope_id)).toEqual(expected);
       } finally {
         await nc.close();
       }
@@ -146,4 +167,74 @@ describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', (
       conn.close();
     }
   }, 120_000);
+
+  it("keeps a file's past on its host when the file first joins a cluster; what it writes from then on crosses, once", async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    const path = join(dir(), 'p.db');
+    // A host that ran standalone for a while: its TRAINING_STARTED rows are a stale past.
+    const standalone = openEventLog({ path, logger: pino({ level: 'silent' }) });
+    for (let i = 0; i < 40; i++)
+      standalone.append(catalogEvent('TRAINING_STARTED', { config_key: 'hex8_2p' }).envelope);
+    await standalone.close();
+    const past = outboxIds(path);
+    const log = memoryLogger('info');
+    const start = () =>
+      createRuntime({
+        profile: ['EVENT_ROUTER'],
+        daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
+        dbPath: path,
+        logger: log.logger,
+        isolatedRouter: true,
+        cluster: { servers: [nats.url], host: 'p' },
+      });
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const runtime = start();
+      try {
+        await runtime.start();
+        for (let i = 0; i < 3; i++)
+          runtime.router.publish('TRAINING_STARTED', { config_key: 'square8_2p' });
+        await runtime.router.flush();
+        await eventually(
+          async () => (await jsm.streams.info(STREAM)).state.messages >= 3,
+          15_000,
+          'three messages on the stream',
+        );
+      } finally {
+        await runtime.stop();
+      }
+      // What `status` shows: three sent, nothing waiting, the cursor past the past.
+      expect(bridgeRow(path)).toMatchObject({ sent: 3, outbox: 0 });
+      // A second start is not a first join, and sends nothing again.
+      const again = start();
+      try {
+        await again.start();
+      } finally {
+        await again.stop();
+      }
+      expect(bridgeRow(path)).toMatchObject({ sent: 3, outbox: 0 });
+      await new Promise((r) => setTimeout(r, 300));
+      const stored = (await onStream(jsm)).map((m) => m.envelope_id);
+      const all = outboxIds(path);
+      expect(all.slice(0, past.length)).toEqual(past);
+      expect(stored).toEqual(all.slice(past.length));
+      expect(stored).toHaveLength(3);
+      // The operator is told where the file's cluster history begins.
+      const joined = log.records.filter((r) =>
+        r.msg.startsWith('this file joins a cluster for the first time'),
+      );
+      expect(joined).toHaveLength(1);
+      expect(joined[0]?.msg).toBe(
+        `this file joins a cluster for the first time: its events up to event_id ${joined[0]?.outCursor} stay on this host`,
+      );
+      expect(joined[0]?.outCursor).toBeGreaterThanOrEqual(40);
+      expect(
+        log.records.filter((r) => r.msg.includes('joins a cluster for the first time')),
+      ).toHaveLength(1);
+    } finally {
+      await nc.close();
+    }
+  }, 60_000);
 });
