@@ -38,6 +38,8 @@ const jobs = new URL('../fixtures/jobs/', import.meta.url).pathname;
 afterEach(() => {
   for (const f of fixtures.splice(0)) f.child.kill('SIGKILL');
   for (const pid of orphans.splice(0)) {
+    // 0, -1 and 1 would signal this runner's process group, every process, or init.
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`not an orphan's pid: ${pid}`);
     try {
       process.kill(pid, 'SIGKILL');
     } catch (error) {
@@ -244,7 +246,9 @@ describe('the pipeline split into a coordinator and a training-node process', ()
     // The first training run hangs: kill -9 its node while it trains, once its snapshot says so.
     await until(() => existsSync(marker), 30_000, 'the first training run');
     await until(() => trainingSnapshot(db) === 'working', 10_000, 'the snapshot in working');
-    orphans.push(Number(readFileSync(marker, 'utf8')));
+    const orphan = readFileSync(marker, 'utf8');
+    expect(orphan).toMatch(/^\d+$/);
+    orphans.push(Number(orphan));
     first.child.kill('SIGKILL');
     await first.exited;
 
