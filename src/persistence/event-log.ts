@@ -10,7 +10,10 @@
  * Reading (the bridge to the local router): a poll on a short adaptive interval checks
  * `PRAGMA data_version` (3 us when nothing changed) and reads new rows only when another
  * connection committed. Rows this runtime wrote are skipped; every other row is offered to the
- * router once, and only marked read when the router took it.
+ * router once, and only marked read when the router took it. A batch the writer thread committed
+ * right after the last row read is not read back: the thread says where its rows went, and they
+ * are handed over as a read would give them (a read after another connection's commit reloads
+ * SQLite's page cache, the largest cost of a read).
  */
 
 import type { Logger } from '../actors/logger.js';
@@ -27,10 +30,12 @@ import {
   INSERT_EVENT_SQL,
   LAST_EVENT_ID_SQL,
   ROW_COLUMNS,
+  type RowValues,
+  rowOfValues,
   toRowValues,
 } from './row-codec.js';
 import { isCorruption, isSqliteError, retryDelay, type StorageHealth } from './storage-health.js';
-import { WriterThread } from './writer-thread.js';
+import { type CommittedIds, WriterThread } from './writer-thread.js';
 
 export interface EventLogOptions {
   /** Default: `$RINGRIFT_COORDINATION_DIR/events.db`, else the original's directory rules. */
@@ -100,6 +105,11 @@ export interface BridgeStats {
   };
   readonly lastSeenEventId: number;
   readonly busyRetries: number;
+  /**
+   * Reads of the file by the poll. This process's own commits are handed over without one, when
+   * they follow the last row read.
+   */
+  readonly fileReads: number;
 }
 
 /**
@@ -150,6 +160,17 @@ export class SqliteEventLog {
   private lastDataVersion = -1;
   private lastActivity = 0;
   private lastSeen = 0;
+  /**
+   * The next change of `data_version` may be only this process's commits, whose rows were handed
+   * over already: the poll takes the new version without reading.
+   */
+  private ownCommitPending = false;
+  /**
+   * When a version was taken without a read: by this time (performance.now()) the poll reads
+   * anyway, since another connection may have committed in the same interval.
+   */
+  private verifyBy = 0;
+  private fileReads = 0;
   private remoteDelivered = 0;
   private readonly skipped = { unknownType: 0, corruptJson: 0, invalidPayload: 0 };
   private readonly warnedTypes = new Set<string>();
@@ -279,7 +300,7 @@ export class SqliteEventLog {
       this.lastSeen = rows.last;
       return;
     }
-    this.lastDataVersion = -1;
+    this.mustRead();
     // Read them now rather than at the next poll: they are what a subscriber here waits for.
     if (this.pollTimer && this.sink && !this.closed) {
       clearTimeout(this.pollTimer);
@@ -314,8 +335,10 @@ export class SqliteEventLog {
     try {
       while (this.outbox.length > 0) {
         const batch = this.outbox.slice(0, this.batchLimit);
+        const values = batch.map((envelope) => toRowValues(envelope));
+        let ids: CommittedIds;
         try {
-          await this.writer.write(batch.map((envelope) => toRowValues(envelope)));
+          ids = await this.writer.write(values);
         } catch (error) {
           if (isCorruption(error)) {
             // Nothing more can be written to this file: the runtime stops (it listens to the monitor).
@@ -342,22 +365,45 @@ export class SqliteEventLog {
         if (this.outbox.length === 0) this.db.monitor.recovered('outbox');
         this.committed += batch.length;
         this.resolveWaiters();
-        this.readCommitted();
+        this.readCommitted(values, ids);
       }
     } finally {
       this.writing = false;
     }
   };
 
-  /** After a commit of the writer thread: read it now for the listeners, or tell them nobody did. */
-  private readCommitted(): void {
-    if (this.readListeners.length === 0) return;
+  /**
+   * After a commit of the writer thread: its rows as a read would give them when they follow the
+   * last row read (nothing of another connection's lies before them); else a read now for the
+   * listeners, or `null` for them when nobody reads the file.
+   */
+  private readCommitted(values: readonly RowValues[], ids: CommittedIds): void {
     if (!this.sink || this.closed) {
       for (const listener of this.readListeners) listener(null);
       return;
     }
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.poll();
+    const known =
+      ids.prev === this.lastSeen &&
+      ids.last - ids.first + 1 === values.length &&
+      !this.db.monitor.failure;
+    if (!known) {
+      this.mustRead();
+      if (this.readListeners.length === 0) return; // the poll reads them when due
+      if (this.pollTimer) clearTimeout(this.pollTimer);
+      this.poll();
+      return;
+    }
+    const rows = values.map((v, i) => ({ ...rowOfValues(ids.first + i, v), via_cluster: null }));
+    this.lastActivity = performance.now();
+    if (this.handOver(ids.prev, rows, true)) this.ownCommitPending = true;
+    // Blocked (a full mailbox): the poll offers the rest again from the file.
+    else this.mustRead();
+  }
+
+  /** The next poll reads the file, whatever `data_version` says. */
+  private mustRead(): void {
+    this.lastDataVersion = -1;
+    this.ownCommitPending = false;
   }
 
   private resolveWaiters(): void {
@@ -413,7 +459,16 @@ export class SqliteEventLog {
 
   private readNew(): void {
     const version = this.statements.dataVersion.get() as number;
-    if (version === this.lastDataVersion) {
+    // -1: a read was asked for (rows of others wait), never passed over.
+    if (version !== this.lastDataVersion && this.ownCommitPending && this.lastDataVersion !== -1) {
+      // This process's commits changed the version; their rows are handed over. Another
+      // connection's commit since would change it too, unseen: the read due by `verifyBy` finds it.
+      this.ownCommitPending = false;
+      this.lastDataVersion = version;
+      if (this.verifyBy === 0) this.verifyBy = performance.now() + this.pollMax;
+    }
+    const due = this.verifyBy !== 0 && performance.now() >= this.verifyBy;
+    if (version === this.lastDataVersion && !due) {
       // Events arrive in bursts with short gaps: keep polling fast for a while after the last one.
       if (performance.now() - this.lastActivity > IDLE_AFTER_MS) {
         this.pollInterval = Math.min(this.pollInterval * 2, this.pollMax);
@@ -424,23 +479,36 @@ export class SqliteEventLog {
     this.lastActivity = performance.now();
     const after = this.lastSeen;
     const rows = this.statements.after.all(after, this.readBatchSize) as ReadRow[];
-    let blocked = false;
+    this.fileReads++;
+    const complete = rows.length < this.readBatchSize;
+    const taken = this.handOver(after, rows, complete);
+    // Only forget the version once everything up to it was read and taken.
+    if (taken && complete) {
+      this.lastDataVersion = version;
+      this.verifyBy = 0;
+    }
+    this.pollInterval = this.pollMin;
+    this.schedulePoll(!taken ? 10 : rows.length === this.readBatchSize ? 0 : this.pollMin);
+  }
+
+  /**
+   * Offers `rows` (every row after `after`, in order) to the router and gives them to the
+   * listeners. False when the router could not take one: `lastSeen` stays before it.
+   */
+  private handOver(after: number, rows: readonly ReadRow[], complete: boolean): boolean {
+    let taken = true;
     for (const row of rows) {
       if (!this.offer(row)) {
-        blocked = true;
+        taken = false;
         break;
       }
       this.lastSeen = row.event_id;
     }
-    const complete = rows.length < this.readBatchSize;
-    // Only forget the version once everything up to it was read and taken.
-    if (!blocked && complete) this.lastDataVersion = version;
     if (this.readListeners.length > 0) {
       const read: FileRead = { after, rows, complete };
       for (const listener of this.readListeners) listener(read);
     }
-    this.pollInterval = this.pollMin;
-    this.schedulePoll(blocked ? 10 : rows.length === this.readBatchSize ? 0 : this.pollMin);
+    return taken;
   }
 
   /** False when the router cannot take the event now (a full mailbox): offer it again later. */
@@ -506,6 +574,7 @@ export class SqliteEventLog {
       remoteSkipped: { ...this.skipped },
       lastSeenEventId: this.lastSeen,
       busyRetries: this.db.busyRetries,
+      fileReads: this.fileReads,
     };
   }
 

@@ -84,6 +84,28 @@ export function toRowValues(envelope: Envelope, targetConsumer: string | null = 
   ];
 }
 
+/**
+ * The row that `INSERT_EVENT_SQL` with `values` wrote as `eventId`, as a read of the file would
+ * give it: what the writer just committed, without reading it back.
+ */
+export function rowOfValues(eventId: number, values: RowValues): EventRow {
+  return {
+    event_id: eventId,
+    event_type: values[0],
+    payload: values[1],
+    source: values[2],
+    hostname: values[3],
+    created_at: values[4],
+    envelope_id: values[5],
+    origin_runtime: values[6],
+    origin_pid: values[7],
+    trace_id: values[8],
+    correlation_id: values[9],
+    parent_id: values[10],
+    target_consumer: values[11],
+  };
+}
+
 export type DecodeFailure =
   | { readonly ok: false; readonly reason: 'corrupt-json'; readonly message: string }
   | { readonly ok: false; readonly reason: 'unknown-type'; readonly message: string }

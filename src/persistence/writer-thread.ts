@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { EventLogError } from '../errors.js';
-import type { RowValues } from './row-codec.js';
+import { LAST_EVENT_ID_SQL, type RowValues } from './row-codec.js';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -25,14 +25,23 @@ db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 db.pragma('wal_autocheckpoint = 0');
 if (workerData.maxPageCount) db.pragma('max_page_count = ' + workerData.maxPageCount);
 const insert = db.prepare(workerData.sql);
+const lastId = db.prepare(workerData.lastIdSql).pluck();
+// Under the write lock: the file's last id before the batch, and the batch's own ids.
 const write = db.transaction((rows) => {
-  for (const row of rows) insert.run(...row);
+  const prev = lastId.get();
+  let first = 0;
+  let last = 0;
+  for (const row of rows) {
+    last = Number(insert.run(...row).lastInsertRowid);
+    if (first === 0) first = last;
+  }
+  return { prev, first, last };
 });
 parentPort.on('message', (message) => {
   if (message.type === 'write') {
     try {
-      write.immediate(message.rows);
-      parentPort.postMessage({ type: 'written', seq: message.seq });
+      const ids = write.immediate(message.rows);
+      parentPort.postMessage({ type: 'written', seq: message.seq, ...ids });
     } catch (error) {
       parentPort.postMessage({ type: 'failed', seq: message.seq, code: error.code, message: error.message });
     }
@@ -75,9 +84,20 @@ parentPort.on('message', () => {
 });
 `;
 
+/**
+ * What one committed batch is in the file: `prev` is the file's last event id before it (read
+ * under the same write lock), `first` to `last` the batch's ids. A reader whose last row is
+ * `prev` knows every row up to `last` without reading the file.
+ */
+export interface CommittedIds {
+  readonly prev: number;
+  readonly first: number;
+  readonly last: number;
+}
+
 type Reply =
   | { type: 'ready' }
-  | { type: 'written'; seq: number }
+  | ({ type: 'written'; seq: number } & CommittedIds)
   | { type: 'failed'; seq: number; code?: string; message: string }
   | { type: 'closed' };
 
@@ -96,7 +116,10 @@ export class WriterThread {
   private readonly checkpointerExit: Promise<void>;
   private readonly path: string;
   private seq = 0;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (ids: CommittedIds) => void; reject: (e: Error) => void }
+  >();
   private broken: Error | null = null;
   /** Told when checkpoints start failing (`checkpoint-failed`, with SQLite's code) and recover. */
   onCheckpoint: ((message: { type: string; code?: string; message?: string }) => void) | null =
@@ -110,6 +133,7 @@ export class WriterThread {
       workerData: {
         path: options.path,
         sql: options.sql,
+        lastIdSql: LAST_EVENT_ID_SQL,
         busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
         maxPageCount: options.maxPageCount ?? 0,
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
@@ -151,8 +175,11 @@ export class WriterThread {
     });
   }
 
-  /** Commits the rows in one transaction. Rejects with an EventLogError (with SQLite's code). */
-  write(rows: readonly RowValues[]): Promise<void> {
+  /**
+   * Commits the rows in one transaction and says where they are in the file. Rejects with an
+   * EventLogError (with SQLite's code).
+   */
+  write(rows: readonly RowValues[]): Promise<CommittedIds> {
     if (this.broken) return Promise.reject(this.broken);
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
@@ -194,7 +221,8 @@ export class WriterThread {
     this.pending.delete(reply.seq);
     if (this.pending.size === 0) this.worker.unref();
     if (!waiter) return;
-    if (reply.type === 'written') waiter.resolve();
+    if (reply.type === 'written')
+      waiter.resolve({ prev: reply.prev, first: reply.first, last: reply.last });
     else
       waiter.reject(
         new EventLogError(this.path, `append events failed: ${reply.message}`, {

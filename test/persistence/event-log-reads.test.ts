@@ -5,6 +5,7 @@
  * nothing reads the file. And rows this connection wrote for other hosts (the bridge's inbound
  * events): read back only when the router here did not take them all already.
  */
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +15,12 @@ import {
   openEventLog,
   type Router,
 } from '../../src/index.js';
-import { INSERT_INBOUND_EVENT_SQL, toRowValues } from '../../src/persistence/row-codec.js';
+import {
+  INSERT_EVENT_SQL,
+  INSERT_INBOUND_EVENT_SQL,
+  ROW_COLUMNS,
+  toRowValues,
+} from '../../src/persistence/row-codec.js';
 import { catalogEvent } from '../support/catalog-event.js';
 import { type LogFixture, logFixture, until } from '../support/log.js';
 import { tempDb } from '../support/temp-db.js';
@@ -71,6 +77,69 @@ describe('the event log read for a listener', () => {
       [b?.id, null],
     ]);
     expect(read.rows.map((r) => r.event_id)).toEqual(fileIds(f));
+  });
+
+  it("hands this process's commits over without reading them back: each row as the file holds it", async () => {
+    // A poll every 5 s: what reaches the listener sooner comes with the commits.
+    f = logFixture({ poll: { minMs: 5_000, maxMs: 5_000 } });
+    const reads = listen(f);
+    for (let i = 0; i < 40; i++) {
+      router?.publish('TRAINING_COMPLETED', {
+        config_key: `c${i}`,
+        success: i % 2 === 0,
+        duration: i,
+      });
+      if (i % 3 === 0) router?.publish('GAME_SYNCED', {});
+      await router?.flush();
+    }
+    await until(() => reads.flatMap((r) => r?.rows ?? []).length >= 54, 2_000, 'every commit');
+    expect(f.log.getStats().fileReads).toBe(0);
+    // Every column of every row, in the file's order, once: what a read would have given.
+    const inFile = f.log.db.db
+      .prepare(`SELECT ${ROW_COLUMNS}, via_cluster FROM events ORDER BY event_id`)
+      .all();
+    const handed = reads.flatMap((r) => (r ? [...r.rows] : []));
+    expect(handed.map((row) => ({ ...row }))).toEqual(inFile);
+    for (let i = 1; i < reads.length; i++)
+      expect(reads[i]?.after).toBe(reads[i - 1]?.rows.at(-1)?.event_id);
+  });
+
+  it("still reads what another connection commits around this process's commits: before one, and in the same interval as one", async () => {
+    f = logFixture({ poll: { minMs: 1, maxMs: 25 } });
+    const reads = listen(f);
+    const got: string[] = [];
+    router?.subscribe('TRAINING_STARTED', (e) => void got.push(e.id));
+    const other = new Database(f.tmp.path);
+    const insert = other.prepare(INSERT_EVENT_SQL);
+    const foreign = (key: string) => {
+      const { envelope } = catalogEvent('TRAINING_STARTED', { config_key: key });
+      insert.run(...toRowValues(envelope));
+      return envelope.id;
+    };
+    try {
+      // Before: the writer thread finds a row after the last one read, so the commit is read.
+      const before = foreign('before');
+      router?.publish('GAME_SYNCED', {});
+      await router?.flush();
+      await until(() => got.length === 1, 2_000, 'the row committed before');
+      expect(got).toEqual([before]);
+      // In the same interval: committed while this process's commit is handed over, before the
+      // poll looks at the file's version. Nothing more is written: only the poll's own check
+      // can find it.
+      let during = '';
+      const stop = reads.length;
+      f.log.onRead((read) => {
+        if (read && during === '' && reads.length > stop) during = foreign('during');
+      });
+      router?.publish('GAME_SYNCED', {});
+      await router?.flush();
+      await until(() => got.length === 2, 2_000, 'the row committed in the same interval');
+      expect(got).toEqual([before, during]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got).toEqual([before, during]);
+    } finally {
+      other.close();
+    }
   });
 
   it("gives other connections' rows in the poll's reads; one that stops short says so, and the next goes on from there", async () => {
