@@ -13,7 +13,8 @@
  * router once, and only marked read when the router took it. A batch the writer thread committed
  * right after the last row read is not read back: the thread says where its rows went, and they
  * are handed over as a read would give them (a read after another connection's commit reloads
- * SQLite's page cache, the largest cost of a read).
+ * SQLite's page cache, the largest cost of a read). Another connection's commit in the same
+ * moment is found by a read at most `poll.maxMs` later.
  */
 
 import type { Logger } from '../actors/logger.js';
@@ -161,15 +162,13 @@ export class SqliteEventLog {
   private lastActivity = 0;
   private lastSeen = 0;
   /**
-   * The next change of `data_version` may be only this process's commits, whose rows were handed
-   * over already: the poll takes the new version without reading.
-   */
-  private ownCommitPending = false;
-  /**
-   * When a version was taken without a read: by this time (performance.now()) the poll reads
-   * anyway, since another connection may have committed in the same interval.
+   * When a version was taken without a read (after a batch of this process's, handed over): by
+   * this time (performance.now()) the poll reads anyway, since another connection may have
+   * committed between that batch's commit and the taking of the version.
    */
   private verifyBy = 0;
+  /** When the batch now on the writer thread was posted (performance.now()); 0 when none is. */
+  private batchPostedAt = 0;
   private fileReads = 0;
   private remoteDelivered = 0;
   private readonly skipped = { unknownType: 0, corruptJson: 0, invalidPayload: 0 };
@@ -337,9 +336,11 @@ export class SqliteEventLog {
         const batch = this.outbox.slice(0, this.batchLimit);
         const values = batch.map((envelope) => toRowValues(envelope));
         let ids: CommittedIds;
+        this.batchPostedAt = performance.now();
         try {
           ids = await this.writer.write(values);
         } catch (error) {
+          this.batchPostedAt = 0;
           if (isCorruption(error)) {
             // Nothing more can be written to this file: the runtime stops (it listens to the monitor).
             this.failWaiters(this.db.monitor.fatal(error));
@@ -358,6 +359,7 @@ export class SqliteEventLog {
           );
           return;
         }
+        this.batchPostedAt = 0;
         this.writeFailures = 0;
         this.batchLimit = Math.min(this.batchSize, this.batchLimit * 2);
         this.outbox = this.outbox.slice(batch.length);
@@ -382,6 +384,8 @@ export class SqliteEventLog {
       for (const listener of this.readListeners) listener(null);
       return;
     }
+    // The poll read the batch already (it ran between the commit and this reply): handed over.
+    if (ids.last <= this.lastSeen) return;
     const known =
       ids.prev === this.lastSeen &&
       ids.last - ids.first + 1 === values.length &&
@@ -395,7 +399,11 @@ export class SqliteEventLog {
     }
     const rows = values.map((v, i) => ({ ...rowOfValues(ids.first + i, v), via_cluster: null }));
     this.lastActivity = performance.now();
-    if (this.handOver(ids.prev, rows, true)) this.ownCommitPending = true;
+    if (this.handOver(ids.prev, rows, true)) {
+      // Read at once: the change this batch made is not a reason to read; a later one is.
+      this.lastDataVersion = this.statements.dataVersion.get() as number;
+      if (this.verifyBy === 0) this.verifyBy = performance.now() + this.pollMax;
+    }
     // Blocked (a full mailbox): the poll offers the rest again from the file.
     else this.mustRead();
   }
@@ -403,7 +411,6 @@ export class SqliteEventLog {
   /** The next poll reads the file, whatever `data_version` says. */
   private mustRead(): void {
     this.lastDataVersion = -1;
-    this.ownCommitPending = false;
   }
 
   private resolveWaiters(): void {
@@ -459,16 +466,17 @@ export class SqliteEventLog {
 
   private readNew(): void {
     const version = this.statements.dataVersion.get() as number;
-    // -1: a read was asked for (rows of others wait), never passed over.
-    if (version !== this.lastDataVersion && this.ownCommitPending && this.lastDataVersion !== -1) {
-      // This process's commits changed the version; their rows are handed over. Another
-      // connection's commit since would change it too, unseen: the read due by `verifyBy` finds it.
-      this.ownCommitPending = false;
-      this.lastDataVersion = version;
-      if (this.verifyBy === 0) this.verifyBy = performance.now() + this.pollMax;
-    }
-    const due = this.verifyBy !== 0 && performance.now() >= this.verifyBy;
-    if (version === this.lastDataVersion && !due) {
+    const now = performance.now();
+    const due = this.verifyBy !== 0 && now >= this.verifyBy;
+    // A change while a batch is on the writer thread is most likely that batch, whose rows its
+    // reply hands over: wait for it rather than read them back (for at most `pollMax`, since a
+    // batch that waits for another connection's lock must not hold that connection's rows back).
+    // -1: a read was asked for (rows of others wait), never put off.
+    const ownBatch =
+      this.batchPostedAt !== 0 &&
+      now - this.batchPostedAt < this.pollMax &&
+      this.lastDataVersion !== -1;
+    if ((version === this.lastDataVersion || ownBatch) && !due) {
       // Events arrive in bursts with short gaps: keep polling fast for a while after the last one.
       if (performance.now() - this.lastActivity > IDLE_AFTER_MS) {
         this.pollInterval = Math.min(this.pollInterval * 2, this.pollMax);

@@ -142,6 +142,32 @@ describe('the event log read for a listener', () => {
     }
   });
 
+  it("reads another connection's rows while this process's batch waits for that connection's lock", async () => {
+    f = logFixture({ poll: { minMs: 1, maxMs: 25 } });
+    listen(f);
+    const got: string[] = [];
+    router?.subscribe('TRAINING_STARTED', (e) => void got.push(e.id));
+    const other = new Database(f.tmp.path);
+    const insert = other.prepare(INSERT_EVENT_SQL);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      router?.publish('GAME_SYNCED', {}); // on the writer thread, waiting for the lock
+      await new Promise((r) => setTimeout(r, 50));
+      const { envelope } = catalogEvent('TRAINING_STARTED', { config_key: 'held' });
+      insert.run(...toRowValues(envelope));
+      other.exec('COMMIT');
+      other.exec('BEGIN IMMEDIATE'); // held again at once: the batch goes on waiting
+      await until(() => got.length === 1, 1_000, "the other connection's row");
+      expect(got).toEqual([envelope.id]);
+      expect(f.log.getStats().committed).toBe(0);
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+    }
+    await router?.flush();
+    expect(f.log.getStats().committed).toBe(1);
+  });
+
   it("gives other connections' rows in the poll's reads; one that stops short says so, and the next goes on from there", async () => {
     f = logFixture();
     const reads = listen(f);
