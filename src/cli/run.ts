@@ -28,6 +28,7 @@ import {
   WORK_KINDS,
   type Worker,
 } from '../index.js';
+import { type InFlight, InFlightWork } from './in-flight.js';
 import { type DaemonRow, LiveView } from './live-view.js';
 
 export interface RunOptions {
@@ -80,6 +81,11 @@ export interface RunSummary {
   readonly fatal: string | null;
   /** Accepted cross-process events the file never took (it refused writes until the end). */
   readonly unwrittenEvents: number;
+  /**
+   * Work begun and not ended when the run stopped (stopped with the daemons: an idle-GPU batch's
+   * training, say). The counts above are of completed work only.
+   */
+  readonly inFlight: readonly InFlight[];
   /** Each chain that ended in a failure event of this run: what failed, for which config, why. */
   readonly failed: readonly {
     readonly type: string;
@@ -239,8 +245,10 @@ export async function runPipeline(
       )
     : null;
   const failed: { type: string; config: string; reason: string }[] = [];
+  const inFlight = new InFlightWork();
   runtime.router.subscribe('*', (e: Envelope) => {
     counts[e.type] = (counts[e.type] ?? 0) + 1;
+    inFlight.observe(e);
     if (FAILURES.has(e.type))
       failed.push({
         type: e.type,
@@ -331,6 +339,7 @@ export async function runPipeline(
     failedDaemons,
     fatal,
     unwrittenEvents: runtime.eventLog?.unwritten ?? 0,
+    inFlight: inFlight.list(),
     failed,
   };
   printSummary(summary, options, out);
@@ -446,6 +455,10 @@ function printSummary(summary: RunSummary, options: RunOptions, out: NodeJS.Writ
       : `  iterations: ${summary.iterations} (driven by the coordinator)`,
   );
   line(`  trainings: ${summary.trainings}`);
+  if (summary.inFlight.length > 0)
+    line(
+      `  stopped in flight (${summary.inFlight.length}, not counted above): ${summary.inFlight.map((w) => `${w.stage} ${w.config} on ${w.host}`).join(', ')}`,
+    );
   if (summary.failed.length > 0) {
     line(`  failed (${summary.failed.length}):`);
     for (const f of summary.failed.slice(0, 20)) line(`    ${f.type} ${f.config}: ${f.reason}`);

@@ -113,7 +113,8 @@ describe('live view', () => {
     // Each config's row is at the last iteration, with both of its chains ended (promoted or
     // rejected). Its stage is the config's latest event, which is an end only when no idle-GPU
     // batch of it was still in flight at the stop: that depends on the machine's pace (a loaded CI
-    // ended one run with a filler training of hex8_2p running), so any stage of the pipeline.
+    // ended one run with a filler training of hex8_2p running), so any stage of the pipeline, and
+    // work still running is named in the summary.
     for (const config of ['hex8_2p', 'square8_2p']) {
       const row = last.split('\n').find((l) => l.startsWith(`  ${config} `));
       const [, iteration, stage, promoted, rejected] =
@@ -124,6 +125,13 @@ describe('live view', () => {
         known: true,
       });
       expect(Number(promoted) + Number(rejected)).toBeGreaterThanOrEqual(2);
+      // A config whose latest event began a stage has that work running at the stop: the
+      // summary names it, since its counts are of completed work only.
+      const running = { training: 'training', evaluating: 'evaluation' }[stage ?? ''];
+      if (running)
+        expect(last).toMatch(
+          new RegExp(`stopped in flight \\(\\d+, not counted above\\): .*${running} ${config} on `),
+        );
     }
     expect(last).toContain('Pipeline run (profile standalone) finished');
   });

@@ -1,0 +1,89 @@
+/**
+ * The run summary's work in flight at the stop: begun, not ended, one entry per stage of a chain
+ * on a host, whatever order the events come in.
+ */
+import { describe, expect, it } from 'vitest';
+import { InFlightWork } from '../../src/cli/in-flight.js';
+import { CATALOG, type EventName, type PayloadInput } from '../../src/events/catalog/index.js';
+import { createIdSource, createOrigin, stampEnvelope } from '../../src/events/envelope.js';
+import { MAX_PAYLOAD_BYTES, preparePayload } from '../../src/events/payload.js';
+
+const nextId = createIdSource('test');
+
+function ev<T extends EventName>(type: T, payload: PayloadInput<T>, chain: string, host = 'a') {
+  const now = Date.now() / 1000;
+  const checked = preparePayload(CATALOG[type], payload, now, MAX_PAYLOAD_BYTES);
+  return stampEnvelope(nextId(), type, checked as never, 'test', now, createOrigin('t', host), {
+    correlationId: chain,
+  });
+}
+
+const training = (chain: string, end?: 'TRAINING_COMPLETED' | 'TRAINING_FAILED') =>
+  end === 'TRAINING_FAILED'
+    ? ev('TRAINING_FAILED', { config_key: 'hex8_2p', error: 'boom' }, chain)
+    : end
+      ? ev('TRAINING_COMPLETED', { config_key: 'hex8_2p', success: true, duration: 1 }, chain)
+      : ev('TRAINING_STARTED', { config_key: 'hex8_2p' }, chain);
+
+describe('the work in flight at the stop', () => {
+  it('is empty when every stage that began ended, a resumed training included', () => {
+    const w = new InFlightWork();
+    w.observe(training('iteration-1:hex8_2p'));
+    // Restarted mid-training: the same chain's training begins again, and ends once.
+    w.observe(training('iteration-1:hex8_2p'));
+    w.observe(training('iteration-1:hex8_2p', 'TRAINING_COMPLETED'));
+    w.observe(training('iteration-2:hex8_2p'));
+    w.observe(training('iteration-2:hex8_2p', 'TRAINING_FAILED'));
+    expect(w.list()).toEqual([]);
+  });
+
+  it("names a chain's stage still running beside another chain of the same config that ended", () => {
+    const w = new InFlightWork();
+    w.observe(training('iteration-2:hex8_2p'));
+    w.observe(training('idle-batch-7'));
+    w.observe(training('iteration-2:hex8_2p', 'TRAINING_COMPLETED'));
+    w.observe(
+      ev(
+        'EVALUATION_STARTED',
+        { config_key: 'square8_2p', model_id: 'm' },
+        'iteration-2:square8_2p',
+      ),
+    );
+    expect(w.list()).toEqual([
+      { stage: 'training', config: 'hex8_2p', host: 'a' },
+      { stage: 'evaluation', config: 'square8_2p', host: 'a' },
+    ]);
+  });
+
+  it('keeps the hosts of one chain apart, and an end that names no host ends its chain', () => {
+    const w = new InFlightWork();
+    w.observe(ev('DATA_SYNC_STARTED', { host: 'b' }, 'sync-1'));
+    w.observe(ev('DATA_SYNC_STARTED', { host: 'c' }, 'sync-1'));
+    w.observe(ev('DATA_SYNC_COMPLETED', { host: 'b', games_synced: 1, duration: 1 }, 'sync-1'));
+    // Without a config_key the chain names the work.
+    expect(w.list()).toEqual([{ stage: 'sync', config: 'sync-1', host: 'c' }]);
+    w.observe(
+      ev(
+        'MODEL_DISTRIBUTION_STARTED',
+        { total_models: 1, target_hosts: 1 },
+        'iteration-1:hex8_2p',
+        'a',
+      ),
+    );
+    w.observe(
+      ev(
+        'MODEL_DISTRIBUTION_COMPLETE',
+        {
+          models_collected: 1,
+          models_distributed: 1,
+          target_hosts: 1,
+          duration: 1,
+          config_key: 'hex8_2p',
+        },
+        'iteration-1:hex8_2p',
+        'z',
+      ),
+    );
+    expect(w.list()).toEqual([{ stage: 'sync', config: 'sync-1', host: 'c' }]);
+  });
+});
