@@ -35,8 +35,8 @@ const END = new Map(STAGES.flatMap((s) => s.ends.map((e) => [e, s.stage] as cons
 
 export interface InFlight {
   readonly stage: string;
-  /** The config it is for, else the chain (correlation id) it belongs to. */
-  readonly config: string;
+  /** The config it is for, when its events say. */
+  readonly config: string | null;
   readonly host: string;
 }
 
@@ -48,8 +48,9 @@ export class InFlightWork {
     if (stage === undefined) return;
     const p = e.payload as Record<string, unknown>;
     const host = typeof p.host === 'string' ? p.host : e.origin.host;
-    const config = typeof p.config_key === 'string' ? p.config_key : (e.correlationId ?? e.id);
-    const chain = `${stage}\u0000${e.correlationId ?? config}\u0000`;
+    const config = typeof p.config_key === 'string' ? p.config_key : null;
+    // Events outside any chain (a sync the schedule started) share one: the stage's, per host.
+    const chain = `${stage}\u0000${e.correlationId ?? ''}\u0000`;
     if (BEGIN.has(e.type)) {
       this.open.set(chain + host, { stage, config, host });
       return;

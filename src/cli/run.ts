@@ -457,7 +457,7 @@ function printSummary(summary: RunSummary, options: RunOptions, out: NodeJS.Writ
   line(`  trainings: ${summary.trainings}`);
   if (summary.inFlight.length > 0)
     line(
-      `  stopped in flight (${summary.inFlight.length}, not counted above): ${summary.inFlight.map((w) => `${w.stage} ${w.config} on ${w.host}`).join(', ')}`,
+      `  stopped in flight (${summary.inFlight.length}, not counted above): ${summary.inFlight.map((w) => `${w.stage}${w.config ? ` ${w.config}` : ''} on ${w.host}`).join(', ')}`,
     );
   if (summary.failed.length > 0) {
     line(`  failed (${summary.failed.length}):`);

@@ -10,12 +10,23 @@ import { MAX_PAYLOAD_BYTES, preparePayload } from '../../src/events/payload.js';
 
 const nextId = createIdSource('test');
 
-function ev<T extends EventName>(type: T, payload: PayloadInput<T>, chain: string, host = 'a') {
+function ev<T extends EventName>(
+  type: T,
+  payload: PayloadInput<T>,
+  chain: string | null,
+  host = 'a',
+) {
   const now = Date.now() / 1000;
   const checked = preparePayload(CATALOG[type], payload, now, MAX_PAYLOAD_BYTES);
-  return stampEnvelope(nextId(), type, checked as never, 'test', now, createOrigin('t', host), {
-    correlationId: chain,
-  });
+  return stampEnvelope(
+    nextId(),
+    type,
+    checked as never,
+    'test',
+    now,
+    createOrigin('t', host),
+    chain === null ? {} : { correlationId: chain },
+  );
 }
 
 const training = (chain: string, end?: 'TRAINING_COMPLETED' | 'TRAINING_FAILED') =>
@@ -60,8 +71,7 @@ describe('the work in flight at the stop', () => {
     w.observe(ev('DATA_SYNC_STARTED', { host: 'b' }, 'sync-1'));
     w.observe(ev('DATA_SYNC_STARTED', { host: 'c' }, 'sync-1'));
     w.observe(ev('DATA_SYNC_COMPLETED', { host: 'b', games_synced: 1, duration: 1 }, 'sync-1'));
-    // Without a config_key the chain names the work.
-    expect(w.list()).toEqual([{ stage: 'sync', config: 'sync-1', host: 'c' }]);
+    expect(w.list()).toEqual([{ stage: 'sync', config: null, host: 'c' }]);
     w.observe(
       ev(
         'MODEL_DISTRIBUTION_STARTED',
@@ -84,6 +94,17 @@ describe('the work in flight at the stop', () => {
         'z',
       ),
     );
-    expect(w.list()).toEqual([{ stage: 'sync', config: 'sync-1', host: 'c' }]);
+    expect(w.list()).toEqual([{ stage: 'sync', config: null, host: 'c' }]);
+  });
+
+  it('pairs the begin and end of work outside any chain (a catch-up sync) by stage and host', () => {
+    const w = new InFlightWork();
+    const done = { games_synced: 1, duration: 1 };
+    w.observe(ev('DATA_SYNC_STARTED', { host: 'sim-gpu-1', sync_type: 'catch_up' }, null));
+    w.observe(ev('DATA_SYNC_COMPLETED', { host: 'sim-gpu-1', ...done }, null));
+    expect(w.list()).toEqual([]);
+    // The run's last catch-up sync, begun as the iterations ended.
+    w.observe(ev('DATA_SYNC_STARTED', { host: 'localhost', sync_type: 'catch_up' }, null));
+    expect(w.list()).toEqual([{ stage: 'sync', config: null, host: 'localhost' }]);
   });
 });
