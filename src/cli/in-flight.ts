@@ -44,14 +44,15 @@ export class InFlightWork {
   private readonly open = new Map<string, InFlight>();
 
   observe(e: Envelope): void {
-    const stage = BEGIN.get(e.type) ?? END.get(e.type);
+    const begun = BEGIN.get(e.type);
+    const stage = begun ?? END.get(e.type);
     if (stage === undefined) return;
     const p = e.payload as Record<string, unknown>;
     const host = typeof p.host === 'string' ? p.host : e.origin.host;
     const config = typeof p.config_key === 'string' ? p.config_key : null;
     // Events outside any chain (a sync the schedule started) share one: the stage's, per host.
     const chain = `${stage}\u0000${e.correlationId ?? ''}\u0000`;
-    if (BEGIN.has(e.type)) {
+    if (begun) {
       this.open.set(chain + host, { stage, config, host });
       return;
     }

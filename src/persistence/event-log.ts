@@ -397,12 +397,12 @@ export class SqliteEventLog {
       this.poll();
       return;
     }
-    const rows = values.map((v, i) => ({ ...rowOfValues(ids.first + i, v), via_cluster: null }));
+    const rows = values.map((v, i) => rowOfValues(ids.first + i, v));
     this.lastActivity = performance.now();
     if (this.handOver(ids.prev, rows, true)) {
       // Read at once: the change this batch made is not a reason to read; a later one is.
       this.lastDataVersion = this.statements.dataVersion.get() as number;
-      if (this.verifyBy === 0) this.verifyBy = performance.now() + this.pollMax;
+      if (this.verifyBy === 0) this.verifyBy = this.lastActivity + this.pollMax;
     }
     // Blocked (a full mailbox): the poll offers the rest again from the file.
     else this.mustRead();
@@ -478,13 +478,13 @@ export class SqliteEventLog {
       this.lastDataVersion !== -1;
     if ((version === this.lastDataVersion || ownBatch) && !due) {
       // Events arrive in bursts with short gaps: keep polling fast for a while after the last one.
-      if (performance.now() - this.lastActivity > IDLE_AFTER_MS) {
+      if (now - this.lastActivity > IDLE_AFTER_MS) {
         this.pollInterval = Math.min(this.pollInterval * 2, this.pollMax);
       }
       this.schedulePoll(this.pollInterval);
       return;
     }
-    this.lastActivity = performance.now();
+    this.lastActivity = now;
     const after = this.lastSeen;
     const rows = this.statements.after.all(after, this.readBatchSize) as ReadRow[];
     this.fileReads++;

@@ -85,10 +85,14 @@ export function toRowValues(envelope: Envelope, targetConsumer: string | null = 
 }
 
 /**
- * The row that `INSERT_EVENT_SQL` with `values` wrote as `eventId`, as a read of the file would
- * give it: what the writer just committed, without reading it back.
+ * The row that `INSERT_EVENT_SQL` with `values` wrote as `eventId`, as the event log's read of
+ * the file would give it (`via_cluster` NULL: written here): what the writer just committed,
+ * without reading it back.
  */
-export function rowOfValues(eventId: number, values: RowValues): EventRow {
+export function rowOfValues(
+  eventId: number,
+  values: RowValues,
+): EventRow & { readonly via_cluster: null } {
   return {
     event_id: eventId,
     event_type: values[0],
@@ -103,6 +107,7 @@ export function rowOfValues(eventId: number, values: RowValues): EventRow {
     correlation_id: values[9],
     parent_id: values[10],
     target_consumer: values[11],
+    via_cluster: null,
   };
 }
 
