@@ -4,29 +4,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InFlightWork } from '../../src/cli/in-flight.js';
-import { CATALOG, type EventName, type PayloadInput } from '../../src/events/catalog/index.js';
-import { createIdSource, createOrigin, stampEnvelope } from '../../src/events/envelope.js';
-import { MAX_PAYLOAD_BYTES, preparePayload } from '../../src/events/payload.js';
+import type { EventName, PayloadInput } from '../../src/events/catalog/index.js';
+import { catalogEvent } from '../support/catalog-event.js';
 
-const nextId = createIdSource('test');
-
+/** An envelope of `chain` (none: null) from `host`. */
 function ev<T extends EventName>(
   type: T,
   payload: PayloadInput<T>,
   chain: string | null,
   host = 'a',
 ) {
-  const now = Date.now() / 1000;
-  const checked = preparePayload(CATALOG[type], payload, now, MAX_PAYLOAD_BYTES);
-  return stampEnvelope(
-    nextId(),
-    type,
-    checked as never,
-    'test',
-    now,
-    createOrigin('t', host),
-    chain === null ? {} : { correlationId: chain },
-  );
+  return catalogEvent(type, payload, chain === null ? { host } : { chain, host }).envelope;
 }
 
 const training = (chain: string, end?: 'TRAINING_COMPLETED' | 'TRAINING_FAILED') =>

@@ -18,6 +18,7 @@ import {
   createPipelineDaemons,
   createRuntime,
   createSimulatedWorker,
+  type Logger,
   openEventLog,
 } from '../../src/index.js';
 import { INSERT_INBOUND_EVENT_SQL, toRowValues } from '../../src/persistence/row-codec.js';
@@ -44,6 +45,18 @@ function outboxIds(path: string): string[] {
   } finally {
     conn.close();
   }
+}
+
+/** A runtime on `path` that runs the host's bridge, and nothing else of the pipeline. */
+function bridgeRuntime(path: string, server: string, host: string, logger: Logger) {
+  return createRuntime({
+    profile: ['EVENT_ROUTER'],
+    daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
+    dbPath: path,
+    logger,
+    isolatedRouter: true,
+    cluster: { servers: [server], host },
+  });
 }
 
 /** What the stream holds, in stream order. */
@@ -78,15 +91,7 @@ describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', (
     const path = join(dir(), 'e.db');
     const quiet = pino({ level: 'silent' });
 
-    const start = () =>
-      createRuntime({
-        profile: ['EVENT_ROUTER'],
-        daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
-        dbPath: path,
-        logger: quiet,
-        isolatedRouter: true,
-        cluster: { servers: [nats.url], host: 'e' },
-      });
+    const start = () => bridgeRuntime(path, nats.url, 'e', quiet);
     // The file joins the cluster, then its bridge is down while the backlog is written: the cursor
     // starts behind everything written next.
     const first = start();
@@ -179,15 +184,7 @@ describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', (
     await standalone.close();
     const past = outboxIds(path);
     const log = memoryLogger('info');
-    const start = () =>
-      createRuntime({
-        profile: ['EVENT_ROUTER'],
-        daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
-        dbPath: path,
-        logger: log.logger,
-        isolatedRouter: true,
-        cluster: { servers: [nats.url], host: 'p' },
-      });
+    const start = () => bridgeRuntime(path, nats.url, 'p', log.logger);
     const nc = await connect({ servers: nats.url });
     try {
       const jsm = await jetstreamManager(nc);

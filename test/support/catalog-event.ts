@@ -10,9 +10,11 @@ import type { CatalogEvent } from '../../src/machines/protocol.js';
 const origin = createOrigin('test', 'test-host');
 const nextId = createIdSource('test');
 
+/** `chain` sets the envelope's correlation id; `host` its origin host ('test-host'). */
 export function catalogEvent<T extends EventName>(
   type: T,
   payload: PayloadInput<T>,
+  where: { readonly chain?: string; readonly host?: string } = {},
 ): CatalogEvent<T> {
   const now = Date.now() / 1000;
   const checked = preparePayload(
@@ -21,6 +23,14 @@ export function catalogEvent<T extends EventName>(
     now,
     MAX_PAYLOAD_BYTES,
   ) as CatalogEvent<T>['payload'];
-  const envelope = stampEnvelope(nextId(), type, checked, 'test', now, origin, {});
+  const envelope = stampEnvelope(
+    nextId(),
+    type,
+    checked,
+    'test',
+    now,
+    where.host === undefined ? origin : createOrigin('test', where.host),
+    where.chain === undefined ? {} : { correlationId: where.chain },
+  );
   return { type, payload: checked, envelope };
 }
