@@ -10,7 +10,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { natsUnavailable, startNats, tempDir } from '../test/support/nats.js';
 import { startFixture } from '../test/support/processes.js';
-import { fmt, median, printTable } from './support/measure.js';
+import { fmt, hostClockMs, median, printTable } from './support/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -23,7 +23,7 @@ if (why) {
 }
 const nats = await startNats();
 const dir = tempDir('ringrift-bench-cluster-');
-const now = () => performance.timeOrigin + performance.now();
+const now = hostClockMs;
 
 type Peer = ReturnType<typeof startFixture>;
 /** Every peer started, so that a failed measurement leaves no process behind. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { type Fixture, startFixture } from '../test/support/processes.js';
 import { tempDb } from '../test/support/temp-db.js';
 import { rawBatchedInsert, rawCursorPoll, rawLatency } from './baselines/raw-sqlite.js';
-import { fmt, median, percentile, printTable } from './support/measure.js';
+import { fmt, hostClockMs, median, percentile, printTable } from './support/measure.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -78,7 +78,7 @@ async function pipeline(
     );
     procs.push(...pubs);
     await Promise.all(pubs.map((p) => p.waitFor(/^READY$/)));
-    const started = performance.timeOrigin + performance.now();
+    const started = hostClockMs();
     for (const p of pubs) p.send('GO');
     const pubResults = (await Promise.all(pubs.map((p) => p.waitFor(/^RESULT /, 300_000)))).map(
       (l) => parse<PublisherResult>(l),

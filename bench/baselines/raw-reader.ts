@@ -1,5 +1,6 @@
 /** The reader side of `rawLatency`: a bare 1 ms cursor poll. argv: dbPath, count. */
 import Database from 'better-sqlite3';
+import { hostClockMs } from '../support/measure.js';
 
 const [path, countArg] = process.argv.slice(2) as [string, string];
 const db = new Database(path);
@@ -13,11 +14,7 @@ const latencies: number[] = [];
 console.log('READY');
 while (latencies.length < Number(countArg)) {
   for (const r of select.all(cursor) as { event_id: number; payload: string }[]) {
-    latencies.push(
-      performance.timeOrigin +
-        performance.now() -
-        (JSON.parse(r.payload) as { sentAt: number }).sentAt,
-    );
+    latencies.push(hostClockMs() - (JSON.parse(r.payload) as { sentAt: number }).sentAt);
     cursor = r.event_id;
   }
   await new Promise((r) => setTimeout(r, 1));

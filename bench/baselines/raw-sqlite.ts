@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../../src/index.js';
 import { INSERT_EVENT_SQL } from '../../src/persistence/row-codec.js';
+import { hostClockMs } from '../support/measure.js';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS events (event_id INTEGER PRIMARY KEY AUTOINCREMENT,
   event_type TEXT NOT NULL, payload TEXT NOT NULL, source TEXT NOT NULL, hostname TEXT NOT NULL, created_at REAL NOT NULL)`;
@@ -121,7 +122,7 @@ export async function rawLatency(path: string, count: number, rate: number): Pro
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     insert.run(
       'GAME_SYNCED',
-      JSON.stringify({ n, sentAt: performance.timeOrigin + performance.now() }),
+      JSON.stringify({ n, sentAt: hostClockMs() }),
       'raw',
       'h',
       Date.now() / 1000,
