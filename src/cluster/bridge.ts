@@ -345,6 +345,22 @@ export class ClusterBridge {
     this.outboxChanged = true;
   }
 
+  /** True when new outbox rows (or the stop) woke the pump before `ack` settled. */
+  private woken(ack: Promise<unknown>): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.wakeOutbound = null;
+        resolve(true);
+      };
+      this.wakeOutbound = wake;
+      const settled = () => {
+        if (this.wakeOutbound === wake) this.wakeOutbound = null;
+        resolve(false);
+      };
+      ack.then(settled, settled);
+    });
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -408,9 +424,12 @@ export class ClusterBridge {
         // cursor passes the other rows too (inbound, other types). Retention deletes only up to
         // it, and a host that mostly receives would keep every row until the retention cap.
         this.cursor = Math.max(this.cursor, this.readCursor);
+        // At most every CURSOR_SAVE_MS here too: at a steady rate the pump is idle after almost
+        // every acknowledgement, and a save each time was a write per event on the main thread,
+        // waiting for the writer thread's lock. The idle loop comes back every IDLE_READ_MS.
         if (
-          this.unsavedSent > 0 ||
-          (this.cursor > this.savedCursor && performance.now() - this.savedAt > CURSOR_SAVE_MS)
+          (this.unsavedSent > 0 || this.cursor > this.savedCursor) &&
+          performance.now() - this.savedAt > CURSOR_SAVE_MS
         )
           this.saveCursorSoon();
         this.recountIfStale();
@@ -425,6 +444,10 @@ export class ClusterBridge {
         (this.outboxChanged || this.knownTo > this.readCursor) &&
         inflight.length <= OUT_WINDOW - OUT_BATCH
       )
+        continue;
+      // A row committed while the oldest waits for its PubAck goes out at once, not after it: at
+      // a steady rate, one slow acknowledgement would otherwise hold back every event behind it.
+      if (oldest.ack && inflight.length <= OUT_WINDOW - OUT_BATCH && (await this.woken(oldest.ack)))
         continue;
       try {
         await oldest.ack;

@@ -25,6 +25,7 @@ import { INSERT_INBOUND_EVENT_SQL, toRowValues } from '../../src/persistence/row
 import { catalogEvent } from '../support/catalog-event.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { natsUnavailable, startNats } from '../support/nats.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { clusterScratch, eventually } from './support.js';
 
 const unavailable = natsUnavailable();
@@ -232,6 +233,88 @@ describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', (
       ).toHaveLength(1);
     } finally {
       await nc.close();
+    }
+  }, 60_000);
+
+  it("publishes a cross-host event at once while an earlier one's PubAck is still on its way, and acknowledges both when it comes", async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    // The bridge talks to the server through a proxy that can hold back the server's answers.
+    const proxy = await startTcpProxy(nats.port);
+    const path = join(dir(), 'q.db');
+    const runtime = bridgeRuntime(path, proxy.url, 'q', pino({ level: 'silent' }));
+    // What reaches the server, seen on a connection of its own (core NATS: no PubAck involved).
+    const observer = await connect({ servers: nats.url });
+    const arrived: string[] = [];
+    observer.subscribe('ringrift.ringrift.events.TRAINING_STARTED.>', {
+      callback: (_error, m) => {
+        arrived.push((m.json() as { envelope_id: string }).envelope_id);
+      },
+    });
+    await observer.flush();
+    try {
+      await runtime.start();
+      await eventually(() => runtime.status().cluster?.state === 'ok', 10_000, 'cluster ok');
+      proxy.holdToClients();
+      const first = runtime.router.publish('TRAINING_STARTED', { config_key: 'hex8_2p' });
+      await eventually(() => arrived.includes(first.id), 5_000, 'the first event on the server');
+      const second = runtime.router.publish('TRAINING_STARTED', { config_key: 'square8_2p' });
+      // Before: the pump waited for the first one's PubAck before it published the second.
+      await eventually(
+        () => arrived.includes(second.id),
+        5_000,
+        "the second event on the server while the first one's PubAck is held",
+      );
+      expect(runtime.status().cluster?.bridgeStats?.sent).toBe(0);
+      proxy.release();
+      await eventually(
+        () => runtime.status().cluster?.bridgeStats?.sent === 2,
+        10_000,
+        'both acknowledged',
+      );
+      expect(arrived).toEqual([first.id, second.id]);
+    } finally {
+      await runtime.stop();
+      await observer.close();
+      await proxy.close();
+    }
+  }, 60_000);
+
+  it('saves its cursor about once a second at a steady rate, not once per event, and while idle too', async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    const path = join(dir(), 'c.db');
+    const runtime = bridgeRuntime(path, nats.url, 'c', pino({ level: 'silent' }));
+    try {
+      await runtime.start();
+      // Every save of the cursor, counted by the file itself.
+      const conn = new Database(path);
+      conn.pragma('busy_timeout = 5000');
+      conn.exec(`
+        CREATE TABLE cursor_saves (at REAL);
+        CREATE TRIGGER count_cursor_saves AFTER UPDATE OF out_cursor ON cluster_bridge
+        BEGIN INSERT INTO cursor_saves VALUES (julianday('now')); END;
+      `);
+      const saves = () => conn.prepare('SELECT COUNT(*) FROM cursor_saves').pluck().get() as number;
+      const started = performance.now();
+      for (let i = 0; i < 150; i++) {
+        runtime.router.publish('TRAINING_STARTED', { config_key: 'hex8_2p' });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      await eventually(
+        () => runtime.status().cluster?.bridgeStats?.sent === 150,
+        10_000,
+        'all 150 acknowledged',
+      );
+      // What `status` reads from the file: saved while the bridge is idle, within about a second.
+      await eventually(() => bridgeRow(path)?.sent === 150, 5_000, 'the bridge row says sent 150');
+      // Before: one save per event (150). A save a second, and one more at the end.
+      expect(saves()).toBeGreaterThanOrEqual(1);
+      expect(saves()).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+      conn.close();
+    } finally {
+      await runtime.stop();
     }
   }, 60_000);
 });
