@@ -69,4 +69,18 @@ export class InFlightWork {
   list(): InFlight[] {
     return [...this.open.values()];
   }
+
+  /**
+   * Waits until the work open now has ended, for at most `ms`. Work begun meanwhile is not waited
+   * for: an idle-GPU filler starts batches as long as it runs, and would hold the stop to the bound.
+   * True when it all ended.
+   */
+  async ended(ms: number): Promise<boolean> {
+    const waiting = [...this.open.keys()];
+    const deadline = performance.now() + ms;
+    const open = () => waiting.some((key) => this.open.has(key));
+    while (open() && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    return !open();
+  }
 }

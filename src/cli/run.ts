@@ -318,7 +318,17 @@ export async function runPipeline(
         : `Stately inspector (needs internet in the browser): ${runtime.inspectorUrl}\n`,
     );
   await finished;
-  if (!interrupted && fatal === null && failedDaemons.length === 0 && options.dbPath)
+  const clean = !interrupted && fatal === null && failedDaemons.length === 0;
+  // The iterations are done; what they began (the catch-up sync of the last one, an idle-GPU
+  // batch) may end in a moment, and then it is counted rather than stopped.
+  if (clean && inFlight.list().length > 0) {
+    logger.info(
+      { work: inFlight.list(), waitMs: DRAIN_MS },
+      'waiting for the work in flight to end before stopping',
+    );
+    await inFlight.ended(DRAIN_MS);
+  }
+  if (clean && options.dbPath)
     await durableCaughtUp(
       options.dbPath,
       daemons.filter((d) => d.durable).map((d) => d.type),
@@ -345,6 +355,9 @@ export async function runPipeline(
   printSummary(summary, options, out);
   return summary;
 }
+
+/** How long a finished run waits for the work in flight at its end (then names what is left). */
+const DRAIN_MS = 3_000;
 
 /** How long a finished run waits for its durable daemons to read what is already written. */
 const CATCH_UP_MS = 3_000;

@@ -95,4 +95,27 @@ describe('the work in flight at the stop', () => {
     w.observe(ev('DATA_SYNC_STARTED', { host: 'localhost', sync_type: 'catch_up' }, null));
     expect(w.list()).toEqual([{ stage: 'sync', config: null, host: 'localhost' }]);
   });
+
+  it('waits for the work open when asked until it ends, not for work begun meanwhile, and at most the bound', async () => {
+    const w = new InFlightWork();
+    w.observe(training('iteration-2:hex8_2p'));
+    const t0 = performance.now();
+    const ended = w.ended(5_000);
+    setTimeout(() => {
+      // Begun after the wait began (an idle-GPU batch): not waited for.
+      w.observe(training('idle-batch-1'));
+      w.observe(training('iteration-2:hex8_2p', 'TRAINING_COMPLETED'));
+    }, 100);
+    expect(await ended).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(4_000);
+    expect(w.list()).toEqual([{ stage: 'training', config: 'hex8_2p', host: 'a' }]);
+    // Work that does not end within the bound: the wait gives up, and the work stays named.
+    const t1 = performance.now();
+    expect(await w.ended(300)).toBe(false);
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(290);
+    expect(w.list()).toHaveLength(1);
+    // Nothing open: nothing to wait for.
+    w.observe(training('idle-batch-1', 'TRAINING_FAILED'));
+    expect(await w.ended(5_000)).toBe(true);
+  });
 });
