@@ -4,9 +4,9 @@
  * Milliseconds on the host's monotonic clock (CLOCK_MONOTONIC, through `process.hrtime`), which
  * every process on the host reads alike, so a time taken in one process can be subtracted from
  * one taken in another. `performance.timeOrigin + performance.now()` cannot: each process pins its
- * origin to the wall clock when it starts, and on these machines the wall clock runs 5 ms a second
- * ahead of the monotonic one while it is being corrected, so two processes started a second apart
- * disagree by 5 ms, more than the latencies measured.
+ * origin to the wall clock when it starts, and while the wall clock is being corrected it is
+ * slewed (one morning here: 5 ms a second ahead of the monotonic clock), so two processes started
+ * a second apart disagreed by 5 ms, more than the latencies measured.
  */
 export const hostClockMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 export function percentile(sorted: readonly number[], p: number): number {
