@@ -319,8 +319,9 @@ export async function runPipeline(
     );
   await finished;
   const clean = !interrupted && fatal === null && failedDaemons.length === 0;
-  // The iterations are done; what they began (the catch-up sync of the last one, an idle-GPU
-  // batch) may end in a moment, and then it is counted rather than stopped.
+  // The iterations are done; work still running (an idle-GPU batch's training, say) may end in a
+  // moment, and is then counted rather than stopped. Work begun after this (AUTO_SYNC's catch-up
+  // when a host came back in the last moments) is not waited for: the summary names it.
   if (clean && inFlight.list().length > 0) {
     logger.info(
       { work: inFlight.list(), waitMs: DRAIN_MS },
