@@ -309,9 +309,10 @@ describe.skipIf(unavailable !== null)('the cluster outbox (real nats-server)', (
       );
       // What `status` reads from the file: saved while the bridge is idle, within about a second.
       await eventually(() => bridgeRow(path)?.sent === 150, 5_000, 'the bridge row says sent 150');
-      // Before: one save per event (150). A save a second, and one more at the end.
+      // Before: one save per event (150). Now one a second, over the publishing and the waits
+      // after it (about a second more), with room for rounding on a slow machine.
       expect(saves()).toBeGreaterThanOrEqual(1);
-      expect(saves()).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+      expect(saves()).toBeLessThanOrEqual(Math.ceil(seconds) + 4);
       conn.close();
     } finally {
       await runtime.stop();
