@@ -345,8 +345,12 @@ export class ClusterBridge {
     this.outboxChanged = true;
   }
 
-  /** True when new outbox rows (or the stop) woke the pump before `ack` settled. */
-  private woken(ack: Promise<unknown>): Promise<boolean> {
+  /**
+   * Waits for `other` (an acknowledgement, a timer) or for new outbox rows (or the stop), whichever
+   * comes first: true when the pump was woken. Every wait of the pump goes through here, so
+   * `wakeOutbound` always wakes the one wait there is.
+   */
+  private woken(other: Promise<unknown>): Promise<boolean> {
     return new Promise((resolve) => {
       const wake = () => {
         this.wakeOutbound = null;
@@ -357,22 +361,15 @@ export class ClusterBridge {
         if (this.wakeOutbound === wake) this.wakeOutbound = null;
         resolve(false);
       };
-      ack.then(settled, settled);
+      other.then(settled, settled);
     });
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeOutbound = null;
-        resolve();
-      }, ms);
-      this.wakeOutbound = () => {
-        clearTimeout(timer);
-        this.wakeOutbound = null;
-        resolve();
-      };
-    });
+  /** `ms`, or less when new outbox rows (or the stop) wake the pump. */
+  private async sleep(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await this.woken(new Promise((resolve) => (timer = setTimeout(resolve, ms))));
+    clearTimeout(timer);
   }
 
   /**
@@ -424,14 +421,8 @@ export class ClusterBridge {
         // cursor passes the other rows too (inbound, other types). Retention deletes only up to
         // it, and a host that mostly receives would keep every row until the retention cap.
         this.cursor = Math.max(this.cursor, this.readCursor);
-        // At most every CURSOR_SAVE_MS here too: at a steady rate the pump is idle after almost
-        // every acknowledgement, and a save each time was a write per event on the main thread,
-        // waiting for the writer thread's lock. The idle loop comes back every IDLE_READ_MS.
-        if (
-          (this.unsavedSent > 0 || this.cursor > this.savedCursor) &&
-          performance.now() - this.savedAt > CURSOR_SAVE_MS
-        )
-          this.saveCursorSoon();
+        // The idle loop comes back every IDLE_READ_MS, so a due save is not put off for long.
+        this.saveCursorIfDue();
         this.recountIfStale();
         if (!this.outboxChanged && this.knownTo === this.readCursor) {
           await this.sleep(IDLE_READ_MS);
@@ -439,16 +430,12 @@ export class ClusterBridge {
         }
         continue;
       }
+      const room = inflight.length <= OUT_WINDOW - OUT_BATCH;
       // More committed rows may be waiting: take them before waiting for an acknowledgement.
-      if (
-        (this.outboxChanged || this.knownTo > this.readCursor) &&
-        inflight.length <= OUT_WINDOW - OUT_BATCH
-      )
-        continue;
+      if (room && (this.outboxChanged || this.knownTo > this.readCursor)) continue;
       // A row committed while the oldest waits for its PubAck goes out at once, not after it: at
       // a steady rate, one slow acknowledgement would otherwise hold back every event behind it.
-      if (oldest.ack && inflight.length <= OUT_WINDOW - OUT_BATCH && (await this.woken(oldest.ack)))
-        continue;
+      if (room && oldest.ack && (await this.woken(oldest.ack))) continue;
       try {
         await oldest.ack;
       } catch (error) {
@@ -478,11 +465,23 @@ export class ClusterBridge {
       // Counted down, not recounted: a COUNT over a long backlog per message would make draining
       // it quadratic. The depth is recounted when the outbox is empty and at most every 250 ms.
       this.backlog = Math.max(0, this.backlog - 1);
-      // The cursor is saved at most every CURSOR_SAVE_MS: a write per message would contend with
-      // the writer thread for the file's lock. What a crash loses of it is sent again at the next
-      // start and stored once (msgID, then every receiver's inbox).
-      if (performance.now() - this.savedAt > CURSOR_SAVE_MS) this.saveCursorSoon();
+      this.saveCursorIfDue();
     }
+  }
+
+  /**
+   * Saves the cursor when something moved since the last save and that save is CURSOR_SAVE_MS
+   * old, busy or idle: a write per message would contend with the writer thread for the file's
+   * lock, and at a steady rate the pump is idle after almost every acknowledgement. What a crash
+   * loses of it is sent again at the next start and stored once (msgID, then every receiver's
+   * inbox).
+   */
+  private saveCursorIfDue(): void {
+    if (
+      (this.unsavedSent > 0 || this.cursor > this.savedCursor) &&
+      performance.now() - this.savedAt > CURSOR_SAVE_MS
+    )
+      this.saveCursorSoon();
   }
 
   /**
