@@ -42,6 +42,7 @@ import {
   rowEnvelopeId,
   toRowValues,
 } from '../persistence/row-codec.js';
+import { AckWindow } from './ack-window.js';
 import { type ResolvedCluster, safeToken } from './options.js';
 import { JetStreamPublisher } from './publisher.js';
 import type { ClusterResources } from './stream.js';
@@ -148,6 +149,7 @@ export class ClusterBridge {
   private inbound: Parsed[] = [];
   private flushing = false;
   private flushScheduled = false;
+  private readonly acks = new AckWindow();
   private readonly statements;
   private readonly inboundInsert;
   /** The outbox after `readCursor`, and the file's last id, both of one snapshot of the file. */
@@ -657,7 +659,8 @@ export class ClusterBridge {
         }
         // AckPolicy.All: acknowledging the batch's last message acknowledges all before it, every
         // one of which is committed (or this host's own, or dead-lettered) by now.
-        batch.at(-1)?.msg.ack();
+        const lastMsg = batch.at(-1)?.msg;
+        if (lastMsg) this.acks.committed(lastMsg, batch.length);
         let delivered = this.deliverLocally !== null;
         if (this.deliverLocally)
           for (const envelope of outcome.fresh)
@@ -762,6 +765,8 @@ export class ClusterBridge {
     await this.outboundRunning;
     this.publisher?.close();
     await this.inboundRunning;
+    // What is committed is acknowledged before the connection closes: the next run is not sent it.
+    this.acks.flush();
     await this.saving;
     if ((this.unsavedSent > 0 || this.cursor > this.savedCursor) && !this.log.isClosed)
       await this.saveCursor();
