@@ -661,6 +661,9 @@ export class ClusterBridge {
         // one of which is committed (or this host's own, or dead-lettered) by now.
         const lastMsg = batch.at(-1)?.msg;
         if (lastMsg) this.acks.committed(lastMsg, batch.length);
+        // A commit that ended after close() flushed the window: acknowledge it while the
+        // connection may still be draining, rather than by a timer after it closed.
+        if (this.closed) this.acks.flush();
         let delivered = this.deliverLocally !== null;
         if (this.deliverLocally)
           for (const envelope of outcome.fresh)

@@ -8,11 +8,11 @@
  * subscription on another connection sees every one of them.
  */
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ACK_DELAY_MS } from '../../src/cluster/ack-window.js';
+import { ACK_DELAY_MS, AckWindow } from '../../src/cluster/ack-window.js';
 import { createPipelineDaemons, createRuntime, createSimulatedWorker } from '../../src/index.js';
 import { natsUnavailable, startNats } from '../support/nats.js';
 import { clusterScratch, eventually, rowsOf } from './support.js';
@@ -115,4 +115,25 @@ describe.skipIf(unavailable !== null)('inbound acknowledgements (real nats-serve
       await observer.close();
     }
   }, 60_000);
+
+  // The window's timer may fire after the connection closed (a stop that closed it first): the
+  // client then buffers the acknowledgement on the dead connection and does not throw, so no
+  // timer can end the process. The message is delivered again and dropped by envelope id.
+  it('an acknowledgement after the connection closed does not throw', async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'ACKS', subjects: ['acks.>'] });
+    await jsm.consumers.add('ACKS', { durable_name: 'c', ack_policy: AckPolicy.All });
+    const js = jetstream(nc);
+    await js.publish('acks.one', 'x');
+    const msg = await (await js.consumers.get('ACKS', 'c')).next({ expires: 2_000 });
+    expect(msg).not.toBeNull();
+    await nc.close();
+    const window = new AckWindow(100, 60_000);
+    if (msg) window.committed(msg, 1);
+    expect(() => window.flush()).not.toThrow();
+    expect(window.pending).toBe(0);
+  }, 30_000);
 });
