@@ -6,6 +6,7 @@ import {
   clusterScratch,
   duplicateIds,
   eventually,
+  exitOf,
   type HostProcess,
   rowsOf,
   slowTrainingConfig,
@@ -65,7 +66,7 @@ describe.skipIf(unavailable !== null)('cluster faults (real nats-server)', () =>
       'LEADER_ELECTED for a2',
     );
     expect(elected.created_at - killedAt).toBeLessThan(9 + 5); // lease TTL 9 s, plus 5 s
-    expect(await a2.fixture.exited, a2.fixture.stderr().slice(-2000)).toBe(0);
+    expect(await exitOf(a2, 60_000, [b]), a2.fixture.stderr().slice(-2000)).toBe(0);
 
     // Fencing: the work b took came from one leader at a time: a1's before a2 was elected, a2's
     // (with a newer token) after; none of a1's after a2's election.
@@ -100,7 +101,7 @@ describe.skipIf(unavailable !== null)('cluster faults (real nats-server)', () =>
     await nats.stop();
     await new Promise((r) => setTimeout(r, 10_000));
     await nats.start();
-    expect(await a.fixture.exited, a.fixture.stderr().slice(-2000)).toBe(0);
+    expect(await exitOf(a, 90_000, [b, c]), a.fixture.stderr().slice(-2000)).toBe(0);
     expect(a.fixture.stderr()).toMatch(/NATS connection lost/);
     expect(a.fixture.stderr()).toMatch(/NATS connection restored/);
 
@@ -146,14 +147,7 @@ describe.skipIf(unavailable !== null)('cluster faults (real nats-server)', () =>
     );
     expect(leader, `stream leader ${info.cluster?.leader}`).toBeDefined();
     await (leader as NatsServer).kill();
-    const exit = await Promise.race([
-      a.fixture.exited,
-      new Promise((r) => setTimeout(() => r('still running after 120 s'), 120_000)),
-    ]);
-    expect(
-      exit,
-      `a: ${a.fixture.stderr().slice(-3000)}\nb: ${b.fixture.stderr().slice(-1500)}`,
-    ).toBe(0);
+    expect(await exitOf(a, 120_000, [b]), a.fixture.stderr().slice(-2000)).toBe(0);
     for (const h of [a, b]) expect(duplicateIds(h.db), h.name).toEqual([]);
     const trained = trainedTimes([b]);
     const asked = rowsOf(a.db, 'TRAINING_THRESHOLD_REACHED').filter(

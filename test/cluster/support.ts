@@ -86,6 +86,34 @@ export function slowTrainingConfig(dir: string, ms: number): string {
 }
 
 /** Polls `check` every 100 ms until it holds; rejects after `timeoutMs` naming `what`. */
+/**
+ * A host's exit code, or a failure that says which host did not end within `ms` and what it and
+ * the others last wrote: a host that hangs then fails its test with its own words, before the
+ * test's timeout would end it with none.
+ */
+export async function exitOf(
+  host: HostProcess,
+  ms: number,
+  others: readonly HostProcess[] = [],
+): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), ms);
+  });
+  try {
+    const code = await Promise.race([host.fixture.exited, hung]);
+    if (code !== 'hung') return code;
+  } finally {
+    clearTimeout(timer);
+  }
+  const said = [host, ...others]
+    .map((h) => `--- ${h.name}, stderr's end:\n${h.fixture.stderr().slice(-3000)}`)
+    .join('\n');
+  throw new Error(
+    `host ${host.name} still running ${ms / 1000} s after it should have ended\n${said}`,
+  );
+}
+
 export async function eventually<T>(
   check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs: number,
