@@ -10,12 +10,10 @@
 import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ACK_DELAY_MS, AckWindow } from '../../src/cluster/ack-window.js';
-import { createPipelineDaemons, createRuntime, createSimulatedWorker } from '../../src/index.js';
 import { natsUnavailable, startNats } from '../support/nats.js';
-import { clusterScratch, eventually, rowsOf } from './support.js';
+import { bridgeRuntime, clusterScratch, eventually, rowsOf } from './support.js';
 
 const unavailable = natsUnavailable();
 if (unavailable) console.log(`inbound acknowledgement tests not run: ${unavailable}`);
@@ -23,17 +21,6 @@ if (unavailable) console.log(`inbound acknowledgement tests not run: ${unavailab
 const STREAM = 'RINGRIFT_ringrift';
 const EVENTS = 100;
 const GAP_MS = 5;
-
-function bridgeRuntime(path: string, server: string, host: string) {
-  return createRuntime({
-    profile: ['EVENT_ROUTER'],
-    daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
-    dbPath: path,
-    logger: pino({ level: 'silent' }),
-    isolatedRouter: true,
-    cluster: { servers: [server], host },
-  });
-}
 
 describe.skipIf(unavailable !== null)('inbound acknowledgements (real nats-server)', () => {
   const { servers, dir } = clusterScratch('ringrift-acks-');

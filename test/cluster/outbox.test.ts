@@ -14,19 +14,13 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { readBridgeRow } from '../../src/cluster/bridge-row.js';
-import {
-  createPipelineDaemons,
-  createRuntime,
-  createSimulatedWorker,
-  type Logger,
-  openEventLog,
-} from '../../src/index.js';
+import { openEventLog } from '../../src/index.js';
 import { INSERT_INBOUND_EVENT_SQL, toRowValues } from '../../src/persistence/row-codec.js';
 import { catalogEvent } from '../support/catalog-event.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { natsUnavailable, startNats } from '../support/nats.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { clusterScratch, eventually } from './support.js';
+import { bridgeRuntime, clusterScratch, eventually } from './support.js';
 
 const unavailable = natsUnavailable();
 if (unavailable) console.log(`cluster outbox tests not run: ${unavailable}`);
@@ -46,18 +40,6 @@ function outboxIds(path: string): string[] {
   } finally {
     conn.close();
   }
-}
-
-/** A runtime on `path` that runs the host's bridge, and nothing else of the pipeline. */
-function bridgeRuntime(path: string, server: string, host: string, logger: Logger) {
-  return createRuntime({
-    profile: ['EVENT_ROUTER'],
-    daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
-    dbPath: path,
-    logger,
-    isolatedRouter: true,
-    cluster: { servers: [server], host },
-  });
 }
 
 /** What the stream holds, in stream order. */

@@ -6,9 +6,33 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { afterEach } from 'vitest';
+import {
+  createPipelineDaemons,
+  createRuntime,
+  createSimulatedWorker,
+  type Logger,
+} from '../../src/index.js';
 import { type NatsServer, tempDir } from '../support/nats.js';
 import { type Fixture, startFixture } from '../support/processes.js';
+
+/** An embedded runtime on `path` that runs the host's bridge, and nothing else of the pipeline. */
+export function bridgeRuntime(
+  path: string,
+  server: string,
+  host: string,
+  logger: Logger = pino({ level: 'silent' }),
+) {
+  return createRuntime({
+    profile: ['EVENT_ROUTER'],
+    daemons: createPipelineDaemons({ worker: createSimulatedWorker() }),
+    dbPath: path,
+    logger,
+    isolatedRouter: true,
+    cluster: { servers: [server], host },
+  });
+}
 
 export interface HostProcess {
   readonly name: string;
