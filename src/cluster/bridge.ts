@@ -247,17 +247,38 @@ export class ClusterBridge {
         if (/consumer not found/i.test(error.message)) return null;
         throw error;
       });
-    if (existing) return;
-    await resources.jsm.consumers.add(this.cluster.streamName, {
+    if (existing?.config.ack_policy === AckPolicy.Explicit) return;
+    const config = {
       durable_name: durable,
-      // All: one acknowledgement per committed batch covers every message before it.
-      ack_policy: AckPolicy.All,
-      // A new host starts from now; a known one resumes where it left (its durable survives it:
-      // no inactive_threshold, so a host that is down for a while misses nothing).
-      deliver_policy: DeliverPolicy.New,
+      // Explicit: a message delivered to an incarnation that died before committing it is
+      // delivered again (with All, the next incarnation's first acknowledgement covered it).
+      ack_policy: AckPolicy.Explicit,
       ack_wait: 30_000_000_000,
       max_ack_pending: 2_000,
+    };
+    if (!existing) {
+      // A new host starts from now; a known one resumes where it left (its durable survives it:
+      // no inactive_threshold, so a host that is down for a while misses nothing).
+      await resources.jsm.consumers.add(this.cluster.streamName, {
+        ...config,
+        deliver_policy: DeliverPolicy.New,
+      });
+      return;
+    }
+    // A durable of an earlier version (AckPolicy.All): its policy cannot be changed in place, so
+    // it is made again, starting after the last message it had acknowledged; what it delivered
+    // and had not acknowledged comes again and the inbox drops what was already written.
+    const from = existing.ack_floor.stream_seq + 1;
+    await resources.jsm.consumers.delete(this.cluster.streamName, durable);
+    await resources.jsm.consumers.add(this.cluster.streamName, {
+      ...config,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
     });
+    this.logger.warn(
+      { consumer: durable, from_stream_seq: from, was: existing.config.ack_policy },
+      'inbound consumer made again with explicit acknowledgements',
+    );
   }
 
   // ------------------------------------------------------------------ outbound
@@ -659,10 +680,8 @@ export class ClusterBridge {
           // Not acked: JetStream redelivers them after ack_wait (or to the next incarnation).
           return;
         }
-        // AckPolicy.All: acknowledging the batch's last message acknowledges all before it, every
-        // one of which is committed (or this host's own, or dead-lettered) by now.
-        const lastMsg = batch.at(-1)?.msg;
-        if (lastMsg) this.acks.committed(lastMsg, batch.length);
+        // Every message of the batch is committed (or this host's own, or dead-lettered) by now.
+        this.acks.committed(batch.map((p) => p.msg));
         // A commit that ended after close() flushed the window: acknowledge it while the
         // connection may still be draining, rather than by a timer after it closed.
         if (this.closed) this.acks.flush();

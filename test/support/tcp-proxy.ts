@@ -10,16 +10,22 @@ export interface TcpProxy {
   /** The server's bytes to every client wait in the proxy until `release()`. */
   holdToClients(): void;
   release(): void;
+  /** How many chunks of bytes the clients sent so far (about one per socket write at a low rate). */
+  clientChunks(): number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const upstreams = new Set<Socket>();
   let holding = false;
+  let chunks = 0;
   const server = createServer((client) => {
     const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
     upstreams.add(upstream);
     if (holding) upstream.pause();
+    client.on('data', () => {
+      chunks++;
+    });
     client.pipe(upstream);
     upstream.pipe(client);
     const end = () => {
@@ -45,6 +51,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       holding = false;
       for (const u of upstreams) u.resume();
     },
+    clientChunks: () => chunks,
     async close() {
       for (const u of upstreams) u.destroy();
       await new Promise((resolve) => server.close(resolve));
