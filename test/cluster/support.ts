@@ -109,7 +109,6 @@ export function slowTrainingConfig(dir: string, ms: number): string {
   return path;
 }
 
-/** Polls `check` every 100 ms until it holds; rejects after `timeoutMs` naming `what`. */
 /**
  * A host's exit code, or a failure that says which host did not end within `ms` and what it and
  * the others last wrote: a host that hangs then fails its test with its own words, before the
@@ -138,6 +137,7 @@ export async function exitOf(
   );
 }
 
+/** Polls `check` every 100 ms until it holds; rejects after `timeoutMs` naming `what`. */
 export async function eventually<T>(
   check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs: number,
