@@ -581,5 +581,8 @@ export class ClusterMember {
       }
     }
     await this.connection.close();
+    // The last step of a stop: a process that does not exit after this line is held by
+    // something other than the cluster.
+    this.logger.info('left the cluster');
   }
 }
