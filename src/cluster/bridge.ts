@@ -557,9 +557,10 @@ export class ClusterBridge {
     const js = this.js;
     if (!js) return;
     let consumer: Consumer;
+    let messages: ConsumerMessages;
     try {
       consumer = await js.consumers.get(this.cluster.streamName, this.cluster.durableName);
-      this.consumerMessages = await consumer.consume({ max_messages: 512 });
+      messages = await consumer.consume({ max_messages: 512 });
     } catch (error) {
       this.lastError = (error as Error).message;
       this.logger.warn(
@@ -573,7 +574,16 @@ export class ClusterBridge {
       }, 1_000);
       return;
     }
-    const messages = this.consumerMessages;
+    // Closed (or attached again) while the consumer was being made: close() and attach() closed
+    // the messages there were then, not these, and a loop reading them would wait for ever.
+    // stop(), not close(): close() resolves when a reader of the iterator sees the end, and
+    // these have none.
+    if (this.closed || generation !== this.generation) {
+      messages.stop();
+      this.inboundRunning = null;
+      return;
+    }
+    this.consumerMessages = messages;
     try {
       for await (const msg of messages) {
         if (this.closed) break;

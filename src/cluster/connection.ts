@@ -4,6 +4,7 @@
  * stream into one state (`connected`, `connecting`, `disconnected`) with since-when and why,
  * and logs one warn line per outage and one info line when it ends.
  */
+
 import { readFileSync } from 'node:fs';
 import {
   connect,
@@ -13,6 +14,7 @@ import {
 } from '@nats-io/transport-node';
 import type { Logger } from '../actors/logger.js';
 import { ClusterAuthError } from '../errors.js';
+import { within } from './deadline.js';
 import { describeCluster, type ResolvedCluster } from './options.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -166,12 +168,26 @@ export class ClusterConnection {
     };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Drains the connection (what was published reaches the server first), for up to `drainMs`;
+   * then closes it without waiting: a drain waits for the server's answer to a flush, and a
+   * server that stopped answering would hold it until the client's ping timer gave up, minutes.
+   */
+  async close(drainMs = 5_000): Promise<void> {
     this.closing = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const nc = this.nc;
     this.nc = null;
     this.set('closed', null);
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    if (!nc || nc.isClosed()) return;
+    try {
+      await within(nc.drain(), drainMs, 'NATS drain');
+    } catch (error) {
+      this.logger.warn(
+        { err: (error as Error).message },
+        'NATS connection closed without draining it',
+      );
+      await nc.close();
+    }
   }
 }

@@ -28,6 +28,7 @@ import { LAST_EVENT_ID_SQL } from '../persistence/row-codec.js';
 import { type BridgeStats, ClusterBridge } from './bridge.js';
 import type { BridgeState } from './bridge-row.js';
 import { ClusterConnection, type ConnectionHealth } from './connection.js';
+import { DeadlineError, within } from './deadline.js';
 import { LeaderLease, type LeaderRecord } from './leadership.js';
 import { describeCluster, type ResolvedCluster } from './options.js';
 import { Presence, type PresenceEvent, type PresenceRecord, type PresentHost } from './presence.js';
@@ -49,6 +50,13 @@ export const CLUSTER_EMITS = ['HOST_ONLINE', 'HOST_OFFLINE', 'NODE_RECOVERED', '
 
 const BRIDGE_HEARTBEAT_MS = 3_000;
 const BRIDGE_LEASE_MS = 15_000;
+/**
+ * How long one step of leaving the cluster may take before the stop goes on without it: a server
+ * that stops answering must not hold a stopping process (what a step did not finish is safe to
+ * leave: the presence key expires, the outbox is sent again from the saved cursor, unacknowledged
+ * inbound messages are delivered again, each stored once).
+ */
+const STOP_STEP_MS = 5_000;
 
 export interface ClusterMemberOptions {
   readonly cluster: ResolvedCluster;
@@ -561,8 +569,8 @@ export class ClusterMember {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.unsubscribe?.();
     this.lease?.stop();
-    await this.presence?.stop();
-    await this.bridge?.close();
+    await this.stopStep('removing the presence key', this.presence?.stop());
+    await this.stopStep('closing the bridge', this.bridge?.close());
     this.options.router.setCrossHostGuard(null);
     if (this.holdsBridge && !this.options.eventLog.isClosed) {
       try {
@@ -580,9 +588,30 @@ export class ClusterMember {
         );
       }
     }
-    await this.connection.close();
+    // Bounded by itself: past STOP_STEP_MS it closes without draining.
+    await this.connection.close(STOP_STEP_MS);
     // The last step of a stop: a process that does not exit after this line is held by
     // something other than the cluster.
     this.logger.info('left the cluster');
+  }
+
+  /** Waits for one step of the stop, for up to STOP_STEP_MS; past it, says so and goes on. */
+  private async stopStep(what: string, step: Promise<void> | undefined): Promise<void> {
+    if (!step) return;
+    const started = performance.now();
+    try {
+      await within(step, STOP_STEP_MS, what);
+    } catch (error) {
+      if (!(error instanceof DeadlineError)) throw error;
+      this.logger.warn(
+        { step: what },
+        `cluster stop: ${what} did not end within ${STOP_STEP_MS} ms; going on without it`,
+      );
+      return;
+    }
+    this.logger.debug(
+      { ms: Math.round(performance.now() - started) },
+      `cluster stop: ${what} done`,
+    );
   }
 }
