@@ -71,6 +71,8 @@ export class LeaderLease {
   async start(kv: KV): Promise<void> {
     this.kv = kv;
     await this.tick();
+    // Stopped during the first tick: no timer, which would keep the process alive.
+    if (this.stopped) return;
     if (!this.timer)
       this.timer = setInterval(() => void this.tick(), Math.max(100, this.ttlMs / 3));
   }
@@ -116,6 +118,11 @@ export class LeaderLease {
         { err: (error as Error).message },
         'won the leader lease but could not confirm it; not leading',
       );
+      return;
+    }
+    if (this.stopped) {
+      // Won after the stop began: not leading (the key expires within its TTL).
+      this.logger.debug({ token: created }, 'leader lease won after the stop; not leading');
       return;
     }
     this.leading = true;

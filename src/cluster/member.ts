@@ -567,6 +567,12 @@ export class ClusterMember {
     if (this.stopped) return;
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    // A setup still running (the start, or after an outage) would go on to start presence and the
+    // lease after this stop stopped them, and their timers would keep the process alive.
+    await this.stopStep(
+      'waiting for the cluster setup in progress',
+      this.setupRunning?.catch(() => {}),
+    );
     this.unsubscribe?.();
     this.lease?.stop();
     await this.stopStep('removing the presence key', this.presence?.stop());

@@ -117,6 +117,8 @@ export class Presence {
     await this.watch(kv);
     // Let the watcher deliver what the bucket holds before the first sweep reads it.
     await new Promise((r) => setTimeout(r, 100));
+    // Stopped meanwhile: no timers, which would keep the process alive and the key refreshed.
+    if (this.stopped) return;
     if (!this.refreshTimer)
       this.refreshTimer = setInterval(() => void this.refresh(), this.cluster.presenceRefreshMs);
     if (!this.sweepTimer)
@@ -147,6 +149,10 @@ export class Presence {
     this.watcher?.stop();
     this.entries.clear();
     const watcher = await within(kv.watch(), CALL_MS, 'presence: watch the bucket');
+    if (this.stopped) {
+      watcher.stop();
+      return;
+    }
     this.watcher = watcher;
     void (async () => {
       for await (const e of watcher) {

@@ -53,6 +53,31 @@ describe.skipIf(unavailable !== null)('bridge stop (real nats-server)', () => {
     }
   }, 120_000);
 
+  it('stopped while still joining the cluster, at ten moments of the start: the process exits on its own each time', async () => {
+    const nats = await startNats();
+    try {
+      for (const delay of [0, 5, 10, 20, 40, 60, 90, 130, 200, 400]) {
+        const p = startFixture('cluster-stop-during-start', [
+          nats.url,
+          join(dir, `start-${delay}.db`),
+          `s${delay}`,
+          String(delay),
+        ]);
+        await p.waitFor(/^STOPPED$/, 30_000);
+        const exited = await Promise.race([
+          p.exited,
+          new Promise((resolve) =>
+            setTimeout(() => resolve('still running 10 s after stop'), 10_000),
+          ),
+        ]);
+        if (exited !== 0) p.child.kill('SIGKILL');
+        expect(exited, `stopped ${delay} ms after the start; stderr: ${p.stderr()}`).toBe(0);
+      }
+    } finally {
+      await nats.dispose();
+    }
+  }, 180_000);
+
   it('closed at once after attach, while its inbound consumer is still being made: the close ends, every time of five', async () => {
     const nats = await startNats();
     const logger = pino({ level: 'silent' });
