@@ -43,6 +43,8 @@ import {
   toRowValues,
 } from '../persistence/row-codec.js';
 import { AckWindow } from './ack-window.js';
+import { within } from './deadline.js';
+import { durableStart, type FloorRecord, FloorStore } from './inbound-floor.js';
 import { type ResolvedCluster, safeToken } from './options.js';
 import { JetStreamPublisher } from './publisher.js';
 import type { ClusterResources } from './stream.js';
@@ -87,6 +89,8 @@ export interface BridgeStats {
 const OUT_BATCH = 256;
 const OUT_WINDOW = 1_024;
 const CURSOR_SAVE_MS = 1_000;
+/** How often the inbound durable's ack floor is read from the server and recorded in the file. */
+const FLOOR_POLL_MS = 5_000;
 /**
  * How long an idle pump sleeps before it reads the outbox anyway: the event log's reads (after
  * each of this process's commits, and each poll that finds another process's) wake it at once,
@@ -152,6 +156,10 @@ export class ClusterBridge {
   private flushing = false;
   private flushScheduled = false;
   private readonly acks = new AckWindow();
+  private readonly floors: FloorStore;
+  /** The floor as the file records it; see `inbound-floor.ts`. */
+  private floor: FloorRecord;
+  private floorTimer: NodeJS.Timeout | null = null;
   private readonly statements;
   private readonly inboundInsert;
   /** The outbox after `readCursor`, and the file's last id, both of one snapshot of the file. */
@@ -207,6 +215,8 @@ export class ClusterBridge {
       ),
       event: db.prepare(INSERT_INBOUND_EVENT_SQL),
     };
+    this.floors = new FloorStore(db);
+    this.floor = this.floors.load();
     this.ownSuffix = `.${safeToken(cluster.host)}`;
     this.cursor = (this.statements.cursor.get() as number | undefined) ?? 0;
     this.readCursor = this.cursor;
@@ -231,6 +241,7 @@ export class ClusterBridge {
       this.publisher = new JetStreamPublisher(nc);
     }
     await this.ensureConsumer(resources);
+    this.pollFloor(resources);
     if (!this.outboundRunning) this.outboundRunning = this.pumpOut();
     await this.consumerMessages?.close().catch(() => {});
     this.consumerMessages = null;
@@ -241,13 +252,19 @@ export class ClusterBridge {
 
   private async ensureConsumer(resources: ClusterResources): Promise<void> {
     const durable = this.cluster.durableName;
+    const stream = (await resources.jsm.streams.info(this.cluster.streamName)).created;
     const existing = await resources.jsm.consumers
       .info(this.cluster.streamName, durable)
       .catch((error: Error) => {
         if (/consumer not found/i.test(error.message)) return null;
         throw error;
       });
-    if (existing?.config.ack_policy === AckPolicy.Explicit) return;
+    if (existing?.config.ack_policy === AckPolicy.Explicit) {
+      // A file of an earlier version records no floor yet.
+      if (this.floor.stream !== stream)
+        await this.saveFloor({ floor: existing.ack_floor.stream_seq, stream });
+      return;
+    }
     const config = {
       durable_name: durable,
       // Explicit: a message delivered to an incarnation that died before committing it is
@@ -257,18 +274,36 @@ export class ClusterBridge {
       max_ack_pending: 2_000,
     };
     if (!existing) {
-      // A new host starts from now; a known one resumes where it left (its durable survives it:
-      // no inactive_threshold, so a host that is down for a while misses nothing).
-      await resources.jsm.consumers.add(this.cluster.streamName, {
-        ...config,
-        deliver_policy: DeliverPolicy.New,
-      });
+      // No inactive_threshold: the durable survives a host that is down for a while, which then
+      // misses nothing. Missing anyway (deleted, or an upgrade below failed between its delete
+      // and its add): made again from the floor the file recorded.
+      const start = durableStart(this.floor, stream);
+      const { why, ...policy } = start;
+      await resources.jsm.consumers.add(this.cluster.streamName, { ...config, ...policy });
+      if (start.why === 'first') {
+        this.logger.debug({ consumer: durable }, 'inbound consumer made, from now');
+        const info = await resources.jsm.consumers.info(this.cluster.streamName, durable);
+        await this.saveFloor({ floor: info.ack_floor.stream_seq, stream });
+      } else if (start.why === 'resumed') {
+        this.logger.warn(
+          { consumer: durable, from_stream_seq: start.opt_start_seq },
+          'inbound consumer was missing; made again from after the last message this host acknowledged',
+        );
+      } else {
+        this.logger.warn(
+          { consumer: durable },
+          'inbound consumer was missing and the stream is not the one this host read (made again since); made again from its first message',
+        );
+        await this.saveFloor({ floor: 0, stream });
+      }
       return;
     }
     // A durable of an earlier version (AckPolicy.All): its policy cannot be changed in place, so
     // it is made again, starting after the last message it had acknowledged; what it delivered
-    // and had not acknowledged comes again and the inbox drops what was already written.
+    // and had not acknowledged comes again and the inbox drops what was already written. The
+    // floor is in the file first: an add that fails after the delete resumes from it next time.
     const from = existing.ack_floor.stream_seq + 1;
+    await this.saveFloor({ floor: from - 1, stream });
     await resources.jsm.consumers.delete(this.cluster.streamName, durable);
     await resources.jsm.consumers.add(this.cluster.streamName, {
       ...config,
@@ -279,6 +314,50 @@ export class ClusterBridge {
       { consumer: durable, from_stream_seq: from, was: existing.config.ack_policy },
       'inbound consumer made again with explicit acknowledgements',
     );
+  }
+
+  /**
+   * Records the inbound floor in the file.
+   * @throws {Error} when the file refused it: a durable is never deleted before its floor is kept.
+   */
+  private async saveFloor(record: FloorRecord): Promise<void> {
+    const saved = await this.log.db.persist(
+      'cluster-bridge',
+      'save the inbound floor',
+      () => this.floors.save(record),
+      () => this.log.isClosed,
+    );
+    if (saved === CANCELLED)
+      throw new Error('the event log closed before the inbound floor was saved');
+    this.floor = record;
+  }
+
+  /** Reads the durable's ack floor every FLOOR_POLL_MS and records it when it moved. */
+  private pollFloor(resources: ClusterResources): void {
+    if (this.floorTimer) clearInterval(this.floorTimer);
+    let busy = false;
+    this.floorTimer = setInterval(() => {
+      if (busy || this.closed) return;
+      busy = true;
+      within(
+        resources.jsm.consumers.info(this.cluster.streamName, this.cluster.durableName),
+        3_000,
+        'inbound consumer info',
+      )
+        .then(async (info) => {
+          const floor = info.ack_floor.stream_seq;
+          if (floor > this.floor.floor && !this.closed && !this.log.isClosed)
+            await this.saveFloor({ floor, stream: this.floor.stream });
+        })
+        // NATS away or the file busy: the next poll tries again; the record is only ever behind.
+        .catch((error: Error) =>
+          this.logger.debug({ err: error.message }, 'inbound floor not recorded'),
+        )
+        .finally(() => {
+          busy = false;
+        });
+    }, FLOOR_POLL_MS);
+    this.floorTimer.unref();
   }
 
   // ------------------------------------------------------------------ outbound
@@ -794,6 +873,7 @@ export class ClusterBridge {
   /** Stops both directions; unacknowledged inbound messages are redelivered to the next run. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.floorTimer) clearInterval(this.floorTimer);
     this.wakeOutbound?.();
     await this.consumerMessages?.close().catch(() => {});
     await this.outboundRunning;

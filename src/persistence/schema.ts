@@ -176,6 +176,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description:
+      "the inbound consumer's floor: where a host's durable is made again from when it is missing",
+    up(db) {
+      const present = new Set(
+        (db.prepare('PRAGMA table_info(cluster_bridge)').all() as { name: string }[]).map(
+          (c) => c.name,
+        ),
+      );
+      // The last stream sequence below which this host had acknowledged every message, and the
+      // creation time of the stream it counts in (a stream made again counts from 1).
+      if (!present.has('in_floor'))
+        db.exec('ALTER TABLE cluster_bridge ADD COLUMN in_floor INTEGER NOT NULL DEFAULT 0');
+      if (!present.has('in_stream'))
+        db.exec('ALTER TABLE cluster_bridge ADD COLUMN in_stream TEXT');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
