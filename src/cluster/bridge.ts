@@ -44,7 +44,7 @@ import {
 } from '../persistence/row-codec.js';
 import { AckWindow } from './ack-window.js';
 import { within } from './deadline.js';
-import { durableStart, type FloorRecord, FloorStore } from './inbound-floor.js';
+import { durableStart, type FloorRecord, FloorStore, floorOf } from './inbound-floor.js';
 import { type ResolvedCluster, safeToken } from './options.js';
 import { JetStreamPublisher } from './publisher.js';
 import type { ClusterResources } from './stream.js';
@@ -261,8 +261,7 @@ export class ClusterBridge {
       });
     if (existing?.config.ack_policy === AckPolicy.Explicit) {
       // A file of an earlier version records no floor yet.
-      if (this.floor.stream !== stream)
-        await this.saveFloor({ floor: existing.ack_floor.stream_seq, stream });
+      if (this.floor.stream !== stream) await this.saveFloor({ floor: floorOf(existing), stream });
       return;
     }
     const config = {
@@ -283,7 +282,7 @@ export class ClusterBridge {
       if (start.why === 'first') {
         this.logger.debug({ consumer: durable }, 'inbound consumer made, from now');
         const info = await resources.jsm.consumers.info(this.cluster.streamName, durable);
-        await this.saveFloor({ floor: info.ack_floor.stream_seq, stream });
+        await this.saveFloor({ floor: floorOf(info), stream });
       } else if (start.why === 'resumed') {
         this.logger.warn(
           { consumer: durable, from_stream_seq: start.opt_start_seq },
@@ -302,7 +301,7 @@ export class ClusterBridge {
     // it is made again, starting after the last message it had acknowledged; what it delivered
     // and had not acknowledged comes again and the inbox drops what was already written. The
     // floor is in the file first: an add that fails after the delete resumes from it next time.
-    const from = existing.ack_floor.stream_seq + 1;
+    const from = floorOf(existing) + 1;
     await this.saveFloor({ floor: from - 1, stream });
     await resources.jsm.consumers.delete(this.cluster.streamName, durable);
     await resources.jsm.consumers.add(this.cluster.streamName, {
@@ -345,7 +344,7 @@ export class ClusterBridge {
         'inbound consumer info',
       )
         .then(async (info) => {
-          const floor = info.ack_floor.stream_seq;
+          const floor = floorOf(info);
           if (floor > this.floor.floor && !this.closed && !this.log.isClosed)
             await this.saveFloor({ floor, stream: this.floor.stream });
         })

@@ -45,6 +45,25 @@ export function durableStart(record: FloorRecord, streamCreated: string): Durabl
   };
 }
 
+/** What the server says of a durable (`consumers.info`), as far as the floor goes. */
+export interface DurableProgress {
+  readonly ack_floor: { readonly stream_seq: number };
+  readonly delivered: { readonly stream_seq: number };
+  readonly num_ack_pending: number;
+}
+
+/**
+ * The stream sequence up to which every message was acknowledged. The server's `ack_floor` is 0
+ * until a first acknowledgement, also for a durable that starts after thousands of messages; but
+ * with nothing waiting for an acknowledgement, everything delivered is acknowledged, and
+ * `delivered` starts just before the durable's first message.
+ */
+export function floorOf(progress: DurableProgress): number {
+  return progress.num_ack_pending === 0
+    ? Math.max(progress.ack_floor.stream_seq, progress.delivered.stream_seq)
+    : progress.ack_floor.stream_seq;
+}
+
 /** Reads and writes the record in `cluster_bridge` (a file without the row records nothing). */
 export class FloorStore {
   private readonly read;

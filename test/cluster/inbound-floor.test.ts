@@ -8,7 +8,7 @@ import { DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { durableStart } from '../../src/cluster/inbound-floor.js';
+import { durableStart, floorOf } from '../../src/cluster/inbound-floor.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { natsUnavailable, startNats } from '../support/nats.js';
 import { bridgeRuntime, clusterScratch, duplicateIds, eventually, rowsOf } from './support.js';
@@ -19,7 +19,7 @@ if (unavailable) console.log(`inbound floor tests not run: ${unavailable}`);
 const STREAM = 'RINGRIFT_ringrift';
 
 /** What b's file records of its durable. */
-function floorOf(file: string): { floor: number; stream: string | null } {
+function recordedFloor(file: string): { floor: number; stream: string | null } {
   const db = new Database(file, { readonly: true });
   try {
     return db
@@ -45,6 +45,20 @@ describe('durableStart', () => {
       deliver_policy: DeliverPolicy.All,
       why: 'new-stream',
     });
+  });
+});
+
+describe('floorOf', () => {
+  it("the server's ack floor while messages wait for their acknowledgement; what was delivered when none does (a durable's ack floor is 0 before its first acknowledgement)", () => {
+    const progress = (ack: number, delivered: number, pending: number) => ({
+      ack_floor: { stream_seq: ack },
+      delivered: { stream_seq: delivered },
+      num_ack_pending: pending,
+    });
+    expect(floorOf(progress(0, 5, 0))).toBe(5); // a durable made "from new" after 5 messages
+    expect(floorOf(progress(7, 9, 2))).toBe(7);
+    expect(floorOf(progress(0, 9, 2))).toBe(0);
+    expect(floorOf(progress(9, 9, 0))).toBe(9);
   });
 });
 
@@ -80,7 +94,7 @@ describe.skipIf(unavailable !== null)('inbound floor (real nats-server)', () => 
       );
       // The floor is polled from the server every 5 s: b's file records that it had them all.
       const last = (await jsm.streams.info(STREAM)).state.last_seq;
-      await eventually(() => floorOf(bFile).floor >= last, 15_000, "b's floor past them");
+      await eventually(() => recordedFloor(bFile).floor >= last, 15_000, "b's floor past them");
       await b.stop();
 
       await jsm.consumers.delete(STREAM, 'host_b');
@@ -115,6 +129,46 @@ describe.skipIf(unavailable !== null)('inbound floor (real nats-server)', () => 
     }
   }, 60_000);
 
+  it("a new host whose durable goes missing before it acknowledged anything is not sent the stream's history", async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    const scratch = dir();
+    const bFile = join(scratch, 'b.db');
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    const a = bridgeRuntime(join(scratch, 'a.db'), nats.url, 'a');
+    const b = bridgeRuntime(bFile, nats.url, 'b');
+    const b2 = bridgeRuntime(bFile, nats.url, 'b');
+    try {
+      await a.start();
+      await eventually(() => a.status().cluster?.state === 'ok', 10_000, 'a ok');
+      // History from before b joined: b must never act on it.
+      for (let i = 0; i < 3; i++) a.router.publish('TRAINING_STARTED', { config_key: 'hex8_2p' });
+      await eventually(() => a.status().cluster?.bridgeStats?.sent === 3, 10_000, 'a has sent it');
+      await b.start();
+      await eventually(() => b.status().cluster?.state === 'ok', 10_000, 'b ok');
+      const last = (await jsm.streams.info(STREAM)).state.last_seq;
+      // Recorded at once, not at the first poll: made "from new", b's floor is the stream's end.
+      expect(recordedFloor(bFile).floor).toBe(last);
+      await b.stop();
+      await jsm.consumers.delete(STREAM, 'host_b');
+      await b2.start();
+      await eventually(() => b2.status().cluster?.state === 'ok', 10_000, 'b again ok');
+      const after = a.router.publish('TRAINING_STARTED', { config_key: 'square8_2p' });
+      await eventually(
+        () => rowsOf(bFile, 'TRAINING_STARTED').some((r) => r.envelope_id === after.id),
+        10_000,
+        'the event after b came back, on b',
+      );
+      expect(rowsOf(bFile, 'TRAINING_STARTED').map((r) => r.envelope_id)).toEqual([after.id]);
+    } finally {
+      await b2.stop();
+      await b.stop();
+      await a.stop();
+      await nc.close();
+    }
+  }, 60_000);
+
   it('a stream made again while a host was down (the floor counts in the old one): the host gets every message of the new stream', async () => {
     const nats = await startNats();
     servers.push(nats);
@@ -141,7 +195,7 @@ describe.skipIf(unavailable !== null)('inbound floor (real nats-server)', () => 
         10_000,
         'the first event on b',
       );
-      const oldStream = floorOf(bFile).stream;
+      const oldStream = recordedFloor(bFile).stream;
       expect(oldStream).not.toBe(null);
       await b.stop();
       await a.stop();
@@ -166,7 +220,7 @@ describe.skipIf(unavailable !== null)('inbound floor (real nats-server)', () => 
         "the new stream's events on b",
       );
       expect(duplicateIds(bFile)).toEqual([]);
-      expect(floorOf(bFile).stream).not.toBe(oldStream);
+      expect(recordedFloor(bFile).stream).not.toBe(oldStream);
       expect(log.records.some((r) => /the stream is not the one this host read/.test(r.msg))).toBe(
         true,
       );
